@@ -1,0 +1,193 @@
+"""Alliance outcomes: dyad types (Table 3), commitment, cohesion, P(axis).
+
+All functions take the per-pair quantities of :mod:`model.strategy` and are
+exact: where two dyads share a state, they share its external level, and
+:func:`~model.strategy.sum_over_external` sums over it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.tensor import TensorLike, TensorVariable
+
+from model.strategy import sum_over_external
+from model.theory import ALLIANCE_TYPES, STRATEGIES, type_index_matrix
+
+BALANCING: int = STRATEGIES.index("balancing")
+
+
+def _pair_to_type() -> np.ndarray:
+    """One-hot ``(strategy * strategy, type)`` matrix that folds ordered pairs into types."""
+    idx = type_index_matrix().ravel()
+    out = np.zeros((idx.size, len(ALLIANCE_TYPES)))
+    out[np.arange(idx.size), idx] = 1.0
+    return out
+
+
+def type_probs(strategy_first: TensorLike, strategy_second: TensorLike) -> TensorVariable:
+    """P(alliance type) of dyads from the two members' strategy probabilities.
+
+    The two directed strategies of a dyad are independent given the latent
+    scores (they share no threat series), so the joint is the outer product,
+    folded into the ten unordered types.
+
+    Parameters
+    ----------
+    strategy_first, strategy_second
+        ``(..., strategy)`` for each member's strategy toward the other.
+
+    Returns
+    -------
+    ``(..., alliance_type)``.
+    """
+    a = pt.as_tensor_variable(strategy_first)
+    b = pt.as_tensor_variable(strategy_second)
+    joint = a[..., :, None] * b[..., None, :]
+    flat = joint.reshape((*joint.shape[:-2], len(STRATEGIES) ** 2), ndim=joint.ndim - 1)
+    return pt.dot(flat, _pair_to_type())
+
+
+def outcome_probs(p_type: TensorLike, table: TensorLike) -> TensorVariable:
+    """P(commitment or cohesion level) = ``sum_type P(type) table[type, level]``."""
+    return pt.dot(pt.as_tensor_variable(p_type), pt.as_tensor_variable(table))
+
+
+def dyad_factor(q_first: TensorLike, q_second: TensorLike, weight: TensorLike) -> TensorVariable:
+    """``f[..., a, a'] = sum_xy q1[..., a, x] q2[..., a', y] w[..., x, y]``.
+
+    The per-dyad factor of :func:`~model.strategy.sum_over_external`: the
+    chance of the dyad's event given its members' external levels ``a, a'``,
+    where ``w[x, y]`` is the event's chance given the two strategies.
+    """
+    q1 = pt.as_tensor_variable(q_first)[..., :, None, :, None]
+    q2 = pt.as_tensor_variable(q_second)[..., None, :, None, :]
+    w = pt.as_tensor_variable(weight)[..., None, None, :, :]
+    return (q1 * q2 * w).sum(axis=(-2, -1))
+
+
+def axis_log_prob(
+    log_p_external: TensorLike, q: TensorLike, dyad_pairs: np.ndarray, members: np.ndarray
+) -> TensorVariable:
+    """Log P(every directed strategy among the partners is balancing), per period.
+
+    ``P(axis) = prod_i sum_a P(L_ext_i = a) prod_{j != i} q_ij[a, balancing]``,
+    computed as a sum over joint external levels with per-dyad factors
+    ``q_ij[a, bal] * q_ji[a', bal]``.
+
+    Parameters
+    ----------
+    log_p_external
+        ``(partner, period, level)``.
+    q
+        ``(pair, period, ext_level, strategy)`` from
+        :func:`~model.strategy.strategy_given_external`.
+    dyad_pairs
+        ``(dyad, 2)``: the pair indices (first->second, second->first).
+    members
+        ``(dyad, 2)``: the partner indices (first, second).
+    """
+    q = pt.as_tensor_variable(q)
+    bal = pt.log(q[..., BALANCING])  # (pair, period, ext_level)
+    factor = bal[dyad_pairs[:, 0]][..., :, None] + bal[dyad_pairs[:, 1]][..., None, :]
+    return sum_over_external(log_p_external, factor, members)
+
+
+def weakest_link(
+    log_p_external: TensorLike,
+    q: TensorLike,
+    table: TensorLike,
+    dyad_pairs: np.ndarray,
+    members: np.ndarray,
+) -> TensorVariable:
+    """Distribution of the k-lateral level: the minimum over dyads.
+
+    A multilateral alliance is held back by its weakest dyad. With each
+    dyad's level drawn from ``table[type]``, ``P(min >= l)`` is a sum over
+    external levels of per-dyad factors ``P(level_d >= l)``.
+
+    Returns
+    -------
+    ``(period, outcome_level)`` probabilities of the minimum.
+    """
+    q = pt.as_tensor_variable(q)
+    table = pt.as_tensor_variable(table)
+    types = type_index_matrix()
+    q1, q2 = q[dyad_pairs[:, 0]], q[dyad_pairs[:, 1]]
+    at_least = [pt.ones_like(log_p_external[0, :, 0])]
+    n_levels = 4
+    for level in range(1, n_levels):
+        survive = table[:, level:].sum(axis=-1)[types]  # (strategy, strategy)
+        factor = pt.log(dyad_factor(q1, q2, survive))
+        at_least.append(pt.exp(sum_over_external(log_p_external, factor, members)))
+    at_least.append(pt.zeros_like(at_least[0]))
+    tail = pt.stack(at_least, axis=-1)  # (period, n_levels + 1)
+    return tail[:, :-1] - tail[:, 1:]
+
+
+def error_matrix(error: TensorLike, n: int) -> TensorVariable:
+    """``E[c, x] = P(coded c | true x)``: right with ``1 - e``, else uniform over ``n``."""
+    e = pt.as_tensor_variable(error)
+    return (1.0 - e) * pt.eye(n) + e / n
+
+
+def behaviour_log_likelihood(
+    log_p_external: TensorLike,
+    q: TensorLike,
+    conduct_counts: TensorLike,
+    outcome_counts: TensorLike,
+    tables: TensorLike,
+    conduct_error: TensorLike,
+    outcome_error: TensorLike,
+    dyad_pairs: np.ndarray,
+    members: np.ndarray,
+) -> TensorVariable:
+    """Exact log-likelihood of conduct and outcome evidence, per period.
+
+    Per period each directed pair has one latent strategy and each dyad one
+    latent commitment and one latent cohesion level; every coded observation
+    is a noisy reading of them. Conditional on the external levels the
+    dyads are independent, so the joint sums exactly over external levels
+    (:func:`~model.strategy.sum_over_external`), over each dyad's strategy
+    pair, and over each outcome's true level. The evidence enters only as
+    counts, so the cost does not grow with the number of rows.
+
+    Parameters
+    ----------
+    log_p_external
+        ``(partner, period, level)``.
+    q
+        ``(pair, period, ext_level, strategy)``.
+    conduct_counts
+        ``(pair, period, strategy)``: coded strategies per pair and period.
+    outcome_counts
+        ``(dyad, period, outcome, outcome_level)``: coded commitment and
+        cohesion levels.
+    tables
+        ``(outcome, alliance_type, outcome_level)``: Table 3 as probabilities.
+    conduct_error, outcome_error
+        Coder error rates.
+
+    Returns
+    -------
+    ``(period,)`` log-likelihoods.
+    """
+    n_strat, n_out = len(STRATEGIES), 4
+    log_ec = pt.log(error_matrix(conduct_error, n_strat))
+    log_eo = pt.log(error_matrix(outcome_error, n_out))
+    # conduct: log prod_obs P(obs | strategy x), shifted by its max for stability
+    log_cl = pt.dot(pt.as_tensor_variable(conduct_counts), log_ec)  # (pair, T, x)
+    cl_max = log_cl.max(axis=-1)
+    q_tilde = pt.as_tensor_variable(q) * pt.exp(log_cl - cl_max[..., None])[:, :, None, :]
+    # outcome: per indicator, sum over the true level l of table[type, l] prod_obs E[c, l]
+    log_ol = pt.dot(pt.as_tensor_variable(outcome_counts), log_eo)  # (D, T, outcome, l)
+    ol_max = log_ol.max(axis=-1)
+    obs_lik = pt.exp(log_ol - ol_max[..., None])  # (D, T, outcome, l)
+    tables = pt.as_tensor_variable(tables)
+    by_type = (obs_lik[:, :, :, None, :] * tables[None, None, :, :, :]).sum(axis=-1)  # (D,T,o,type)
+    log_type = pt.log(by_type).sum(axis=2)  # (D, T, type)
+    type_max = log_type.max(axis=-1)
+    weight = pt.exp(log_type - type_max[..., None])[..., type_index_matrix()]  # (D, T, x, y)
+    factor = pt.log(dyad_factor(q_tilde[dyad_pairs[:, 0]], q_tilde[dyad_pairs[:, 1]], weight))
+    offset = cl_max.sum(axis=0) + ol_max.sum(axis=(0, 2)) + type_max.sum(axis=0)
+    return sum_over_external(log_p_external, factor, members) + offset

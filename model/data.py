@@ -1,0 +1,264 @@
+"""Loading and validating the case: actors, periods and coded observations.
+
+Everything a fit depends on is read here and only here, so that the model
+builder stays a pure function of in-memory data. Validation collects every
+problem before it raises, naming file, row and field, so an analyst can fix
+a file in one pass.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from model.theory import OUTCOME_LEVELS, OUTCOMES, STRATEGIES, THREAT_INDICATORS
+
+#: Columns every observations CSV must have, in the order the shipped file uses.
+COLUMNS: tuple[str, ...] = (
+    "id",
+    "date",
+    "kind",
+    "observer",
+    "target",
+    "indicator",
+    "code",
+    "citation",
+    "note",
+)
+
+KINDS: tuple[str, ...] = ("threat", "conduct", "outcome")
+
+#: Period lengths a case may use, mapped to pandas period aliases.
+FREQUENCIES: dict[str, str] = {"quarter": "Q", "month": "M", "year": "Y"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located precisely."""
+
+    file: str
+    row: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}" + (f", row {self.row}" if self.row is not None else "")
+        return f"{where}, field '{self.field}': {self.message}"
+
+
+class InputError(ValueError):
+    """Raised when an input file is invalid; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{len(problems)} problem(s) in the input:\n{lines}")
+
+
+@dataclass(frozen=True)
+class Actors:
+    """The case: partner states, the external actor, and the period grid.
+
+    Parameters
+    ----------
+    partners
+        Codes of the states that may ally, in report order.
+    external
+        Code of the outside actor whose threat they may balance against.
+    start
+        First day covered by the model's periods.
+    frequency
+        Period length: ``quarter`` (default), ``month`` or ``year``.
+    names
+        Optional display names per code.
+    """
+
+    partners: tuple[str, ...]
+    external: str
+    start: date
+    frequency: str = "quarter"
+    names: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        """Every actor code, partners first."""
+        return (*self.partners, self.external)
+
+    @property
+    def pandas_freq(self) -> str:
+        """The pandas period alias of :attr:`frequency`."""
+        return FREQUENCIES[self.frequency]
+
+
+def _parse_date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except (ValueError, AttributeError):
+        return None
+
+
+def load_actors(path: str | Path) -> Actors:
+    """Read and validate ``actors.toml``.
+
+    The file has ``partners`` (a list of at least two codes), ``external``
+    (one code) and an optional ``[periods]`` table with ``start`` (ISO date)
+    and ``frequency``; an optional ``[names]`` table maps codes to names.
+    """
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise InputError([Problem(str(path), None, "-", f"cannot read TOML: {err}")]) from err
+    problems: list[Problem] = []
+    allowed = {"partners", "external", "periods", "names", "description"}
+    for key in sorted(set(raw) - allowed):
+        problems.append(Problem(str(path), None, key, f"unknown key (allowed: {sorted(allowed)})"))
+    partners = raw.get("partners")
+    if (
+        not isinstance(partners, list)
+        or len(partners) < 2
+        or not all(isinstance(p, str) and p for p in partners)
+    ):
+        problems.append(Problem(str(path), None, "partners", "need a list of >= 2 actor codes"))
+        partners = []
+    elif len(set(partners)) != len(partners):
+        problems.append(Problem(str(path), None, "partners", "duplicate actor code"))
+    for code in partners:
+        if any(ch in code for ch in "-<>.,= "):
+            problems.append(
+                Problem(str(path), None, "partners", f"code {code!r} may not contain - < > . , = or spaces")
+            )
+    external = raw.get("external")
+    if not isinstance(external, str) or not external:
+        problems.append(Problem(str(path), None, "external", "need one actor code"))
+    elif external in partners:
+        problems.append(Problem(str(path), None, "external", "the external actor is also a partner"))
+    periods = raw.get("periods", {})
+    for key in sorted(set(periods) - {"start", "frequency"}):
+        problems.append(Problem(str(path), None, f"periods.{key}", "unknown key"))
+    start = _parse_date(str(periods.get("start", "2017-01-01")))
+    if start is None:
+        problems.append(Problem(str(path), None, "periods.start", "not an ISO date"))
+    frequency = periods.get("frequency", "quarter")
+    if frequency not in FREQUENCIES:
+        problems.append(
+            Problem(str(path), None, "periods.frequency", f"must be one of {list(FREQUENCIES)}")
+        )
+    if problems:
+        raise InputError(problems)
+    return Actors(
+        partners=tuple(partners),
+        external=external,
+        start=start,
+        frequency=frequency,
+        names=dict(raw.get("names", {})),
+    )
+
+
+def _check_row(row: dict[str, str], actors: Actors) -> list[tuple[str, str]]:
+    """Return (field, message) for everything wrong with one observation row."""
+    bad: list[tuple[str, str]] = []
+    kind = row["kind"].strip()
+    observer, target = row["observer"].strip(), row["target"].strip()
+    indicator, code = row["indicator"].strip(), row["code"].strip()
+    if not row["id"].strip():
+        bad.append(("id", "empty"))
+    when = _parse_date(row["date"])
+    if when is None:
+        bad.append(("date", f"{row['date']!r} is not an ISO date (YYYY-MM-DD)"))
+    elif when < actors.start:
+        bad.append(("date", f"{when} is before the case's first period ({actors.start})"))
+    if kind not in KINDS:
+        bad.append(("kind", f"{kind!r} is not one of {list(KINDS)}"))
+        return bad
+    known = set(actors.all)
+    for name, value in (("observer", observer), ("target", target)):
+        if value not in known:
+            bad.append((name, f"unknown actor {value!r} (actors: {sorted(known)})"))
+    if observer in known and observer not in actors.partners:
+        bad.append(("observer", f"{observer!r} is not a partner state"))
+    if observer == target and observer in known:
+        bad.append(("target", "target equals observer"))
+    if kind in ("conduct", "outcome") and target in known and target not in actors.partners:
+        bad.append(("target", f"{kind} evidence needs a partner state, not {target!r}"))
+    if kind == "threat":
+        if indicator not in THREAT_INDICATORS:
+            bad.append(("indicator", f"{indicator!r} is not one of {list(THREAT_INDICATORS)}"))
+        if code not in {"0", "1", "2", "3", "4"}:
+            bad.append(("code", f"threat code {code!r} is out of range 0-4"))
+    elif kind == "conduct":
+        if indicator != "conduct":
+            bad.append(("indicator", "conduct evidence has indicator 'conduct'"))
+        if code not in STRATEGIES:
+            bad.append(("code", f"{code!r} is not one of {list(STRATEGIES)}"))
+    else:
+        if indicator not in OUTCOMES:
+            bad.append(("indicator", f"{indicator!r} is not one of {list(OUTCOMES)}"))
+        if code not in OUTCOME_LEVELS:
+            bad.append(("code", f"{code!r} is not one of {list(OUTCOME_LEVELS)}"))
+    if not row["citation"].strip():
+        bad.append(("citation", "missing: every observation needs a source"))
+    return bad
+
+
+def read_observations(path: str | Path, actors: Actors) -> pd.DataFrame:
+    """Read and validate an observations CSV.
+
+    Returns a frame with the :data:`COLUMNS`, ``date`` parsed, and a
+    ``source_row`` column holding each row's line number in the file. Raises
+    :class:`InputError` listing every problem (malformed rows, unknown
+    actors, codes out of range, bad dates, missing citations, duplicate ids).
+    """
+    path = Path(path)
+    name = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError([Problem(name, None, "-", f"cannot read: {err}")]) from err
+    reader = csv.reader(text.splitlines())
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise InputError([Problem(name, 1, "-", "file is empty")]) from None
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise InputError([Problem(name, 1, c, "required column missing") for c in missing])
+    problems: list[Problem] = []
+    rows: list[dict[str, str]] = []
+    seen: dict[str, int] = {}
+    for line, values in enumerate(reader, start=2):
+        if not values or all(not v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            problems.append(
+                Problem(name, line, "-", f"malformed row: {len(values)} fields, header has {len(header)}")
+            )
+            continue
+        row = dict(zip(header, values, strict=True))
+        problems += [Problem(name, line, f, m) for f, m in _check_row(row, actors)]
+        rid = row["id"].strip()
+        if rid in seen:
+            problems.append(Problem(name, line, "id", f"duplicate id {rid!r} (first at row {seen[rid]})"))
+        seen.setdefault(rid, line)
+        row = {c: row[c].strip() for c in COLUMNS}
+        row["source_row"] = line
+        rows.append(row)
+    if problems:
+        raise InputError(problems)
+    frame = pd.DataFrame(rows, columns=[*COLUMNS, "source_row"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame
+
+
+def file_sha256(*paths: str | Path) -> str:
+    """Hash the bytes of one or more files, so a run records exactly what it read."""
+    digest = hashlib.sha256()
+    for p in paths:
+        digest.update(Path(p).read_bytes())
+    return digest.hexdigest()

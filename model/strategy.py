@@ -1,0 +1,88 @@
+"""The strategy mapping (Table 2) and exact marginalisation over threat levels.
+
+A state's strategy toward a partner depends on the cell (external level,
+internal level) through ``M[a, b, :]``. The external level is one per state,
+shared by all its dyads; the internal level is one per directed pair. Every
+joint quantity (the likelihood of conduct and outcome evidence, P(axis), the
+weakest-link cohesion) therefore has the same shape: a sum over the states'
+external levels of a product of per-dyad factors. :func:`sum_over_external`
+is that sum, computed once for all of them.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.tensor import TensorLike, TensorVariable
+
+
+def strategy_given_external(p_internal: TensorLike, mapping: TensorLike) -> TensorVariable:
+    """P(strategy = x | external level a) for each directed pair.
+
+    Parameters
+    ----------
+    p_internal
+        ``(pair, period, level)``: P(L_int = b) of the pair's internal series.
+    mapping
+        ``(ext_level, int_level, strategy)``: Table 2 as probabilities.
+
+    Returns
+    -------
+    ``(pair, period, ext_level, strategy)``:
+    ``q[p, t, a, x] = sum_b P(L_int = b) M[a, b, x]``.
+    """
+    p_internal = pt.as_tensor_variable(p_internal)
+    mapping = pt.as_tensor_variable(mapping)
+    return (p_internal[:, :, None, :, None] * mapping[None, None, :, :, :]).sum(axis=3)
+
+
+def strategy_marginal(p_external: TensorLike, q: TensorLike) -> TensorVariable:
+    """P(strategy) per directed pair: ``sum_a P(L_ext = a) q[..., a, :]``.
+
+    ``p_external`` is ``(pair, period, level)``: the external-level
+    probabilities of each pair's acting state.
+    """
+    p_external = pt.as_tensor_variable(p_external)
+    return (p_external[..., :, None] * pt.as_tensor_variable(q)).sum(axis=-2)
+
+
+def external_combinations(k: int) -> np.ndarray:
+    """Every assignment of the three external levels to ``k`` states: ``(3**k, k)``."""
+    return np.array(list(product(range(3), repeat=k)), dtype=np.int64)
+
+
+def sum_over_external(
+    log_p_external: TensorLike, log_dyad_factor: TensorLike, members: np.ndarray
+) -> TensorVariable:
+    """Log of ``sum_a prod_i P(L_ext_i = a_i) prod_d f_d(a_i, a_j)``, per period.
+
+    Given the external levels, the dyads are conditionally independent, so
+    this is exact. It costs ``3**k`` terms per period: 27 for three partners,
+    729 for six.
+
+    Parameters
+    ----------
+    log_p_external
+        ``(partner, period, level)`` log probabilities.
+    log_dyad_factor
+        ``(dyad, period, level_first, level_second)`` log factors, indexed by
+        the external levels of the dyad's two members.
+    members
+        ``(dyad, 2)`` partner indices of each dyad (first, second).
+
+    Returns
+    -------
+    ``(period,)`` log sums.
+    """
+    lpe = pt.as_tensor_variable(log_p_external).dimshuffle(1, 0, 2)  # (T, k, 3)
+    ldf = pt.as_tensor_variable(log_dyad_factor).dimshuffle(1, 0, 2, 3)  # (T, D, 3, 3)
+    members = np.asarray(members, dtype=np.int64)
+    k = int(members.max()) + 1  # every partner belongs to at least one dyad
+    combos = external_combinations(k)  # (C, k)
+    states = np.arange(k)[None, :]
+    dyads = np.arange(members.shape[0])[None, :]
+    ext_terms = lpe[:, states, combos].sum(axis=-1)  # (T, C)
+    dyad_terms = ldf[:, dyads, combos[:, members[:, 0]], combos[:, members[:, 1]]].sum(axis=-1)
+    return pt.logsumexp(ext_terms + dyad_terms, axis=-1)

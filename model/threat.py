@@ -1,0 +1,90 @@
+"""Threat measurement: latent scores, their ordinal levels, and coded evidence.
+
+The latent threat ``theta`` is continuous. Two fixed scales hang on it:
+
+* the theory's ordinal level L in {low, medium, high}, with anchors
+  :data:`LEVEL_ANCHORS` and a sharpness ``s``:
+  ``P(L <= k | theta) = logistic(s * (kappa_k - theta))``;
+* the analyst's 0-4 threat code, an ordered logistic with base cutpoints
+  :data:`CODE_CUTPOINTS`, shifted and sharpened per indicator.
+
+The anchors pin the latent scale; the code cutpoints are placed so that a
+code's meaning matches the level it names (code 2 "medium" spans exactly the
+medium level, codes 0-1 the low level, codes 3-4 the high level).
+
+Every function works on numpy arrays and pytensor tensors alike and returns
+a pytensor tensor (call ``.eval()`` for numbers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytensor.tensor as pt
+from pytensor.tensor import TensorLike, TensorVariable
+
+#: Latent-scale boundaries low|medium and medium|high of the level L.
+LEVEL_ANCHORS: np.ndarray = np.array([-1.0, 1.0])
+
+#: Base cutpoints of the 0-4 threat code: none|low, low|medium, medium|high, high|severe.
+CODE_CUTPOINTS: np.ndarray = np.array([-2.0, -1.0, 1.0, 2.0])
+
+_TINY = 1e-12
+
+
+def _ordered_probs(eta: TensorLike, cutpoints: TensorLike) -> TensorVariable:
+    """Category probabilities of an ordered logistic with linear predictor ``eta``.
+
+    ``cutpoints`` broadcasts against ``eta[..., None]``; the result has one
+    more category than there are cutpoints, on the last axis.
+    """
+    eta = pt.as_tensor_variable(eta)
+    above = pt.sigmoid(eta[..., None] - cutpoints)  # P(Y > c)
+    ones = pt.ones_like(above[..., :1])
+    zeros = pt.zeros_like(above[..., :1])
+    upper = pt.concatenate([ones, above], axis=-1)
+    lower = pt.concatenate([above, zeros], axis=-1)
+    return upper - lower
+
+
+def level_probs(theta: TensorLike, sharpness: TensorLike) -> TensorVariable:
+    """P(L = low, medium, high | theta), on a new last axis.
+
+    Parameters
+    ----------
+    theta
+        Latent threat scores, any shape.
+    sharpness
+        ``s`` in the design; scalar or broadcastable to ``theta``.
+    """
+    s = pt.as_tensor_variable(sharpness)
+    theta = pt.as_tensor_variable(theta)
+    return _ordered_probs(s * theta, s * LEVEL_ANCHORS) if s.ndim == 0 else _ordered_probs(
+        s * theta, s[..., None] * LEVEL_ANCHORS
+    )
+
+
+def code_log_probs(
+    theta: TensorLike, discrimination: TensorLike, shift: TensorLike
+) -> TensorVariable:
+    """Log P(code = 0..4 | theta) for threat evidence of one indicator type.
+
+    ``P(code > c) = logistic(d * (theta - tau_c - delta))`` with base
+    cutpoints ``tau`` (:data:`CODE_CUTPOINTS`), discrimination ``d`` and
+    threshold shift ``delta`` broadcast against ``theta``.
+    """
+    d = pt.as_tensor_variable(discrimination)
+    delta = pt.as_tensor_variable(shift)
+    theta = pt.as_tensor_variable(theta)
+    probs = _ordered_probs(d * (theta - delta), d[..., None] * CODE_CUTPOINTS)
+    return pt.log(pt.maximum(probs, _TINY))
+
+
+def random_walk(init: TensorLike, drift: TensorLike, innovations: TensorLike) -> TensorVariable:
+    """Latent paths ``theta[s, t] = theta[s, t-1] + drift[s] * innovations[s, t-1]``.
+
+    Non-centred: the innovations are standardised, so NUTS sees a well-scaled
+    geometry whatever the drift.
+    """
+    init = pt.as_tensor_variable(init)
+    steps = pt.as_tensor_variable(drift)[:, None] * pt.as_tensor_variable(innovations)
+    return pt.concatenate([init[:, None], init[:, None] + pt.cumsum(steps, axis=1)], axis=1)
