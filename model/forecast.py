@@ -1,0 +1,305 @@
+"""Fitting, diagnostics, the summary every run reports, and the run folder.
+
+One shared function, :func:`summarise`, turns a posterior into the numbers an
+analyst reads; the console table, ``summary.json``, ``summary.csv`` and the
+plots are all views of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from model.data import Actors, file_sha256, load_actors, read_observations
+from model.evidence import REPORT_PERIODS, Evidence, aggregate
+from model.priors import PriorSet, load_priors
+from model.theory import OUTSIDE_THEORY
+
+#: Gate on convergence: a run that fails any of these is not to be trusted.
+RHAT_MAX = 1.01
+ESS_BULK_MIN = 400
+HDI_PROB = 0.94
+
+SAMPLERS: tuple[str, ...] = ("numpyro", "nutpie", "pymc")
+
+#: Quantities whose convergence the gate checks besides the free parameters.
+REPORTED = ("p_axis", "type_prob", "commitment_prob", "cohesion_prob", "strategy_prob")
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """How to sample. Defaults are the ones the benchmark chose."""
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    seed: int = 20250630
+    sampler: str = "numpyro"
+    target_accept: float = 0.95
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a fit reads, validated, with the hashes that identify it."""
+
+    actors: Actors
+    observations: pd.DataFrame
+    evidence: Evidence
+    priors: PriorSet
+    data_sha256: str
+    as_of: date
+
+
+def cache_dir() -> Path:
+    """Where compiled samplers are cached between runs (``AXIS_CACHE`` overrides)."""
+    return Path(os.environ.get("AXIS_CACHE", Path.home() / ".cache" / "axis-forecast"))
+
+
+def load_inputs(
+    actors_path: str | Path,
+    data_path: str | Path,
+    priors_path: str | Path,
+    *,
+    as_of: date | None = None,
+    horizon: int = 4,
+) -> Inputs:
+    """Read, validate and aggregate a case. Raises :class:`model.data.InputError`.
+
+    Observations dated after ``as_of`` (default: today) are left out, so an
+    as-of fit sees only what was known then.
+    """
+    actors = load_actors(actors_path)
+    frame = read_observations(data_path, actors)
+    priors = load_priors(priors_path)
+    as_of = as_of or date.today()
+    known = frame[frame["date"].dt.date <= as_of].reset_index(drop=True)
+    evidence = aggregate(known, actors, as_of, horizon)
+    return Inputs(
+        actors=actors,
+        observations=known,
+        evidence=evidence,
+        priors=priors,
+        data_sha256=file_sha256(actors_path, data_path),
+        as_of=as_of,
+    )
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("pymc", "pytensor", "arviz", "arviz-stats", "numpy", "numpyro", "jax", "nutpie", "pymc-extras"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def _enable_jax_cache() -> None:
+    import jax
+
+    jax.config.update("jax_compilation_cache_dir", str(cache_dir() / "jax"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+
+
+def sample(model: pm.Model, config: SamplerConfig, *, progressbar: bool = False) -> xr.DataTree:
+    """Draw the posterior with the chosen sampler, reproducibly from ``config.seed``."""
+    if config.sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {config.sampler!r}; choose one of {SAMPLERS}")
+    kwargs: dict[str, Any] = {}
+    if config.sampler == "numpyro":
+        _enable_jax_cache()
+        kwargs["nuts"] = {"chain_method": "parallel"}
+    with model:
+        idata = pm.sample(
+            draws=config.draws,
+            tune=config.tune,
+            chains=config.chains,
+            random_seed=config.seed,
+            target_accept=config.target_accept,
+            nuts_sampler=config.sampler,
+            progressbar=progressbar,
+            compute_convergence_checks=False,
+            **kwargs,
+        )
+    idata.attrs["free_variables"] = json.dumps([rv.name for rv in model.free_RVs])
+    return idata
+
+
+def diagnostics(idata: xr.DataTree) -> dict[str, Any]:
+    """R-hat, bulk ESS and divergences over the free parameters and reported quantities."""
+    names = json.loads(idata.attrs.get("free_variables", "[]")) + list(REPORTED)
+    post = idata.posterior.to_dataset()
+    names = [n for n in names if n in post]
+    ds = post[names]
+    rhat = az.rhat(ds)
+    ess = az.ess(ds, method="bulk")
+    r_max = float(np.nanmax([np.nanmax(rhat[v].values) for v in rhat.data_vars]))
+    e_min = float(np.nanmin([np.nanmin(ess[v].values) for v in ess.data_vars]))
+    div = int(idata.sample_stats["diverging"].sum())
+    worst = max(rhat.data_vars, key=lambda v: float(np.nanmax(rhat[v].values)))
+    return {
+        "r_hat_max": r_max,
+        "ess_bulk_min": e_min,
+        "divergences": div,
+        "worst_r_hat_variable": worst,
+        "passed": bool(r_max <= RHAT_MAX and e_min >= ESS_BULK_MIN and div == 0),
+        "thresholds": {"r_hat_max": RHAT_MAX, "ess_bulk_min": ESS_BULK_MIN, "divergences": 0},
+    }
+
+
+def _interval(da: xr.DataArray) -> dict[str, float]:
+    hdi = az.hdi(da, prob=HDI_PROB)
+    return {
+        "mean": float(da.mean(("chain", "draw"))),
+        "hdi_low": float(hdi.sel(ci_bound="lower")),
+        "hdi_high": float(hdi.sel(ci_bound="upper")),
+    }
+
+
+def _means(da: xr.DataArray, dim: str) -> dict[str, float]:
+    m = da.mean(("chain", "draw"))
+    return {str(k): float(m.sel({dim: k})) for k in m[dim].values}
+
+
+def _dyads_at(post: xr.Dataset, role: str) -> dict[str, Any]:
+    out = {}
+    for d in post["dyad"].values:
+        types = _means(post["type_prob"].sel(dyad=d, report=role), "alliance_type")
+        out[str(d)] = {
+            "type_probs": types,
+            "modal_type": max(types, key=types.get),
+            "outside_theory": sum(v for k, v in types.items() if k in OUTSIDE_THEORY),
+            "commitment": _means(post["commitment_prob"].sel(dyad=d, report=role), "outcome_level"),
+            "cohesion": _means(post["cohesion_prob"].sel(dyad=d, report=role), "outcome_level"),
+        }
+    return out
+
+
+def summarise(idata: xr.DataTree) -> dict[str, Any]:
+    """The numbers every run reports, as a JSON-ready dict.
+
+    ``p_axis``, ``dyads`` and ``strategies`` refer to the last period with
+    evidence; ``p_axis_now`` and ``p_axis_horizon`` to the current (as-of)
+    period and the end of the forecast; ``forecast`` repeats the dyads at
+    those two periods.
+    """
+    post = idata.posterior.to_dataset()
+    periods = json.loads(idata.attrs["report_periods"])
+    p_axis = {role: _interval(post["p_axis"].sel(period=periods[role])) | {"period": periods[role]} for role in REPORT_PERIODS}
+    strategies = {
+        str(p): _means(post["strategy_prob"].sel(pair=p, report="last_evidence"), "strategy")
+        for p in post["pair"].values
+    }
+    levels = {
+        str(s): _means(post["p_level"].sel(series=s, report="last_evidence"), "level") for s in post["series"].values
+    }
+    return {
+        "case": json.loads(idata.attrs["case"]),
+        "periods": periods,
+        "p_axis": p_axis["last_evidence"],
+        "p_axis_now": p_axis["now"],
+        "p_axis_horizon": p_axis["horizon"],
+        "axis_commitment": _means(post["axis_commitment"].sel(report="last_evidence"), "outcome_level"),
+        "axis_cohesion": _means(post["axis_cohesion"].sel(report="last_evidence"), "outcome_level"),
+        "dyads": _dyads_at(post, "last_evidence"),
+        "forecast": {role: {"dyads": _dyads_at(post, role)} for role in ("now", "horizon")},
+        "strategies": strategies,
+        "threat_levels": levels,
+        "diagnostics": json.loads(idata.attrs["diagnostics"]),
+        "provenance": json.loads(idata.attrs["provenance"]),
+    }
+
+
+def summary_frame(summary: dict[str, Any]) -> pd.DataFrame:
+    """Long table of the summary: one row per (quantity, period, unit, category)."""
+    rows: list[dict[str, Any]] = []
+    per = summary["periods"]
+    for key, role in (("p_axis", "last_evidence"), ("p_axis_now", "now"), ("p_axis_horizon", "horizon")):
+        v = summary[key]
+        rows.append({"quantity": "p_axis", "role": role, "period": per[role], "unit": "axis",
+                     "category": "formed", "mean": v["mean"], "hdi_low": v["hdi_low"], "hdi_high": v["hdi_high"]})
+    dyads_by_role = {"last_evidence": summary["dyads"], **{r: summary["forecast"][r]["dyads"] for r in ("now", "horizon")}}
+    for role, dyads in dyads_by_role.items():
+        for d, info in dyads.items():
+            for q, key in (("type_prob", "type_probs"), ("commitment", "commitment"), ("cohesion", "cohesion")):
+                for cat, val in info[key].items():
+                    rows.append({"quantity": q, "role": role, "period": per[role], "unit": d, "category": cat, "mean": val})
+    for pair, probs in summary["strategies"].items():
+        for cat, val in probs.items():
+            rows.append({"quantity": "strategy", "role": "last_evidence", "period": per["last_evidence"],
+                         "unit": pair, "category": cat, "mean": val})
+    for ser, probs in summary["threat_levels"].items():
+        for cat, val in probs.items():
+            rows.append({"quantity": "threat_level", "role": "last_evidence", "period": per["last_evidence"],
+                         "unit": ser, "category": cat, "mean": val})
+    return pd.DataFrame(rows, columns=["quantity", "role", "period", "unit", "category", "mean", "hdi_low", "hdi_high"])
+
+
+def run_forecast(inputs: Inputs, config: SamplerConfig, *, progressbar: bool = False) -> xr.DataTree:
+    """Build, sample and annotate: the posterior with its provenance and diagnostics."""
+    from model.build import build_model
+
+    model = build_model(inputs.evidence, inputs.priors)
+    idata = sample(model, config, progressbar=progressbar)
+    ev = inputs.evidence
+    idata.attrs.update(
+        {
+            "case": json.dumps({"partners": list(ev.structure.actors.partners), "external": ev.structure.actors.external}),
+            "report_periods": json.dumps({r: ev.periods[i] for r, i in zip(REPORT_PERIODS, ev.report_index, strict=True)}),
+            "provenance": json.dumps(
+                {
+                    "data_sha256": inputs.data_sha256,
+                    "priors_sha256": inputs.priors.sha256,
+                    "priors": inputs.priors.name,
+                    "seed": config.seed,
+                    "sampler": asdict(config),
+                    "as_of": inputs.as_of.isoformat(),
+                    "rows": ev.n_rows,
+                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "versions": _versions(),
+                }
+            ),
+        }
+    )
+    idata.attrs["diagnostics"] = json.dumps(diagnostics(idata))
+    return idata
+
+
+def write_run(idata: xr.DataTree, out: Path, figures: dict[str, Any] | None = None) -> Path:
+    """Write a run folder atomically: all of it appears, or none of it.
+
+    Contents: ``posterior.nc`` (InferenceData with provenance attributes),
+    ``summary.json``, ``summary.csv`` and one PNG per figure. Everything is
+    written into a temporary sibling folder that is renamed into place.
+    """
+    out = Path(out)
+    if out.exists():
+        raise FileExistsError(f"run folder {out} exists; choose another --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        summary = summarise(idata)
+        idata.to_netcdf(tmp / "posterior.nc")
+        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        summary_frame(summary).to_csv(tmp / "summary.csv", index=False)
+        for name, fig in (figures or {}).items():
+            fig.savefig(tmp / f"{name}.png", dpi=110, bbox_inches="tight")
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,142 @@
+"""Figures of a fit. Each takes the posterior and optional axes and returns the figure.
+
+Nothing here shows or saves: the caller decides (the run folder saves PNGs,
+a notebook shows them).
+"""
+
+from __future__ import annotations
+
+import json
+
+import arviz as az
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from model.forecast import HDI_PROB  # noqa: E402
+from model.threat import LEVEL_ANCHORS  # noqa: E402
+
+
+def _figure(axes: Axes | np.ndarray | None, n: int = 1, **kw) -> tuple[Figure, np.ndarray]:
+    if axes is None:
+        fig, axes = plt.subplots(n, 1, squeeze=False, **kw)
+        return fig, axes.ravel()
+    arr = np.atleast_1d(axes).ravel()
+    return arr[0].figure, arr
+
+
+def _period_marks(ax: Axes, idata: xr.DataTree, periods: list[str]) -> None:
+    roles = json.loads(idata.attrs["report_periods"])
+    for role, style in (("last_evidence", ":"), ("now", "--")):
+        x = periods.index(roles[role])
+        ax.axvline(x, color="0.4", ls=style, lw=1)
+        ax.annotate(role.replace("_", " "), (x, 1.0), xycoords=("data", "axes fraction"),
+                    rotation=90, va="top", ha="right", fontsize=7, color="0.3")
+
+
+def _ticks(ax: Axes, periods: list[str]) -> None:
+    step = max(1, len(periods) // 10)
+    ax.set_xticks(range(0, len(periods), step), periods[::step], rotation=45, ha="right", fontsize=7)
+
+
+def plot_axis_fan(idata: xr.DataTree, axes: Axes | None = None) -> Figure:
+    """P(axis) per period: posterior mean and HDI band, with the evidence and now marks."""
+    fig, (ax,) = _figure(axes, figsize=(8, 3.2))
+    p = idata.posterior["p_axis"]
+    periods = [str(x) for x in p["period"].values]
+    hdi = az.hdi(p, prob=HDI_PROB)
+    x = np.arange(len(periods))
+    ax.fill_between(x, hdi.sel(ci_bound="lower"), hdi.sel(ci_bound="upper"), alpha=0.3,
+                    label=f"{HDI_PROB:.0%} HDI")
+    ax.plot(x, p.mean(("chain", "draw")), lw=2, label="posterior mean")
+    _period_marks(ax, idata, periods)
+    _ticks(ax, periods)
+    ax.set_ylabel("P(axis)")
+    ax.set_title("Probability that every partner balances in every dyad")
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def plot_dyad_types(idata: xr.DataTree, report: str = "last_evidence", axes: np.ndarray | None = None) -> Figure:
+    """Alliance-type probabilities per dyad, posterior mean with HDI whiskers."""
+    post = idata.posterior
+    dyads = [str(d) for d in post["dyad"].values]
+    fig, axs = _figure(axes, n=len(dyads), figsize=(7, 2.6 * len(dyads)), sharex=True)
+    for ax, d in zip(axs, dyads, strict=False):
+        da = post["type_prob"].sel(dyad=d, report=report)
+        mean = da.mean(("chain", "draw")).values
+        hdi = az.hdi(da, prob=HDI_PROB)
+        types = [str(t) for t in da["alliance_type"].values]
+        y = np.arange(len(types))
+        err = np.stack([mean - hdi.sel(ci_bound="lower").values, hdi.sel(ci_bound="upper").values - mean])
+        ax.barh(y, mean, xerr=np.clip(err, 0, None), color="C0", alpha=0.8, ecolor="0.3")
+        ax.set_yticks(y, types, fontsize=8)
+        ax.invert_yaxis()
+        ax.set_title(f"{d}: alliance type ({report.replace('_', ' ')})", fontsize=10)
+    axs[-1].set_xlabel("probability")
+    fig.tight_layout()
+    return fig
+
+
+def plot_outcomes(idata: xr.DataTree, report: str = "last_evidence", axes: np.ndarray | None = None) -> Figure:
+    """Commitment and cohesion distributions per dyad and for the whole axis (weakest link)."""
+    post = idata.posterior
+    fig, axs = _figure(axes, n=2, figsize=(7, 5.5))
+    for ax, what in zip(axs, ("commitment", "cohesion"), strict=False):
+        units = {str(d): post[f"{what}_prob"].sel(dyad=d, report=report) for d in post["dyad"].values}
+        units["axis (weakest link)"] = post[f"axis_{what}"].sel(report=report)
+        levels = [str(v) for v in post["outcome_level"].values]
+        width = 0.8 / len(units)
+        for i, (name, da) in enumerate(units.items()):
+            ax.bar(np.arange(len(levels)) + i * width, da.mean(("chain", "draw")), width, label=name)
+        ax.set_xticks(np.arange(len(levels)) + 0.4 - width / 2, levels)
+        ax.set_ylabel("probability")
+        ax.set_title(f"{what.capitalize()} ({report.replace('_', ' ')})")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_threats(idata: xr.DataTree, axes: np.ndarray | None = None) -> Figure:
+    """Latent threat trajectories per series with HDI bands and the level anchors."""
+    theta = idata.posterior["theta"]
+    series = [str(s) for s in theta["series"].values]
+    periods = [str(p) for p in theta["period"].values]
+    ncol = 3
+    nrow = int(np.ceil(len(series) / ncol))
+    if axes is None:
+        fig, grid = plt.subplots(nrow, ncol, figsize=(11, 2.4 * nrow), sharex=True, sharey=True, squeeze=False)
+        axs = grid.ravel()
+    else:
+        fig, axs = _figure(axes)
+    x = np.arange(len(periods))
+    for ax, s in zip(axs, series, strict=False):
+        da = theta.sel(series=s)
+        hdi = az.hdi(da, prob=HDI_PROB)
+        ax.fill_between(x, hdi.sel(ci_bound="lower"), hdi.sel(ci_bound="upper"), alpha=0.3)
+        ax.plot(x, da.mean(("chain", "draw")), lw=1.5)
+        for k in LEVEL_ANCHORS:
+            ax.axhline(k, color="0.6", lw=0.8, ls=":")
+        _period_marks(ax, idata, periods)
+        ax.set_title(s, fontsize=9)
+        _ticks(ax, periods)
+    for ax in axs[len(series):]:
+        ax.set_visible(False)
+    fig.suptitle("Latent threat (dotted lines: low|medium and medium|high anchors)", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def run_figures(idata: xr.DataTree) -> dict[str, Figure]:
+    """The standard figures of a run folder, by file stem."""
+    return {
+        "p_axis": plot_axis_fan(idata),
+        "dyad_types": plot_dyad_types(idata),
+        "outcomes": plot_outcomes(idata),
+        "threats": plot_threats(idata),
+    }

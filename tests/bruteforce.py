@@ -1,0 +1,105 @@
+"""Brute-force numpy references: enumerate every joint state, no shortcuts.
+
+These share no code with ``model/``: they exist to check its exact
+marginalisations against the definition.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations, product
+
+import numpy as np
+
+STRATS = 4
+BAL = 2
+
+
+def structure(k: int):
+    """Pairs (i, j), dyads (i, j) with i < j, in the model's order."""
+    pairs = [(i, j) for i in range(k) for j in range(k) if i != j]
+    dyads = list(combinations(range(k), 2))
+    return pairs, dyads
+
+
+def axis_probability(p_ext: np.ndarray, p_int: dict, mapping: np.ndarray) -> float:
+    """P(all directed strategies are balancing) by enumerating every level of every series.
+
+    ``p_ext[i]``: (3,) external-level probabilities; ``p_int[(i, j)]``: (3,)
+    for i's threat from j; ``mapping``: (3, 3, 4).
+    """
+    k = len(p_ext)
+    pairs, _ = structure(k)
+    total = 0.0
+    for ext in product(range(3), repeat=k):
+        for ints in product(range(3), repeat=len(pairs)):
+            prob = np.prod([p_ext[i][a] for i, a in enumerate(ext)])
+            prob *= np.prod([p_int[p][b] for p, b in zip(pairs, ints, strict=True)])
+            # given all levels, strategies are independent draws from mapping cells
+            bal = np.prod([mapping[ext[i], b, BAL] for (i, _), b in zip(pairs, ints, strict=True)])
+            total += prob * bal
+    return total
+
+
+def dyad_type_joint(p_ext_i, p_ext_j, p_int_ij, p_int_ji, mapping) -> np.ndarray:
+    """(4, 4) joint P(strategy_ij = x, strategy_ji = y) by enumerating four series' levels."""
+    out = np.zeros((STRATS, STRATS))
+    for a, ap, b, bp in product(range(3), repeat=4):
+        w = p_ext_i[a] * p_ext_j[ap] * p_int_ij[b] * p_int_ji[bp]
+        out += w * np.outer(mapping[a, b], mapping[ap, bp])
+    return out
+
+
+def behaviour_likelihood_k2(p_ext, p_int, mapping, conduct, outcome, tables, e_c, e_o) -> float:
+    """Likelihood of conduct and outcome counts for two partners, one period.
+
+    Enumerates both external levels, both internal levels, both strategies
+    and the true commitment and cohesion levels.
+    """
+    ec = (1 - e_c) * np.eye(4) + e_c / 4
+    eo = (1 - e_o) * np.eye(4) + e_o / 4
+    type_of = _type_matrix()
+    total = 0.0
+    for a0, a1, b01, b10, x, y, lc, lh in product(range(3), range(3), range(3), range(3),
+                                                  range(4), range(4), range(4), range(4)):
+        prob = p_ext[0][a0] * p_ext[1][a1] * p_int[(0, 1)][b01] * p_int[(1, 0)][b10]
+        prob *= mapping[a0, b01, x] * mapping[a1, b10, y]
+        t = type_of[x, y]
+        prob *= tables[0][t, lc] * tables[1][t, lh]
+        like = np.prod(ec[:, x] ** conduct[0]) * np.prod(ec[:, y] ** conduct[1])
+        like *= np.prod(eo[:, lc] ** outcome[0]) * np.prod(eo[:, lh] ** outcome[1])
+        total += prob * like
+    return total
+
+
+def _type_matrix() -> np.ndarray:
+    names = ["hedging", "tethering", "balancing", "bandwagoning"]
+    types = sorted({"-".join(sorted((a, b))) for a in names for b in names})
+    return np.array([[types.index("-".join(sorted((a, b)))) for b in names] for a in names])
+
+
+def behaviour_likelihood_semi(p_ext, p_int, mapping, conduct, outcome, tables, e_c, e_o) -> float:
+    """Same for any k: enumerate every series' level; per dyad sum its 16 strategy pairs."""
+    k = len(p_ext)
+    pairs, dyads = structure(k)
+    ec = (1 - e_c) * np.eye(4) + e_c / 4
+    eo = (1 - e_o) * np.eye(4) + e_o / 4
+    type_of = _type_matrix()
+    pair_idx = {p: n for n, p in enumerate(pairs)}
+    total = 0.0
+    for ext in product(range(3), repeat=k):
+        for ints in product(range(3), repeat=len(pairs)):
+            prob = np.prod([p_ext[i][a] for i, a in enumerate(ext)])
+            prob *= np.prod([p_int[p][b] for p, b in zip(pairs, ints, strict=True)])
+            for d, (i, j) in enumerate(dyads):
+                pij, pji = pair_idx[(i, j)], pair_idx[(j, i)]
+                s = 0.0
+                for x, y in product(range(4), repeat=2):
+                    w = mapping[ext[i], ints[pij], x] * mapping[ext[j], ints[pji], y]
+                    w *= np.prod(ec[:, x] ** conduct[pij]) * np.prod(ec[:, y] ** conduct[pji])
+                    t = type_of[x, y]
+                    for o in range(2):
+                        w *= sum(tables[o][t, lv] * np.prod(eo[:, lv] ** outcome[d][o]) for lv in range(4))
+                    s += w
+                prob *= s
+            total += prob
+    return total

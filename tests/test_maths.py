@@ -1,0 +1,203 @@
+"""The model's maths against closed forms and brute-force enumeration."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.special import expit
+
+from model.alliance import (
+    axis_log_prob,
+    behaviour_log_likelihood,
+    outcome_probs,
+    type_probs,
+    weakest_link,
+)
+from model.strategy import strategy_given_external, strategy_marginal
+from model.theory import ALLIANCE_TYPES, STRATEGIES
+from model.threat import CODE_CUTPOINTS, LEVEL_ANCHORS, code_log_probs, level_probs, random_walk
+from tests import bruteforce as bf
+
+
+def _case(k: int, rng: np.random.Generator):
+    pairs, dyads = bf.structure(k)
+    p_ext = rng.dirichlet(np.ones(3), size=k)
+    p_int = {p: rng.dirichlet(np.ones(3)) for p in pairs}
+    mapping = rng.dirichlet(np.ones(4), size=(3, 3))
+    members = np.array(dyads)
+    dyad_pairs = np.array([(pairs.index((i, j)), pairs.index((j, i))) for i, j in dyads])
+    p_int_arr = np.stack([p_int[p] for p in pairs])[:, None, :]  # (pair, period=1, level)
+    q = strategy_given_external(p_int_arr, mapping)
+    return pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q
+
+
+def test_level_probs_closed_form():
+    theta = np.array([-2.5, -1.0, 0.0, 0.7, 3.0])
+    s = 3.0
+    got = level_probs(theta, s).eval()
+    low = expit(s * (LEVEL_ANCHORS[0] - theta))
+    le_med = expit(s * (LEVEL_ANCHORS[1] - theta))
+    np.testing.assert_allclose(got, np.stack([low, le_med - low, 1 - le_med], axis=-1), atol=1e-12)
+    np.testing.assert_allclose(got.sum(-1), 1.0)
+    assert got[0].argmax() == 0 and got[2].argmax() == 1 and got[4].argmax() == 2
+
+
+def test_code_log_probs_closed_form():
+    theta, d, delta = np.array([-1.5, 0.2, 2.4]), np.array([2.0, 0.5, 1.3]), np.array([0.1, -0.3, 0.0])
+    got = np.exp(code_log_probs(theta, d, delta).eval())
+    gt = expit(d[:, None] * (theta[:, None] - CODE_CUTPOINTS - delta[:, None]))  # P(code > c)
+    want = np.concatenate([1 - gt[:, :1], gt[:, :-1] - gt[:, 1:], gt[:, -1:]], axis=1)
+    np.testing.assert_allclose(got, want, atol=1e-10)
+    np.testing.assert_allclose(got.sum(-1), 1.0)
+
+
+def test_code_scale_matches_level_scale():
+    """Code 2 (medium) is most likely exactly where the level is medium, with sharp codes."""
+    theta = np.array([-1.5, 0.0, 1.5])
+    codes = np.exp(code_log_probs(theta, np.full(3, 8.0), np.zeros(3)).eval()).argmax(-1)
+    levels = level_probs(theta, 8.0).eval().argmax(-1)
+    np.testing.assert_array_equal(codes, [1, 2, 3])
+    np.testing.assert_array_equal(levels, [0, 1, 2])
+
+
+def test_random_walk_is_cumulative_sum():
+    init, drift = np.array([0.5, -1.0]), np.array([0.2, 1.0])
+    eps = np.random.default_rng(0).normal(size=(2, 5))
+    got = random_walk(init, drift, eps).eval()
+    want = np.concatenate([init[:, None], init[:, None] + np.cumsum(drift[:, None] * eps, axis=1)], axis=1)
+    np.testing.assert_allclose(got, want)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_axis_probability_equals_enumeration(k):
+    rng = np.random.default_rng(k)
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = _case(k, rng)
+    got = np.exp(axis_log_prob(np.log(p_ext)[:, None, :], q, dyad_pairs, members).eval())[0]
+    assert got == pytest.approx(bf.axis_probability(p_ext, p_int, mapping), rel=1e-10)
+
+
+def test_axis_probability_is_not_the_naive_product():
+    """Sharing a state's external level across its dyads matters: independence would be wrong."""
+    rng = np.random.default_rng(11)
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = _case(3, rng)
+    mapping = np.full((3, 3, 4), 0.05 / 3)
+    mapping[:2, :, 0] = 0.95  # hedge unless external threat is high
+    mapping[2, :, 2] = 0.95  # balance when it is
+    mapping[2, :, 0] = 0.05 / 3
+    p_ext = np.tile([0.5, 0.0, 0.5], (3, 1))
+    q = strategy_given_external(np.stack([p_int[p] for p in pairs])[:, None, :], mapping)
+    exact = bf.axis_probability(p_ext, p_int, mapping)
+    got = np.exp(axis_log_prob(np.log(p_ext + 1e-300)[:, None, :], q, dyad_pairs, members).eval())[0]
+    strat = strategy_marginal(p_ext[[i for i, _ in pairs]][:, None, :], q).eval()[:, 0]
+    naive = np.prod(strat[:, 2])
+    assert got == pytest.approx(exact, rel=1e-9)
+    assert exact == pytest.approx(0.5**3 * 0.95**6, rel=1e-2)
+    assert naive < exact / 5  # treating dyads as independent badly understates P(axis)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dyad_type_probs_equal_enumeration(seed):
+    rng = np.random.default_rng(seed)
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = _case(3, rng)
+    strat = strategy_marginal(p_ext[[i for i, _ in pairs]][:, None, :], q).eval()
+    got = type_probs(strat[dyad_pairs[:, 0]], strat[dyad_pairs[:, 1]]).eval()[:, 0]
+    for d, (i, j) in enumerate(dyads):
+        joint = bf.dyad_type_joint(p_ext[i], p_ext[j], p_int[(i, j)], p_int[(j, i)], mapping)
+        want = np.zeros(len(ALLIANCE_TYPES))
+        for x, sx in enumerate(STRATEGIES):
+            for y, sy in enumerate(STRATEGIES):
+                want[ALLIANCE_TYPES.index("-".join(sorted((sx, sy))))] += joint[x, y]
+        np.testing.assert_allclose(got[d], want, atol=1e-12)
+    np.testing.assert_allclose(got.sum(-1), 1.0)
+
+
+def test_outcome_probs_mix_the_table():
+    p_type = np.random.default_rng(3).dirichlet(np.ones(10), size=2)
+    table = np.random.default_rng(4).dirichlet(np.ones(4), size=10)
+    np.testing.assert_allclose(outcome_probs(p_type, table).eval(), p_type @ table)
+
+
+def test_weakest_link_equals_enumeration():
+    """P(min over dyads of cohesion = l), by enumerating levels, strategies and cohesions."""
+    from itertools import product
+
+    rng = np.random.default_rng(5)
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = _case(3, rng)
+    table = rng.dirichlet(np.ones(4), size=10)
+    got = weakest_link(np.log(p_ext)[:, None, :], q, table, dyad_pairs, members).eval()[0]
+    types = bf._type_matrix()
+    want = np.zeros(4)
+    for ext in product(range(3), repeat=3):
+        for ints in product(range(3), repeat=len(pairs)):
+            w = np.prod([p_ext[i][a] for i, a in enumerate(ext)])
+            w *= np.prod([p_int[p][b] for p, b in zip(pairs, ints, strict=True)])
+            # per dyad: distribution of its cohesion level given these levels
+            dists = []
+            for i, j in dyads:
+                pij, pji = pairs.index((i, j)), pairs.index((j, i))
+                dist = np.zeros(4)
+                for x, y in product(range(4), repeat=2):
+                    dist += mapping[ext[i], ints[pij], x] * mapping[ext[j], ints[pji], y] * table[types[x, y]]
+                dists.append(dist)
+            for levels in product(range(4), repeat=len(dyads)):
+                want[min(levels)] += w * np.prod([dists[d][lv] for d, lv in enumerate(levels)])
+    np.testing.assert_allclose(got, want, atol=1e-10)
+
+
+def _behaviour_inputs(k, rng, n_obs=3):
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = _case(k, rng)
+    conduct = rng.multinomial(n_obs, np.ones(4) / 4, size=len(pairs))
+    outcome = rng.multinomial(2, np.ones(4) / 4, size=(len(dyads), 2))
+    tables = rng.dirichlet(np.ones(4), size=(2, 10))
+    return pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q, conduct, outcome, tables
+
+
+def test_behaviour_likelihood_equals_full_enumeration_k2():
+    rng = np.random.default_rng(7)
+    (pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q, conduct, outcome, tables) = (
+        _behaviour_inputs(2, rng)
+    )
+    got = behaviour_log_likelihood(
+        np.log(p_ext)[:, None, :], q, conduct[:, None, :], outcome[:, None], tables, 0.1, 0.2,
+        dyad_pairs, members,
+    ).eval()[0]
+    want = bf.behaviour_likelihood_k2(p_ext, p_int, mapping, conduct, outcome[0], tables, 0.1, 0.2)
+    assert got == pytest.approx(np.log(want), rel=1e-10)
+
+
+def test_behaviour_likelihood_equals_enumeration_k3():
+    rng = np.random.default_rng(8)
+    (pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q, conduct, outcome, tables) = (
+        _behaviour_inputs(3, rng, n_obs=2)
+    )
+    got = behaviour_log_likelihood(
+        np.log(p_ext)[:, None, :], q, conduct[:, None, :], outcome[:, None], tables, 0.15, 0.05,
+        dyad_pairs, members,
+    ).eval()[0]
+    want = bf.behaviour_likelihood_semi(p_ext, p_int, mapping, conduct, outcome, tables, 0.15, 0.05)
+    assert got == pytest.approx(np.log(want), rel=1e-10)
+
+
+def test_behaviour_likelihood_without_evidence_is_zero():
+    rng = np.random.default_rng(9)
+    (pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q, conduct, outcome, tables) = (
+        _behaviour_inputs(3, rng)
+    )
+    got = behaviour_log_likelihood(
+        np.log(p_ext)[:, None, :], q, 0 * conduct[:, None, :], 0 * outcome[:, None], tables, 0.1, 0.1,
+        dyad_pairs, members,
+    ).eval()
+    np.testing.assert_allclose(got, 0.0, atol=1e-12)
+
+
+def test_behaviour_likelihood_stable_with_many_observations():
+    """Hundreds of codes in one period must not underflow to -inf."""
+    rng = np.random.default_rng(10)
+    (pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q, conduct, outcome, tables) = (
+        _behaviour_inputs(3, rng, n_obs=400)
+    )
+    got = behaviour_log_likelihood(
+        np.log(p_ext)[:, None, :], q, conduct[:, None, :], outcome[:, None] * 100, tables, 0.1, 0.1,
+        dyad_pairs, members,
+    ).eval()
+    assert np.isfinite(got).all() and got[0] < -100
