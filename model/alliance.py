@@ -60,10 +60,10 @@ def dyad_factor(q_first: TensorLike, q_second: TensorLike, weight: TensorLike) -
     chance of the dyad's event given its members' external levels ``a, a'``,
     where ``w[x, y]`` is the event's chance given the two strategies.
     """
-    q1 = pt.as_tensor_variable(q_first)[..., :, None, :, None]
-    q2 = pt.as_tensor_variable(q_second)[..., None, :, None, :]
-    w = pt.as_tensor_variable(weight)[..., None, None, :, :]
-    return (q1 * q2 * w).sum(axis=(-2, -1))
+    q1 = pt.as_tensor_variable(q_first)
+    q2 = pt.as_tensor_variable(q_second)
+    w = pt.as_tensor_variable(weight)  # (..., x, y), or one (x, y) for all
+    return pt.matmul(pt.matmul(q1, w), q2.swapaxes(-1, -2))
 
 
 def axis_log_prob(
@@ -184,10 +184,13 @@ def behaviour_log_likelihood(
     ol_max = log_ol.max(axis=-1)
     obs_lik = pt.exp(log_ol - ol_max[..., None])  # (D, T, outcome, l)
     tables = pt.as_tensor_variable(tables)
-    by_type = (obs_lik[:, :, :, None, :] * tables[None, None, :, :, :]).sum(axis=-1)  # (D,T,o,type)
+    # by_type[d, t, o, type] = sum_l obs_lik[d, t, o, l] tables[o, type, l]
+    by_type = pt.stack([pt.dot(obs_lik[:, :, o, :], tables[o].T) for o in range(2)], axis=2)
     log_type = pt.log(by_type).sum(axis=2)  # (D, T, type)
     type_max = log_type.max(axis=-1)
-    weight = pt.exp(log_type - type_max[..., None])[..., type_index_matrix()]  # (D, T, x, y)
+    spread = _pair_to_type().T  # (type, x*y): types back onto strategy pairs
+    weight = pt.dot(pt.exp(log_type - type_max[..., None]), spread)
+    weight = weight.reshape((*weight.shape[:-1], n_strat, n_strat), ndim=weight.ndim + 1)
     factor = pt.log(dyad_factor(q_tilde[dyad_pairs[:, 0]], q_tilde[dyad_pairs[:, 1]], weight))
     offset = cl_max.sum(axis=0) + ol_max.sum(axis=(0, 2)) + type_max.sum(axis=0)
     return sum_over_external(log_p_external, factor, members) + offset

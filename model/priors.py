@@ -133,7 +133,10 @@ def _check_table(group: str, table: Any, source: str) -> tuple[Prior | None, lis
             Problem(source, None, f"{group}.dims", f"must be {list(expected or [])}, got {list(dims or [])}")
         )
     if group in _DIRICHLET_SHAPES and "dist" in table:
-        a = np.asarray(table.get("kwargs", {}).get("a", []), dtype=float)
+        try:
+            a = np.asarray(table.get("kwargs", {}).get("a", []), dtype=float)
+        except (ValueError, TypeError):
+            a = np.empty((0,))  # ragged or non-numeric: reported as a shape problem
         if table["dist"] != "Dirichlet":
             problems.append(Problem(source, None, f"{group}.dist", "must be Dirichlet"))
         elif a.shape != _DIRICHLET_SHAPES[group]:

@@ -76,13 +76,21 @@ def sum_over_external(
     -------
     ``(period,)`` log sums.
     """
-    lpe = pt.as_tensor_variable(log_p_external).dimshuffle(1, 0, 2)  # (T, k, 3)
-    ldf = pt.as_tensor_variable(log_dyad_factor).dimshuffle(1, 0, 2, 3)  # (T, D, 3, 3)
     members = np.asarray(members, dtype=np.int64)
     k = int(members.max()) + 1  # every partner belongs to at least one dyad
     combos = external_combinations(k)  # (C, k)
-    states = np.arange(k)[None, :]
-    dyads = np.arange(members.shape[0])[None, :]
-    ext_terms = lpe[:, states, combos].sum(axis=-1)  # (T, C)
-    dyad_terms = ldf[:, dyads, combos[:, members[:, 0]], combos[:, members[:, 1]]].sum(axis=-1)
-    return pt.logsumexp(ext_terms + dyad_terms, axis=-1)
+    n_dyads = members.shape[0]
+    # Selection matrices turn the gathers into matrix products, whose gradients
+    # are matrix products too (a gather's gradient is a slow scatter).
+    pick_ext = np.zeros((k * 3, len(combos)))
+    pick_dyad = np.zeros((n_dyads * 9, len(combos)))
+    for c, levels in enumerate(combos):
+        pick_ext[np.arange(k) * 3 + levels, c] = 1.0
+        pick_dyad[np.arange(n_dyads) * 9 + levels[members[:, 0]] * 3 + levels[members[:, 1]], c] = 1.0
+    lpe = pt.as_tensor_variable(log_p_external)
+    ldf = pt.as_tensor_variable(log_dyad_factor)
+    n_t = lpe.shape[1]
+    ext_flat = lpe.dimshuffle(1, 0, 2).reshape((n_t, k * 3))
+    dyad_flat = ldf.dimshuffle(1, 0, 2, 3).reshape((n_t, n_dyads * 9))
+    terms = pt.dot(ext_flat, pick_ext) + pt.dot(dyad_flat, pick_dyad)  # (T, C)
+    return pt.logsumexp(terms, axis=-1)

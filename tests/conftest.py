@@ -1,0 +1,34 @@
+"""Shared fixtures: the shipped case, and a small number of real fits reused across tests."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ACTORS = ROOT / "data" / "actors.toml"
+OBSERVATIONS = ROOT / "data" / "observations.csv"
+DEFAULT_PRIORS = ROOT / "priors" / "default.toml"
+
+#: A fixed as-of date keeps every test independent of the day it runs.
+AS_OF = date(2025, 9, 30)
+
+#: Small but real: enough draws for diagnostics to mean something.
+SMALL = {"draws": 300, "tune": 400, "chains": 4, "seed": 7}
+
+
+@pytest.fixture(scope="session")
+def shipped_inputs():
+    from model.forecast import load_inputs
+
+    return load_inputs(ACTORS, OBSERVATIONS, DEFAULT_PRIORS, as_of=AS_OF)
+
+
+@pytest.fixture(scope="session")
+def small_fit(shipped_inputs):
+    """One small real fit on the shipped data, shared by every test that reads a posterior."""
+    from model.forecast import SamplerConfig, run_forecast
+
+    return run_forecast(shipped_inputs, SamplerConfig(**SMALL))
