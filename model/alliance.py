@@ -167,6 +167,10 @@ def behaviour_log_likelihood(
         ``(outcome, alliance_type, outcome_level)``: Table 3 as probabilities.
     conduct_error, outcome_error
         Coder error rates.
+    dyad_pairs
+        ``(dyad, 2)``: pair indices first->second, second->first.
+    members
+        ``(dyad, 2)``: partner indices of each dyad.
 
     Returns
     -------

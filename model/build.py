@@ -21,7 +21,7 @@ from model.alliance import (
 from model.evidence import Evidence
 from model.priors import PriorSet
 from model.strategy import strategy_given_external, strategy_marginal
-from model.threat import code_log_probs, level_probs, random_walk
+from model.threat import code_log_probs, level_log_probs, random_walk
 
 
 def _threat_random(log_p, n_total, rng=None, size=None):
@@ -57,7 +57,7 @@ def build_model(evidence: Evidence, priors: PriorSet) -> pm.Model:
         ``axis_commitment``, ``axis_cohesion``.
     """
     s = evidence.structure
-    rep = np.asarray(evidence.report_index)
+    rep = np.arange(evidence.report_index[0], len(evidence.periods))  # last evidence onward
     n_partners = len(s.actors.partners)
     with pm.Model(coords=evidence.coords) as model:
         init = priors["threat_init"].create_variable("threat_init")
@@ -87,9 +87,10 @@ def build_model(evidence: Evidence, priors: PriorSet) -> pm.Model:
 
         # latent ordinal levels, marginalised
         sharpness = priors["level_sharpness"].create_variable("level_sharpness")
-        p_lev = level_probs(theta, sharpness)  # (series, period, level)
+        log_p_lev = level_log_probs(theta, sharpness)  # (series, period, level)
+        p_lev = pt.exp(log_p_lev)
         p_ext = p_lev[:n_partners]  # external series come first, in partner order
-        log_p_ext = pt.log(p_ext)
+        log_p_ext = log_p_lev[:n_partners]
 
         # Table 2 and the per-pair strategy distributions
         mapping = priors["strategy_map"].create_variable("strategy_map")
@@ -116,7 +117,9 @@ def build_model(evidence: Evidence, priors: PriorSet) -> pm.Model:
                 s.dyad_pairs,
                 s.members,
             )
-            totals = evidence.conduct_counts.sum(axis=(0, 2)) + evidence.outcome_counts.sum(axis=(0, 2, 3))
+            totals = evidence.conduct_counts.sum(axis=(0, 2)) + evidence.outcome_counts.sum(
+                axis=(0, 2, 3)
+            )
             pm.CustomDist(
                 "behaviour_evidence",
                 ll,
@@ -126,13 +129,21 @@ def build_model(evidence: Evidence, priors: PriorSet) -> pm.Model:
             )
 
         # reported quantities
-        pm.Deterministic("p_level", p_lev[:, rep], dims=("series", "report", "level"))
+        pm.Deterministic("p_level", p_lev[:, rep], dims=("series", "window", "level"))
         strat_rep = strat[:, rep]
-        pm.Deterministic("strategy_prob", strat_rep, dims=("pair", "report", "strategy"))
+        pm.Deterministic("strategy_prob", strat_rep, dims=("pair", "window", "strategy"))
         p_type = type_probs(strat_rep[s.dyad_pairs[:, 0]], strat_rep[s.dyad_pairs[:, 1]])
-        pm.Deterministic("type_prob", p_type, dims=("dyad", "report", "alliance_type"))
-        pm.Deterministic("commitment_prob", outcome_probs(p_type, commitment), dims=("dyad", "report", "outcome_level"))
-        pm.Deterministic("cohesion_prob", outcome_probs(p_type, cohesion), dims=("dyad", "report", "outcome_level"))
+        pm.Deterministic("type_prob", p_type, dims=("dyad", "window", "alliance_type"))
+        pm.Deterministic(
+            "commitment_prob",
+            outcome_probs(p_type, commitment),
+            dims=("dyad", "window", "outcome_level"),
+        )
+        pm.Deterministic(
+            "cohesion_prob",
+            outcome_probs(p_type, cohesion),
+            dims=("dyad", "window", "outcome_level"),
+        )
         pm.Deterministic(
             "p_axis", pt.exp(axis_log_prob(log_p_ext, q, s.dyad_pairs, s.members)), dims="period"
         )
@@ -140,6 +151,6 @@ def build_model(evidence: Evidence, priors: PriorSet) -> pm.Model:
             pm.Deterministic(
                 name,
                 weakest_link(log_p_ext[:, rep], q[:, rep], table, s.dyad_pairs, s.members),
-                dims=("report", "outcome_level"),
+                dims=("window", "outcome_level"),
             )
     return model

@@ -27,7 +27,7 @@ EXIT_DIAGNOSTICS = 3
 
 
 def project_root() -> Path:
-    """The folder holding ``data/`` and ``priors/``: the working directory if it has them."""
+    """Return the folder holding ``data/`` and ``priors/``: the working directory if it has them."""
     cwd = Path.cwd()
     if (cwd / "data" / "actors.toml").exists():
         return cwd
@@ -57,12 +57,22 @@ def _pct(x: float) -> str:
 def print_summary(summary: dict[str, Any]) -> None:
     """Render the summary of a run as console tables."""
     per = summary["periods"]
-    head = Table(title="P(anti-{} axis): every partner balances in every dyad".format(summary["case"]["external"]))
+    head = Table(
+        title="P(anti-{} axis): every partner balances in every dyad".format(
+            summary["case"]["external"]
+        )
+    )
     for col in ("when", "period", "mean", "94% HDI"):
         head.add_column(col)
-    for key, role in (("p_axis", "last evidence"), ("p_axis_now", "now"), ("p_axis_horizon", "horizon")):
+    for key, role in (
+        ("p_axis", "last evidence"),
+        ("p_axis_now", "now"),
+        ("p_axis_horizon", "horizon"),
+    ):
         v = summary[key]
-        head.add_row(role, v["period"], f"{v['mean']:.3f}", f"[{v['hdi_low']:.3f}, {v['hdi_high']:.3f}]")
+        head.add_row(
+            role, v["period"], f"{v['mean']:.3f}", f"[{v['hdi_low']:.3f}, {v['hdi_high']:.3f}]"
+        )
     console.print(head)
 
     for d, info in summary["dyads"].items():
@@ -71,7 +81,11 @@ def print_summary(summary: dict[str, Any]) -> None:
         t.add_column("P", justify="right")
         ranked = sorted(info["type_probs"].items(), key=lambda kv: -kv[1])
         for name, p in ranked[:4]:
-            flag = "  (outside the theory)" if name in ("bandwagoning-tethering", "bandwagoning-bandwagoning") else ""
+            flag = (
+                "  (outside the theory)"
+                if name in ("bandwagoning-tethering", "bandwagoning-bandwagoning")
+                else ""
+            )
             t.add_row(name + flag, _pct(p))
         t.add_row("[dim]other six[/]", _pct(sum(p for _, p in ranked[4:])))
         o = Table(title=f"{d}: commitment / cohesion")
@@ -106,43 +120,62 @@ def _group() -> None:
 
 @app.command()
 def forecast(
-    data: Annotated[Path | None, typer.Option(help="Observations CSV [default: data/observations.csv]")] = None,
-    actors: Annotated[Path | None, typer.Option(help="Actors TOML [default: data/actors.toml]")] = None,
-    priors: Annotated[Path | None, typer.Option(help="Prior set TOML [default: priors/default.toml]")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same draws")] = 20250630,
+    data: Annotated[
+        Path | None, typer.Option(help="Observations CSV [default: data/observations.csv]")
+    ] = None,
+    actors: Annotated[
+        Path | None, typer.Option(help="Actors TOML [default: data/actors.toml]")
+    ] = None,
+    priors: Annotated[
+        Path | None, typer.Option(help="Prior set TOML [default: priors/default.toml]")
+    ] = None,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same draws")
+    ] = 20250630,
     draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 1000,
     tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 1000,
     chains: Annotated[int, typer.Option(help="Chains")] = 4,
     horizon: Annotated[int, typer.Option(help="Forecast periods after the as-of period")] = 4,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Fit as of this date (YYYY-MM-DD) [default: today]")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Fit as of this date (YYYY-MM-DD) [default: today]"),
+    ] = None,
     sampler: Annotated[str, typer.Option(help="numpyro | nutpie | pymc")] = "numpyro",
     target_accept: Annotated[float, typer.Option(help="NUTS target acceptance")] = 0.95,
-    out: Annotated[Path | None, typer.Option(help="Run folder to write [default: runs/<time>-seed<seed>]")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Run folder to write [default: runs/<time>-seed<seed>]")
+    ] = None,
     allow_bad_diagnostics: Annotated[
-        bool, typer.Option("--allow-bad-diagnostics", help="Exit 0 even if the convergence gate fails")
+        bool,
+        typer.Option("--allow-bad-diagnostics", help="Exit 0 even if the convergence gate fails"),
     ] = False,
 ) -> None:
     """Fit the model on the evidence and print the alliance forecast."""
     from model.forecast import SamplerConfig, load_inputs, run_forecast, summarise, write_run
 
-    root = project_root()
-    data = data or root / "data" / "observations.csv"
-    actors = actors or root / "data" / "actors.toml"
-    priors = priors or root / "priors" / "default.toml"
+    data, actors, priors = _default_paths(data, actors, priors)
     when = _parse_date(as_of)
     if out is None:
-        out = root / "runs" / f"{datetime.now():%Y%m%d-%H%M%S}-seed{seed}"
+        out = project_root() / "runs" / f"{datetime.now():%Y%m%d-%H%M%S}-seed{seed}"
     if out.exists():
         _fail_input(FileExistsError(f"run folder {out} already exists"))
     try:
         inputs = load_inputs(actors, data, priors, as_of=when, horizon=horizon)
     except (InputError, ValueError) as err:
         _fail_input(err)
-    config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler, target_accept=target_accept)
+    config = SamplerConfig(
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        sampler=sampler,
+        target_accept=target_accept,
+    )
     ev = inputs.evidence
     console.print(
-        f"Fitting {sum(ev.n_rows.values())} observations ({ev.n_rows}) over {len(ev.periods)} periods "
-        f"{ev.periods[0]}..{ev.periods[-1]} with {sampler}, {chains} chains x {draws} draws, seed {seed}"
+        f"Fitting {sum(ev.n_rows.values())} observations ({ev.n_rows}) over "
+        f"{len(ev.periods)} periods {ev.periods[0]}..{ev.periods[-1]} with {sampler}, "
+        f"{chains} chains x {draws} draws, seed {seed}"
     )
     with console.status("sampling (the first run compiles the model; later runs reuse the cache)"):
         idata = run_forecast(inputs, config)
@@ -154,11 +187,253 @@ def forecast(
     console.print(f"Run folder: {out}")
     if not summary["diagnostics"]["passed"]:
         err_console.print(
-            "[bold red]WARNING: the sampler did not converge by the gate above. Do not quote these numbers.[/]\n"
-            "Re-run with more --tune/--draws or another --seed, or pass --allow-bad-diagnostics to accept."
+            "[bold red]WARNING: the sampler did not converge by the gate above. "
+            "Do not quote these numbers.[/]\n"
+            "Re-run with more --tune/--draws or another --seed, "
+            "or pass --allow-bad-diagnostics to accept."
         )
         if not allow_bad_diagnostics:
             raise typer.Exit(EXIT_DIAGNOSTICS)
+
+
+def _default_paths(
+    data: Path | None, actors: Path | None, priors: Path | None
+) -> tuple[Path, Path, Path]:
+    root = project_root()
+    return (
+        data or root / "data" / "observations.csv",
+        actors or root / "data" / "actors.toml",
+        priors or root / "priors" / "default.toml",
+    )
+
+
+def _default_ledger() -> Path:
+    return project_root() / "store" / "axis.sqlite"
+
+
+def print_diff(rows: list[dict[str, Any]], limit: int = 15) -> None:
+    """Render the change between two forecasts, largest first."""
+    t = Table(title="What changed since the previous forecast (posterior means)")
+    for col in ("unit", "quantity", "category", "before", "after", "change"):
+        t.add_column(col, justify="right" if col in ("before", "after", "change") else "left")
+    for r in rows[:limit]:
+        t.add_row(
+            r["unit"],
+            r["quantity"],
+            r["category"],
+            f"{r['before']:.3f}",
+            f"{r['after']:.3f}",
+            f"{r['change']:+.3f}",
+        )
+    console.print(t)
+
+
+@app.command()
+def update(
+    files: Annotated[list[Path], typer.Argument(help="New observation CSV files")],
+    ledger: Annotated[
+        Path | None,
+        typer.Option(
+            help="SQLite file holding the observation store and the ledger "
+            "[default: store/axis.sqlite]"
+        ),
+    ] = None,
+    data: Annotated[Path | None, typer.Option(help="Seed evidence for a new store")] = None,
+    actors: Annotated[Path | None, typer.Option(help="Actors TOML")] = None,
+    priors: Annotated[Path | None, typer.Option(help="Prior set TOML")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 20250630,
+    draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 1000,
+    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 1000,
+    chains: Annotated[int, typer.Option(help="Chains")] = 4,
+    horizon: Annotated[int, typer.Option(help="Forecast periods after the as-of period")] = 4,
+    sampler: Annotated[str, typer.Option(help="numpyro | nutpie | pymc")] = "numpyro",
+    runs: Annotated[
+        Path | None, typer.Option(help="Folder for run folders [default: runs/]")
+    ] = None,
+    allow_bad_diagnostics: Annotated[bool, typer.Option("--allow-bad-diagnostics")] = False,
+) -> None:
+    """Add new observations, refit, publish the forecast in the ledger, and show what changed.
+
+    Nothing is added if any row of any file is bad; rows already in the store
+    (same id or same evidence) are skipped and listed. An update that fails
+    changes neither the store nor the ledger.
+    """
+    from model.data import load_actors
+    from model.forecast import SamplerConfig
+    from model.priors import load_priors
+    from model.store import Store
+    from model.update import DiagnosticsFailedError, diff_summaries, run_update
+
+    data, actors, priors = _default_paths(data, actors, priors)
+    ledger = ledger or _default_ledger()
+    runs = runs or project_root() / "runs"
+    try:
+        case = load_actors(actors)
+        prior_set = load_priors(priors)
+        missing = [f for f in files if not f.exists()]
+        if missing:
+            raise FileNotFoundError(f"no such file: {', '.join(map(str, missing))}")
+        config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler)
+        with console.status("validating, refitting and publishing"):
+            result = run_update(
+                files,
+                store=Store(ledger),
+                actors=case,
+                priors=prior_set,
+                seed_data=data,
+                config=config,
+                runs_dir=runs,
+                horizon=horizon,
+                allow_bad_diagnostics=allow_bad_diagnostics,
+            )
+    except (InputError, ValueError, FileNotFoundError) as err:
+        _fail_input(err)
+    except DiagnosticsFailedError as err:
+        err_console.print(f"[bold red]error:[/] {err}")
+        raise typer.Exit(EXIT_DIAGNOSTICS) from None
+    for file, row, why in result.duplicates:
+        console.print(f"skipped {file}, row {row}: {why}")
+    if not result.added:
+        console.print("Nothing new: every row is already in the store. No forecast was published.")
+        return
+    console.print(
+        f"Added {result.added} observation(s); published ledger row(s) {result.ledger_ids}; "
+        f"run folder {result.run_folder}"
+    )
+    print_summary(result.summary)
+    print_diff(diff_summaries(result.previous, result.summary))
+
+
+@app.command()
+def history(
+    ledger: Annotated[Path | None, typer.Option(help="The ledger SQLite file")] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Write a PNG of P(axis) across forecasts")
+    ] = None,
+) -> None:
+    """Print the forecast ledger, oldest first."""
+    from model.store import Store
+
+    led = Store(ledger or _default_ledger()).ledger()
+    if led.empty:
+        console.print("The ledger is empty: run `axis update FILE` to publish a forecast.")
+        return
+    t = Table(title="Published forecasts")
+    for col in (
+        "id",
+        "created",
+        "as of",
+        "P(axis)",
+        "94% HDI",
+        "P(axis) horizon",
+        "data",
+        "seed",
+        "run",
+    ):
+        t.add_column(col)
+    for r in led.itertuples(index=False):
+        t.add_row(
+            str(r.id),
+            r.created,
+            r.as_of,
+            f"{r.p_axis_mean:.3f}",
+            f"[{r.p_axis_hdi_low:.3f}, {r.p_axis_hdi_high:.3f}]",
+            f"{r.p_axis_horizon_mean:.3f}",
+            r.data_sha256[:10],
+            str(r.seed),
+            r.run_folder,
+        )
+    console.print(t)
+    if plot:
+        from model.plots import plot_history
+
+        plot_history(led).savefig(plot, dpi=110, bbox_inches="tight")
+        console.print(f"Plot: {plot}")
+
+
+@app.command()
+def backtest(
+    start: Annotated[
+        str, typer.Option("--from", help="First as-of date (YYYY-MM-DD)")
+    ] = "2022-04-01",
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last as-of date [default: last evidence]")
+    ] = None,
+    every: Annotated[str, typer.Option(help="quarter | month | year")] = "quarter",
+    data: Annotated[Path | None, typer.Option(help="Observations CSV")] = None,
+    actors: Annotated[Path | None, typer.Option(help="Actors TOML")] = None,
+    priors: Annotated[Path | None, typer.Option(help="Prior set TOML")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 20250630,
+    draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 500,
+    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 500,
+    chains: Annotated[int, typer.Option(help="Chains")] = 4,
+    horizon: Annotated[int, typer.Option(help="Forecast periods after each as-of date")] = 4,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder [default: runs/backtest-<time>]")
+    ] = None,
+) -> None:
+    """Fit as of each period end in a range and score the forecasts on what came next."""
+    from model.backtest import as_of_dates, run_backtest
+    from model.data import load_actors, read_observations
+    from model.forecast import SamplerConfig
+    from model.plots import plot_backtest
+    from model.priors import load_priors
+
+    data, actors, priors = _default_paths(data, actors, priors)
+    try:
+        case = load_actors(actors)
+        frame = read_observations(data, case)
+        prior_set = load_priors(priors)
+        first = _parse_date(start)
+        last = _parse_date(end) if end else frame["date"].max().date()
+        dates = as_of_dates(first, last, every)
+    except (InputError, ValueError) as err:
+        _fail_input(err)
+    out = out or project_root() / "runs" / f"backtest-{datetime.now():%Y%m%d-%H%M%S}"
+    config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed)
+    with console.status("backtest") as status:
+        result = run_backtest(
+            case,
+            frame,
+            prior_set,
+            config,
+            dates,
+            horizon=horizon,
+            progress=lambda n, d: status.update(f"as-of fit {n + 1}/{len(dates)}: {d}"),
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    result.forecasts.to_csv(out / "backtest.csv", index=False)
+    result.scores.to_csv(out / "scores.csv", index=False)
+    plot_backtest(result.forecasts).savefig(out / "backtest.png", dpi=110, bbox_inches="tight")
+    t = Table(title="Backtest: forecasts at each as-of date")
+    dyads = [c[: -len(" modal")] for c in result.forecasts.columns if c.endswith(" modal")]
+    for col in ("as of", "P(axis)", "94% HDI", *dyads):
+        t.add_column(col)
+    for r in result.forecasts.to_dict("records"):
+        t.add_row(
+            r["as_of"],
+            f"{r['p_axis']:.3f}",
+            f"[{r['p_axis_hdi_low']:.3f}, {r['p_axis_hdi_high']:.3f}]",
+            *(f"{r[f'{d} modal']} ({r[f'{d} P(modal)']:.2f})" for d in dyads),
+        )
+    console.print(t)
+    s = Table(
+        title="Scores on later conduct and outcome evidence (Brier: lower is better; "
+        "log score: higher is better)"
+    )
+    for col in ("kind", "n", "Brier", "Brier uniform", "log score", "log score uniform"):
+        s.add_column(col)
+    for r in result.scores.to_dict("records"):
+        s.add_row(
+            r["kind"],
+            str(r["n"]),
+            f"{r['brier']:.3f}",
+            f"{r['brier_uniform']:.3f}",
+            f"{r['log_score']:.3f}",
+            f"{r['log_score_uniform']:.3f}",
+        )
+    console.print(s)
+    console.print(f"Written: {out}/backtest.csv, scores.csv, backtest.png")
 
 
 def main() -> None:
@@ -168,3 +443,7 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted; nothing was written")
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

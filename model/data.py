@@ -132,13 +132,20 @@ def load_actors(path: str | Path) -> Actors:
     for code in partners:
         if any(ch in code for ch in "-<>.,= "):
             problems.append(
-                Problem(str(path), None, "partners", f"code {code!r} may not contain - < > . , = or spaces")
+                Problem(
+                    str(path),
+                    None,
+                    "partners",
+                    f"code {code!r} may not contain - < > . , = or spaces",
+                )
             )
     external = raw.get("external")
     if not isinstance(external, str) or not external:
         problems.append(Problem(str(path), None, "external", "need one actor code"))
     elif external in partners:
-        problems.append(Problem(str(path), None, "external", "the external actor is also a partner"))
+        problems.append(
+            Problem(str(path), None, "external", "the external actor is also a partner")
+        )
     periods = raw.get("periods", {})
     for key in sorted(set(periods) - {"start", "frequency"}):
         problems.append(Problem(str(path), None, f"periods.{key}", "unknown key"))
@@ -237,14 +244,21 @@ def read_observations(path: str | Path, actors: Actors) -> pd.DataFrame:
             continue
         if len(values) != len(header):
             problems.append(
-                Problem(name, line, "-", f"malformed row: {len(values)} fields, header has {len(header)}")
+                Problem(
+                    name,
+                    line,
+                    "-",
+                    f"malformed row: {len(values)} fields, header has {len(header)}",
+                )
             )
             continue
         row = dict(zip(header, values, strict=True))
         problems += [Problem(name, line, f, m) for f, m in _check_row(row, actors)]
         rid = row["id"].strip()
         if rid in seen:
-            problems.append(Problem(name, line, "id", f"duplicate id {rid!r} (first at row {seen[rid]})"))
+            problems.append(
+                Problem(name, line, "id", f"duplicate id {rid!r} (first at row {seen[rid]})")
+            )
         seen.setdefault(rid, line)
         row = {c: row[c].strip() for c in COLUMNS}
         row["source_row"] = line

@@ -146,7 +146,7 @@ class Evidence:
             "dyad": list(s.dyads),
             "period": list(self.periods),
             "step": list(self.periods[1:]),
-            "report": list(REPORT_PERIODS),
+            "window": list(self.periods[self.report_index[0] :]),
             "level": list(LEVELS),
             "ext_level": list(LEVELS),
             "int_level": list(LEVELS),
@@ -157,7 +157,8 @@ class Evidence:
             "outcome": list(OUTCOMES),
             "outcome_level": list(OUTCOME_LEVELS),
             "threat_cell": [
-                f"{s.series[a]}|{self.periods[b]}|{THREAT_INDICATORS[c]}" for a, b, c in self.threat_cells
+                f"{s.series[a]}|{self.periods[b]}|{THREAT_INDICATORS[c]}"
+                for a, b, c in self.threat_cells
             ],
             "behaviour_period": [self.periods[t] for t in self.behaviour_periods],
         }
@@ -194,40 +195,45 @@ def aggregate(frame: pd.DataFrame, actors: Actors, now: date, horizon: int = 4) 
     if (obs_period > now_period).any():
         raise ValueError(f"observations dated after the as-of date {now} are present")
     grid = period_grid(actors, now_period, horizon)
-    t_of = {p: i for i, p in enumerate(grid)}
-    t = obs_period.map(t_of).to_numpy(dtype=np.int64)
+    t = obs_period.array.asi8 - grid[0].ordinal  # period index of every row
     s = Structure(actors)
     kind = frame["kind"].to_numpy()
 
     threat = kind == "threat"
-    ser = [s.series.index(series_name(o, g)) for o, g in zip(frame["observer"][threat], frame["target"][threat], strict=True)]
+    ser = (frame["observer"][threat] + "<-" + frame["target"][threat]).map(
+        {name: n for n, name in enumerate(s.series)}
+    )
     ind = frame["indicator"][threat].map(THREAT_INDICATORS.index).to_numpy()
     code = frame["code"][threat].astype(int).to_numpy()
-    keys = np.stack([np.asarray(ser, dtype=np.int64), t[threat], ind], axis=1).reshape(-1, 3)
+    keys = np.stack([ser.to_numpy(dtype=np.int64), t[threat], ind], axis=1).reshape(-1, 3)
     cells, inverse = np.unique(keys, axis=0, return_inverse=True)
     counts = np.zeros((len(cells), len(THREAT_CODES)), dtype=np.int64)
     np.add.at(counts, (inverse.ravel(), code), 1)
 
     behaviour = ~threat
     b_periods = np.unique(t[behaviour])
-    b_of = {int(p): i for i, p in enumerate(b_periods)}
     conduct = np.zeros((len(s.pairs), len(b_periods), len(STRATEGIES)), dtype=np.int64)
-    outcome = np.zeros((len(s.dyads), len(b_periods), len(OUTCOMES), len(OUTCOME_LEVELS)), dtype=np.int64)
-    sub = frame[behaviour]
-    for (k, o, g, i, c), tt in zip(
-        sub[["kind", "observer", "target", "indicator", "code"]].itertuples(index=False),
-        t[behaviour],
-        strict=True,
-    ):
-        if k == "conduct":
-            conduct[s.pairs.index(pair_name(o, g)), b_of[int(tt)], STRATEGIES.index(c)] += 1
-        else:
-            outcome[
-                s.dyads.index(dyad_name(o, g)), b_of[int(tt)], OUTCOMES.index(i), OUTCOME_LEVELS.index(c)
-            ] += 1
+    outcome = np.zeros(
+        (len(s.dyads), len(b_periods), len(OUTCOMES), len(OUTCOME_LEVELS)), dtype=np.int64
+    )
+    b_index = np.searchsorted(b_periods, t)
+    is_conduct = kind == "conduct"
+    if is_conduct.any():
+        pairs = {name: n for n, name in enumerate(s.pairs)}
+        who = (frame["observer"][is_conduct] + "->" + frame["target"][is_conduct]).map(pairs)
+        what = frame["code"][is_conduct].map(STRATEGIES.index)
+        np.add.at(conduct, (who.to_numpy(), b_index[is_conduct], what.to_numpy()), 1)
+    is_outcome = kind == "outcome"
+    if is_outcome.any():
+        dyads = {name: n for n, name in enumerate(s.dyads)}
+        sub = frame[is_outcome]
+        who = [dyads[dyad_name(o, g)] for o, g in zip(sub["observer"], sub["target"], strict=True)]
+        ind = sub["indicator"].map(OUTCOMES.index).to_numpy()
+        lev = sub["code"].map(OUTCOME_LEVELS.index).to_numpy()
+        np.add.at(outcome, (np.asarray(who, dtype=np.int64), b_index[is_outcome], ind, lev), 1)
 
     last_evidence = int(t.max())
-    now_index = t_of[now_period]
+    now_index = now_period.ordinal - grid[0].ordinal
     return Evidence(
         structure=s,
         periods=tuple(str(p) for p in grid),

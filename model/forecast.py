@@ -7,6 +7,7 @@ plots are all views of it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -24,7 +25,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from model.data import Actors, file_sha256, load_actors, read_observations
+from model.data import COLUMNS, Actors, load_actors, read_observations
 from model.evidence import REPORT_PERIODS, Evidence, aggregate
 from model.priors import PriorSet, load_priors
 from model.theory import OUTSIDE_THEORY
@@ -69,22 +70,20 @@ def cache_dir() -> Path:
     return Path(os.environ.get("AXIS_CACHE", Path.home() / ".cache" / "axis-forecast"))
 
 
-def load_inputs(
-    actors_path: str | Path,
-    data_path: str | Path,
-    priors_path: str | Path,
+def prepare_inputs(
+    actors: Actors,
+    frame: pd.DataFrame,
+    priors: PriorSet,
     *,
     as_of: date | None = None,
     horizon: int = 4,
 ) -> Inputs:
-    """Read, validate and aggregate a case. Raises :class:`model.data.InputError`.
+    """Filter validated observations to ``as_of`` and aggregate them.
 
     Observations dated after ``as_of`` (default: today) are left out, so an
-    as-of fit sees only what was known then.
+    as-of fit sees only what was known then; the data hash covers exactly
+    the rows used.
     """
-    actors = load_actors(actors_path)
-    frame = read_observations(data_path, actors)
-    priors = load_priors(priors_path)
     as_of = as_of or date.today()
     known = frame[frame["date"].dt.date <= as_of].reset_index(drop=True)
     evidence = aggregate(known, actors, as_of, horizon)
@@ -93,14 +92,46 @@ def load_inputs(
         observations=known,
         evidence=evidence,
         priors=priors,
-        data_sha256=file_sha256(actors_path, data_path),
+        data_sha256=frame_sha256(actors, known),
         as_of=as_of,
     )
 
 
+def frame_sha256(actors: Actors, frame: pd.DataFrame) -> str:
+    """Hash the case and the observations used (sorted by id), independent of file layout."""
+    canon = frame.sort_values("id")[list(COLUMNS)].astype(str).to_csv(index=False)
+    blob = json.dumps([asdict(actors), canon], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def load_inputs(
+    actors_path: str | Path,
+    data_path: str | Path,
+    priors_path: str | Path,
+    *,
+    as_of: date | None = None,
+    horizon: int = 4,
+) -> Inputs:
+    """Read, validate and aggregate a case from files. Raises :class:`model.data.InputError`."""
+    actors = load_actors(actors_path)
+    frame = read_observations(data_path, actors)
+    priors = load_priors(priors_path)
+    return prepare_inputs(actors, frame, priors, as_of=as_of, horizon=horizon)
+
+
 def _versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
-    for pkg in ("pymc", "pytensor", "arviz", "arviz-stats", "numpy", "numpyro", "jax", "nutpie", "pymc-extras"):
+    for pkg in (
+        "pymc",
+        "pytensor",
+        "arviz",
+        "arviz-stats",
+        "numpy",
+        "numpyro",
+        "jax",
+        "nutpie",
+        "pymc-extras",
+    ):
         try:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
@@ -175,22 +206,24 @@ def _means(da: xr.DataArray, dim: str) -> dict[str, float]:
     return {str(k): float(m.sel({dim: k})) for k in m[dim].values}
 
 
-def _dyads_at(post: xr.Dataset, role: str) -> dict[str, Any]:
+def _dyads_at(post: xr.Dataset, period: str) -> dict[str, Any]:
     out = {}
     for d in post["dyad"].values:
-        types = _means(post["type_prob"].sel(dyad=d, report=role), "alliance_type")
+        types = _means(post["type_prob"].sel(dyad=d, window=period), "alliance_type")
         out[str(d)] = {
             "type_probs": types,
             "modal_type": max(types, key=types.get),
             "outside_theory": sum(v for k, v in types.items() if k in OUTSIDE_THEORY),
-            "commitment": _means(post["commitment_prob"].sel(dyad=d, report=role), "outcome_level"),
-            "cohesion": _means(post["cohesion_prob"].sel(dyad=d, report=role), "outcome_level"),
+            "commitment": _means(
+                post["commitment_prob"].sel(dyad=d, window=period), "outcome_level"
+            ),
+            "cohesion": _means(post["cohesion_prob"].sel(dyad=d, window=period), "outcome_level"),
         }
     return out
 
 
 def summarise(idata: xr.DataTree) -> dict[str, Any]:
-    """The numbers every run reports, as a JSON-ready dict.
+    """Return the numbers every run reports, as a JSON-ready dict.
 
     ``p_axis``, ``dyads`` and ``strategies`` refer to the last period with
     evidence; ``p_axis_now`` and ``p_axis_horizon`` to the current (as-of)
@@ -199,13 +232,19 @@ def summarise(idata: xr.DataTree) -> dict[str, Any]:
     """
     post = idata.posterior.to_dataset()
     periods = json.loads(idata.attrs["report_periods"])
-    p_axis = {role: _interval(post["p_axis"].sel(period=periods[role])) | {"period": periods[role]} for role in REPORT_PERIODS}
+    p_axis = {
+        role: _interval(post["p_axis"].sel(period=periods[role])) | {"period": periods[role]}
+        for role in REPORT_PERIODS
+    }
     strategies = {
-        str(p): _means(post["strategy_prob"].sel(pair=p, report="last_evidence"), "strategy")
+        str(p): _means(
+            post["strategy_prob"].sel(pair=p, window=periods["last_evidence"]), "strategy"
+        )
         for p in post["pair"].values
     }
     levels = {
-        str(s): _means(post["p_level"].sel(series=s, report="last_evidence"), "level") for s in post["series"].values
+        str(s): _means(post["p_level"].sel(series=s, window=periods["last_evidence"]), "level")
+        for s in post["series"].values
     }
     return {
         "case": json.loads(idata.attrs["case"]),
@@ -213,10 +252,16 @@ def summarise(idata: xr.DataTree) -> dict[str, Any]:
         "p_axis": p_axis["last_evidence"],
         "p_axis_now": p_axis["now"],
         "p_axis_horizon": p_axis["horizon"],
-        "axis_commitment": _means(post["axis_commitment"].sel(report="last_evidence"), "outcome_level"),
-        "axis_cohesion": _means(post["axis_cohesion"].sel(report="last_evidence"), "outcome_level"),
-        "dyads": _dyads_at(post, "last_evidence"),
-        "forecast": {role: {"dyads": _dyads_at(post, role)} for role in ("now", "horizon")},
+        "axis_commitment": _means(
+            post["axis_commitment"].sel(window=periods["last_evidence"]), "outcome_level"
+        ),
+        "axis_cohesion": _means(
+            post["axis_cohesion"].sel(window=periods["last_evidence"]), "outcome_level"
+        ),
+        "dyads": _dyads_at(post, periods["last_evidence"]),
+        "forecast": {
+            role: {"dyads": _dyads_at(post, periods[role])} for role in ("now", "horizon")
+        },
         "strategies": strategies,
         "threat_levels": levels,
         "diagnostics": json.loads(idata.attrs["diagnostics"]),
@@ -228,28 +273,79 @@ def summary_frame(summary: dict[str, Any]) -> pd.DataFrame:
     """Long table of the summary: one row per (quantity, period, unit, category)."""
     rows: list[dict[str, Any]] = []
     per = summary["periods"]
-    for key, role in (("p_axis", "last_evidence"), ("p_axis_now", "now"), ("p_axis_horizon", "horizon")):
+    for key, role in (
+        ("p_axis", "last_evidence"),
+        ("p_axis_now", "now"),
+        ("p_axis_horizon", "horizon"),
+    ):
         v = summary[key]
-        rows.append({"quantity": "p_axis", "role": role, "period": per[role], "unit": "axis",
-                     "category": "formed", "mean": v["mean"], "hdi_low": v["hdi_low"], "hdi_high": v["hdi_high"]})
-    dyads_by_role = {"last_evidence": summary["dyads"], **{r: summary["forecast"][r]["dyads"] for r in ("now", "horizon")}}
+        rows.append(
+            {
+                "quantity": "p_axis",
+                "role": role,
+                "period": per[role],
+                "unit": "axis",
+                "category": "formed",
+                "mean": v["mean"],
+                "hdi_low": v["hdi_low"],
+                "hdi_high": v["hdi_high"],
+            }
+        )
+    dyads_by_role = {
+        "last_evidence": summary["dyads"],
+        **{r: summary["forecast"][r]["dyads"] for r in ("now", "horizon")},
+    }
     for role, dyads in dyads_by_role.items():
         for d, info in dyads.items():
-            for q, key in (("type_prob", "type_probs"), ("commitment", "commitment"), ("cohesion", "cohesion")):
+            for q, key in (
+                ("type_prob", "type_probs"),
+                ("commitment", "commitment"),
+                ("cohesion", "cohesion"),
+            ):
                 for cat, val in info[key].items():
-                    rows.append({"quantity": q, "role": role, "period": per[role], "unit": d, "category": cat, "mean": val})
+                    rows.append(
+                        {
+                            "quantity": q,
+                            "role": role,
+                            "period": per[role],
+                            "unit": d,
+                            "category": cat,
+                            "mean": val,
+                        }
+                    )
     for pair, probs in summary["strategies"].items():
         for cat, val in probs.items():
-            rows.append({"quantity": "strategy", "role": "last_evidence", "period": per["last_evidence"],
-                         "unit": pair, "category": cat, "mean": val})
+            rows.append(
+                {
+                    "quantity": "strategy",
+                    "role": "last_evidence",
+                    "period": per["last_evidence"],
+                    "unit": pair,
+                    "category": cat,
+                    "mean": val,
+                }
+            )
     for ser, probs in summary["threat_levels"].items():
         for cat, val in probs.items():
-            rows.append({"quantity": "threat_level", "role": "last_evidence", "period": per["last_evidence"],
-                         "unit": ser, "category": cat, "mean": val})
-    return pd.DataFrame(rows, columns=["quantity", "role", "period", "unit", "category", "mean", "hdi_low", "hdi_high"])
+            rows.append(
+                {
+                    "quantity": "threat_level",
+                    "role": "last_evidence",
+                    "period": per["last_evidence"],
+                    "unit": ser,
+                    "category": cat,
+                    "mean": val,
+                }
+            )
+    return pd.DataFrame(
+        rows,
+        columns=["quantity", "role", "period", "unit", "category", "mean", "hdi_low", "hdi_high"],
+    )
 
 
-def run_forecast(inputs: Inputs, config: SamplerConfig, *, progressbar: bool = False) -> xr.DataTree:
+def run_forecast(
+    inputs: Inputs, config: SamplerConfig, *, progressbar: bool = False
+) -> xr.DataTree:
     """Build, sample and annotate: the posterior with its provenance and diagnostics."""
     from model.build import build_model
 
@@ -258,8 +354,15 @@ def run_forecast(inputs: Inputs, config: SamplerConfig, *, progressbar: bool = F
     ev = inputs.evidence
     idata.attrs.update(
         {
-            "case": json.dumps({"partners": list(ev.structure.actors.partners), "external": ev.structure.actors.external}),
-            "report_periods": json.dumps({r: ev.periods[i] for r, i in zip(REPORT_PERIODS, ev.report_index, strict=True)}),
+            "case": json.dumps(
+                {
+                    "partners": list(ev.structure.actors.partners),
+                    "external": ev.structure.actors.external,
+                }
+            ),
+            "report_periods": json.dumps(
+                {r: ev.periods[i] for r, i in zip(REPORT_PERIODS, ev.report_index, strict=True)}
+            ),
             "provenance": json.dumps(
                 {
                     "data_sha256": inputs.data_sha256,

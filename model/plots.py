@@ -12,14 +12,15 @@ import arviz as az
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
-from model.forecast import HDI_PROB  # noqa: E402
-from model.threat import LEVEL_ANCHORS  # noqa: E402
+from model.forecast import HDI_PROB
+from model.threat import LEVEL_ANCHORS
 
 
 def _figure(axes: Axes | np.ndarray | None, n: int = 1, **kw) -> tuple[Figure, np.ndarray]:
@@ -30,18 +31,33 @@ def _figure(axes: Axes | np.ndarray | None, n: int = 1, **kw) -> tuple[Figure, n
     return arr[0].figure, arr
 
 
+def _period_of(idata: xr.DataTree, role: str) -> str:
+    """Period label of a report role (``last_evidence``, ``now``, ``horizon``)."""
+    return json.loads(idata.attrs["report_periods"])[role]
+
+
 def _period_marks(ax: Axes, idata: xr.DataTree, periods: list[str]) -> None:
     roles = json.loads(idata.attrs["report_periods"])
     for role, style in (("last_evidence", ":"), ("now", "--")):
         x = periods.index(roles[role])
         ax.axvline(x, color="0.4", ls=style, lw=1)
-        ax.annotate(role.replace("_", " "), (x, 1.0), xycoords=("data", "axes fraction"),
-                    rotation=90, va="top", ha="right", fontsize=7, color="0.3")
+        ax.annotate(
+            role.replace("_", " "),
+            (x, 1.0),
+            xycoords=("data", "axes fraction"),
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=7,
+            color="0.3",
+        )
 
 
 def _ticks(ax: Axes, periods: list[str]) -> None:
     step = max(1, len(periods) // 10)
-    ax.set_xticks(range(0, len(periods), step), periods[::step], rotation=45, ha="right", fontsize=7)
+    ax.set_xticks(
+        range(0, len(periods), step), periods[::step], rotation=45, ha="right", fontsize=7
+    )
 
 
 def plot_axis_fan(idata: xr.DataTree, axes: Axes | None = None) -> Figure:
@@ -51,8 +67,13 @@ def plot_axis_fan(idata: xr.DataTree, axes: Axes | None = None) -> Figure:
     periods = [str(x) for x in p["period"].values]
     hdi = az.hdi(p, prob=HDI_PROB)
     x = np.arange(len(periods))
-    ax.fill_between(x, hdi.sel(ci_bound="lower"), hdi.sel(ci_bound="upper"), alpha=0.3,
-                    label=f"{HDI_PROB:.0%} HDI")
+    ax.fill_between(
+        x,
+        hdi.sel(ci_bound="lower"),
+        hdi.sel(ci_bound="upper"),
+        alpha=0.3,
+        label=f"{HDI_PROB:.0%} HDI",
+    )
     ax.plot(x, p.mean(("chain", "draw")), lw=2, label="posterior mean")
     _period_marks(ax, idata, periods)
     _ticks(ax, periods)
@@ -62,18 +83,22 @@ def plot_axis_fan(idata: xr.DataTree, axes: Axes | None = None) -> Figure:
     return fig
 
 
-def plot_dyad_types(idata: xr.DataTree, report: str = "last_evidence", axes: np.ndarray | None = None) -> Figure:
+def plot_dyad_types(
+    idata: xr.DataTree, report: str = "last_evidence", axes: np.ndarray | None = None
+) -> Figure:
     """Alliance-type probabilities per dyad, posterior mean with HDI whiskers."""
     post = idata.posterior
     dyads = [str(d) for d in post["dyad"].values]
     fig, axs = _figure(axes, n=len(dyads), figsize=(7, 2.6 * len(dyads)), sharex=True)
     for ax, d in zip(axs, dyads, strict=False):
-        da = post["type_prob"].sel(dyad=d, report=report)
+        da = post["type_prob"].sel(dyad=d, window=_period_of(idata, report))
         mean = da.mean(("chain", "draw")).values
         hdi = az.hdi(da, prob=HDI_PROB)
         types = [str(t) for t in da["alliance_type"].values]
         y = np.arange(len(types))
-        err = np.stack([mean - hdi.sel(ci_bound="lower").values, hdi.sel(ci_bound="upper").values - mean])
+        err = np.stack(
+            [mean - hdi.sel(ci_bound="lower").values, hdi.sel(ci_bound="upper").values - mean]
+        )
         ax.barh(y, mean, xerr=np.clip(err, 0, None), color="C0", alpha=0.8, ecolor="0.3")
         ax.set_yticks(y, types, fontsize=8)
         ax.invert_yaxis()
@@ -83,17 +108,24 @@ def plot_dyad_types(idata: xr.DataTree, report: str = "last_evidence", axes: np.
     return fig
 
 
-def plot_outcomes(idata: xr.DataTree, report: str = "last_evidence", axes: np.ndarray | None = None) -> Figure:
-    """Commitment and cohesion distributions per dyad and for the whole axis (weakest link)."""
+def plot_outcomes(
+    idata: xr.DataTree, report: str = "last_evidence", axes: np.ndarray | None = None
+) -> Figure:
+    """Plot commitment and cohesion per dyad and for the whole axis (weakest link)."""
     post = idata.posterior
     fig, axs = _figure(axes, n=2, figsize=(7, 5.5))
     for ax, what in zip(axs, ("commitment", "cohesion"), strict=False):
-        units = {str(d): post[f"{what}_prob"].sel(dyad=d, report=report) for d in post["dyad"].values}
-        units["axis (weakest link)"] = post[f"axis_{what}"].sel(report=report)
+        units = {
+            str(d): post[f"{what}_prob"].sel(dyad=d, window=_period_of(idata, report))
+            for d in post["dyad"].values
+        }
+        units["axis (weakest link)"] = post[f"axis_{what}"].sel(window=_period_of(idata, report))
         levels = [str(v) for v in post["outcome_level"].values]
         width = 0.8 / len(units)
         for i, (name, da) in enumerate(units.items()):
-            ax.bar(np.arange(len(levels)) + i * width, da.mean(("chain", "draw")), width, label=name)
+            ax.bar(
+                np.arange(len(levels)) + i * width, da.mean(("chain", "draw")), width, label=name
+            )
         ax.set_xticks(np.arange(len(levels)) + 0.4 - width / 2, levels)
         ax.set_ylabel("probability")
         ax.set_title(f"{what.capitalize()} ({report.replace('_', ' ')})")
@@ -110,7 +142,9 @@ def plot_threats(idata: xr.DataTree, axes: np.ndarray | None = None) -> Figure:
     ncol = 3
     nrow = int(np.ceil(len(series) / ncol))
     if axes is None:
-        fig, grid = plt.subplots(nrow, ncol, figsize=(11, 2.4 * nrow), sharex=True, sharey=True, squeeze=False)
+        fig, grid = plt.subplots(
+            nrow, ncol, figsize=(11, 2.4 * nrow), sharex=True, sharey=True, squeeze=False
+        )
         axs = grid.ravel()
     else:
         fig, axs = _figure(axes)
@@ -125,7 +159,7 @@ def plot_threats(idata: xr.DataTree, axes: np.ndarray | None = None) -> Figure:
         _period_marks(ax, idata, periods)
         ax.set_title(s, fontsize=9)
         _ticks(ax, periods)
-    for ax in axs[len(series):]:
+    for ax in axs[len(series) :]:
         ax.set_visible(False)
     fig.suptitle("Latent threat (dotted lines: low|medium and medium|high anchors)", fontsize=10)
     fig.tight_layout()
@@ -133,10 +167,60 @@ def plot_threats(idata: xr.DataTree, axes: np.ndarray | None = None) -> Figure:
 
 
 def run_figures(idata: xr.DataTree) -> dict[str, Figure]:
-    """The standard figures of a run folder, by file stem."""
+    """Return the standard figures of a run folder, by file stem."""
     return {
         "p_axis": plot_axis_fan(idata),
         "dyad_types": plot_dyad_types(idata),
         "outcomes": plot_outcomes(idata),
         "threats": plot_threats(idata),
     }
+
+
+def plot_backtest(forecasts: pd.DataFrame, axes: np.ndarray | None = None) -> Figure:
+    """P(axis) across as-of dates with its HDI band, and each dyad's type probabilities stacked.
+
+    ``forecasts`` is :attr:`model.backtest.Backtest.forecasts`.
+    """
+    dyads = sorted({c.split("|")[0] for c in forecasts.columns if "|" in c})
+    fig, axs = _figure(axes, n=1 + len(dyads), figsize=(9, 2.6 * (1 + len(dyads))), sharex=True)
+    x = np.arange(len(forecasts))
+    ax = axs[0]
+    ax.fill_between(
+        x,
+        forecasts["p_axis_hdi_low"],
+        forecasts["p_axis_hdi_high"],
+        alpha=0.3,
+        label=f"{HDI_PROB:.0%} HDI",
+    )
+    ax.plot(x, forecasts["p_axis"], marker="o", lw=2, label="posterior mean")
+    ax.set_ylabel("P(axis)")
+    ax.set_title("Backtest: P(axis) at each as-of date")
+    ax.legend(fontsize=8)
+    for ax, dyad in zip(axs[1:], dyads, strict=False):
+        cols = [c for c in forecasts.columns if c.startswith(f"{dyad}|")]
+        ax.stackplot(x, forecasts[cols].to_numpy().T, labels=[c.split("|")[1] for c in cols])
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("P(type)")
+        ax.set_title(f"{dyad}: alliance-type probabilities", fontsize=10)
+    axs[-1].set_xticks(x, forecasts["period"], rotation=45, ha="right", fontsize=8)
+    if len(dyads):
+        axs[1].legend(fontsize=6, ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(ledger: pd.DataFrame, axes: Axes | None = None) -> Figure:
+    """P(axis) across published forecasts, with HDI whiskers."""
+    fig, (ax,) = _figure(axes, figsize=(8, 3))
+    x = np.arange(len(ledger))
+    mean = ledger["p_axis_mean"].to_numpy()
+    err = np.stack([mean - ledger["p_axis_hdi_low"], ledger["p_axis_hdi_high"] - mean])
+    ax.errorbar(x, mean, yerr=np.clip(err, 0, None), marker="o", capsize=3)
+    ax.set_xticks(
+        x,
+        [f"#{i}\n{c[:10]}" for i, c in zip(ledger["id"], ledger["created"], strict=True)],
+        fontsize=7,
+    )
+    ax.set_ylabel("P(axis), last evidence")
+    ax.set_title("Published forecasts")
+    return fig

@@ -130,7 +130,12 @@ def _check_table(group: str, table: Any, source: str) -> tuple[Prior | None, lis
     dims = tuple(table.get("dims", ())) or None
     if dims != expected:
         problems.append(
-            Problem(source, None, f"{group}.dims", f"must be {list(expected or [])}, got {list(dims or [])}")
+            Problem(
+                source,
+                None,
+                f"{group}.dims",
+                f"must be {list(expected or [])}, got {list(dims or [])}",
+            )
         )
     if group in _DIRICHLET_SHAPES and "dist" in table:
         try:
@@ -141,10 +146,17 @@ def _check_table(group: str, table: Any, source: str) -> tuple[Prior | None, lis
             problems.append(Problem(source, None, f"{group}.dist", "must be Dirichlet"))
         elif a.shape != _DIRICHLET_SHAPES[group]:
             problems.append(
-                Problem(source, None, f"{group}.kwargs.a", f"shape {a.shape}, expected {_DIRICHLET_SHAPES[group]}")
+                Problem(
+                    source,
+                    None,
+                    f"{group}.kwargs.a",
+                    f"shape {a.shape}, expected {_DIRICHLET_SHAPES[group]}",
+                )
             )
         elif not np.all(a > 0):
-            problems.append(Problem(source, None, f"{group}.kwargs.a", "concentrations must be > 0"))
+            problems.append(
+                Problem(source, None, f"{group}.kwargs.a", "concentrations must be > 0")
+            )
     if problems:
         return None, problems
     try:
@@ -161,7 +173,9 @@ def parse_prior_tables(
     """Validate a mapping of prior tables and build a :class:`PriorSet`."""
     problems: list[Problem] = []
     for key in sorted(set(tables) - set(GROUPS)):
-        problems.append(Problem(source, None, key, f"unknown prior group (known: {sorted(GROUPS)})"))
+        problems.append(
+            Problem(source, None, key, f"unknown prior group (known: {sorted(GROUPS)})")
+        )
     for key in GROUPS:
         if key not in tables:
             problems.append(Problem(source, None, key, "missing prior group"))

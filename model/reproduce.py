@@ -40,15 +40,34 @@ def compare_with_paper(summary: dict[str, Any], coding: dict[str, Any]) -> list[
         modal = _modal(model["type_probs"])
         p = model["type_probs"][paper["type"]]
         floor = paper.get("type_min_probability", 0.0)
-        checks.append(Check(dyad, "alliance type", paper["type"] + (f" (P >= {floor})" if floor else ""),
-                            f"{modal} ({model['type_probs'][modal]:.2f}); paper's type {p:.2f}",
-                            modal == paper["type"] and p >= floor))
+        checks.append(
+            Check(
+                dyad,
+                "alliance type",
+                paper["type"] + (f" (P >= {floor})" if floor else ""),
+                f"{modal} ({model['type_probs'][modal]:.2f}); paper's type {p:.2f}",
+                modal == paper["type"] and p >= floor,
+            )
+        )
         for what in ("commitment", "cohesion"):
             got = _modal(model[what])
-            checks.append(Check(dyad, what, " or ".join(paper[what]), f"{got} ({model[what][got]:.2f})",
-                                got in paper[what]))
+            checks.append(
+                Check(
+                    dyad,
+                    what,
+                    " or ".join(paper[what]),
+                    f"{got} ({model[what][got]:.2f})",
+                    got in paper[what],
+                )
+            )
     pa = summary["p_axis"]
-    checks.append(Check("axis", "P(axis) mean", f"low (<= {coding['p_axis_max']})",
-                        f"{pa['mean']:.3f} [{pa['hdi_low']:.3f}, {pa['hdi_high']:.3f}]",
-                        pa["mean"] <= coding["p_axis_max"]))
+    checks.append(
+        Check(
+            "axis",
+            "P(axis) mean",
+            f"low (<= {coding['p_axis_max']})",
+            f"{pa['mean']:.3f} [{pa['hdi_low']:.3f}, {pa['hdi_high']:.3f}]",
+            pa["mean"] <= coding["p_axis_max"],
+        )
+    )
     return checks

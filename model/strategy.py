@@ -86,7 +86,9 @@ def sum_over_external(
     pick_dyad = np.zeros((n_dyads * 9, len(combos)))
     for c, levels in enumerate(combos):
         pick_ext[np.arange(k) * 3 + levels, c] = 1.0
-        pick_dyad[np.arange(n_dyads) * 9 + levels[members[:, 0]] * 3 + levels[members[:, 1]], c] = 1.0
+        pick_dyad[np.arange(n_dyads) * 9 + levels[members[:, 0]] * 3 + levels[members[:, 1]], c] = (
+            1.0
+        )
     lpe = pt.as_tensor_variable(log_p_external)
     ldf = pt.as_tensor_variable(log_dyad_factor)
     n_t = lpe.shape[1]

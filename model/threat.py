@@ -28,39 +28,47 @@ LEVEL_ANCHORS: np.ndarray = np.array([-1.0, 1.0])
 #: Base cutpoints of the 0-4 threat code: none|low, low|medium, medium|high, high|severe.
 CODE_CUTPOINTS: np.ndarray = np.array([-2.0, -1.0, 1.0, 2.0])
 
-_TINY = 1e-12
 
+def ordered_log_probs(eta: TensorLike, cutpoints: TensorLike) -> TensorVariable:
+    """Log category probabilities of an ordered logistic, stable for any ``eta``.
 
-def _ordered_probs(eta: TensorLike, cutpoints: TensorLike) -> TensorVariable:
-    """Category probabilities of an ordered logistic with linear predictor ``eta``.
+    ``P(Y > c) = logistic(eta - c_c)``. A middle category's probability is a
+    difference of two logistics, which cancels catastrophically far from the
+    cutpoints; the identity
+    ``logistic(a) - logistic(b) = logistic(a) logistic(-b) (1 - exp(b - a))``
+    gives its log without any difference of nearly equal numbers, so NUTS
+    never sees a ``log(0)``.
 
-    ``cutpoints`` broadcasts against ``eta[..., None]``; the result has one
-    more category than there are cutpoints, on the last axis.
+    ``cutpoints`` (increasing on the last axis) broadcast against
+    ``eta[..., None]``; the result has one more category than cutpoints.
     """
-    eta = pt.as_tensor_variable(eta)
-    above = pt.sigmoid(eta[..., None] - cutpoints)  # P(Y > c)
-    ones = pt.ones_like(above[..., :1])
-    zeros = pt.zeros_like(above[..., :1])
-    upper = pt.concatenate([ones, above], axis=-1)
-    lower = pt.concatenate([above, zeros], axis=-1)
-    return upper - lower
+    eta = pt.as_tensor_variable(eta)[..., None]
+    c = pt.as_tensor_variable(cutpoints)
+    first = -pt.softplus(eta - c[..., :1])  # log(1 - logistic(eta - c_0))
+    last = -pt.softplus(c[..., -1:] - eta)  # log logistic(eta - c_last)
+    a = eta - c[..., :-1]
+    b = eta - c[..., 1:]
+    middle = -pt.softplus(-a) - pt.softplus(b) + pt.log1mexp(b - a)
+    return pt.concatenate([first, middle, last], axis=-1)
 
 
-def level_probs(theta: TensorLike, sharpness: TensorLike) -> TensorVariable:
-    """P(L = low, medium, high | theta), on a new last axis.
+def level_log_probs(theta: TensorLike, sharpness: TensorLike) -> TensorVariable:
+    """Log P(L = low, medium, high | theta), on a new last axis.
 
     Parameters
     ----------
     theta
         Latent threat scores, any shape.
     sharpness
-        ``s`` in the design; scalar or broadcastable to ``theta``.
+        ``s`` in the design: a scalar.
     """
     s = pt.as_tensor_variable(sharpness)
-    theta = pt.as_tensor_variable(theta)
-    return _ordered_probs(s * theta, s * LEVEL_ANCHORS) if s.ndim == 0 else _ordered_probs(
-        s * theta, s[..., None] * LEVEL_ANCHORS
-    )
+    return ordered_log_probs(s * pt.as_tensor_variable(theta), s * LEVEL_ANCHORS)
+
+
+def level_probs(theta: TensorLike, sharpness: TensorLike) -> TensorVariable:
+    """P(L = low, medium, high | theta): ``P(L <= k) = logistic(s (kappa_k - theta))``."""
+    return pt.exp(level_log_probs(theta, sharpness))
 
 
 def code_log_probs(
@@ -75,8 +83,7 @@ def code_log_probs(
     d = pt.as_tensor_variable(discrimination)
     delta = pt.as_tensor_variable(shift)
     theta = pt.as_tensor_variable(theta)
-    probs = _ordered_probs(d * (theta - delta), d[..., None] * CODE_CUTPOINTS)
-    return pt.log(pt.maximum(probs, _TINY))
+    return ordered_log_probs(d * (theta - delta), d[..., None] * CODE_CUTPOINTS)
 
 
 def random_walk(init: TensorLike, drift: TensorLike, innovations: TensorLike) -> TensorVariable:

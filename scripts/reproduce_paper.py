@@ -23,7 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--run", type=Path, help="existing run folder (skips fitting)")
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "observations.csv")
     parser.add_argument("--actors", type=Path, default=ROOT / "data" / "actors.toml")
@@ -47,12 +49,16 @@ def main() -> int:
     for col in ("unit", "quantity", "paper", "model", "holds"):
         table.add_column(col)
     for c in checks:
-        table.add_row(c.unit, c.what, c.paper, c.model, "[green]yes[/]" if c.holds else "[red]NO[/]")
+        table.add_row(
+            c.unit, c.what, c.paper, c.model, "[green]yes[/]" if c.holds else "[red]NO[/]"
+        )
     console = Console()
     console.print(table)
     dg = summary["diagnostics"]
-    console.print(f"diagnostics: R-hat max {dg['r_hat_max']:.4f}, bulk ESS min {dg['ess_bulk_min']:.0f}, "
-                  f"divergences {dg['divergences']}")
+    console.print(
+        f"diagnostics: R-hat max {dg['r_hat_max']:.4f}, bulk ESS min {dg['ess_bulk_min']:.0f}, "
+        f"divergences {dg['divergences']}"
+    )
     return 0 if all(c.holds for c in checks) else 1
 
 

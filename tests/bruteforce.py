@@ -59,8 +59,9 @@ def behaviour_likelihood_k2(p_ext, p_int, mapping, conduct, outcome, tables, e_c
     eo = (1 - e_o) * np.eye(4) + e_o / 4
     type_of = _type_matrix()
     total = 0.0
-    for a0, a1, b01, b10, x, y, lc, lh in product(range(3), range(3), range(3), range(3),
-                                                  range(4), range(4), range(4), range(4)):
+    for a0, a1, b01, b10, x, y, lc, lh in product(
+        range(3), range(3), range(3), range(3), range(4), range(4), range(4), range(4)
+    ):
         prob = p_ext[0][a0] * p_ext[1][a1] * p_int[(0, 1)][b01] * p_int[(1, 0)][b10]
         prob *= mapping[a0, b01, x] * mapping[a1, b10, y]
         t = type_of[x, y]
@@ -98,7 +99,10 @@ def behaviour_likelihood_semi(p_ext, p_int, mapping, conduct, outcome, tables, e
                     w *= np.prod(ec[:, x] ** conduct[pij]) * np.prod(ec[:, y] ** conduct[pji])
                     t = type_of[x, y]
                     for o in range(2):
-                        w *= sum(tables[o][t, lv] * np.prod(eo[:, lv] ** outcome[d][o]) for lv in range(4))
+                        w *= sum(
+                            tables[o][t, lv] * np.prod(eo[:, lv] ** outcome[d][o])
+                            for lv in range(4)
+                        )
                     s += w
                 prob *= s
             total += prob

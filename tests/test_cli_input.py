@@ -1,4 +1,4 @@
-"""Bad input through the CLI: one clear message naming file, row and field; exit 2; nothing written."""
+"""Bad input through the CLI: a message naming file, row and field; exit 2; nothing written."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from model.cli import app
 from tests.conftest import ACTORS, DEFAULT_PRIORS, OBSERVATIONS, ROOT
 
-GOOD = "P900,2024-06-19,threat,RUS,USA,statement,3,\"Watterson, 2024\",a valid row"
+GOOD = 'P900,2024-06-19,threat,RUS,USA,statement,3,"Watterson, 2024",a valid row'
 
 
 def _csv_with(tmp_path: Path, extra: str) -> Path:
@@ -23,18 +23,44 @@ def _csv_with(tmp_path: Path, extra: str) -> Path:
 
 def _run(tmp_path: Path, *args: str):
     out = tmp_path / "run"
-    result = CliRunner().invoke(app, ["forecast", "--out", str(out), "--draws", "10", "--tune", "10", *args])
+    result = CliRunner().invoke(
+        app, ["forecast", "--out", str(out), "--draws", "10", "--tune", "10", *args]
+    )
     return result, out
 
 
 BAD_ROWS = {
     "malformed": ("P901,2024-06-19,threat,RUS,USA,statement", "row 7", "malformed row"),
-    "unknown actor": ("P902,2024-06-19,threat,RUS,GBR,statement,3,\"X, 2024\",n", "field 'target'", "unknown actor"),
-    "code out of range": ("P903,2024-06-19,threat,RUS,USA,statement,7,\"X, 2024\",n", "field 'code'", "out of range"),
-    "bad date": ("P904,2024-13-45,threat,RUS,USA,statement,3,\"X, 2024\",n", "field 'date'", "not an ISO date"),
-    "missing citation": ("P905,2024-06-19,threat,RUS,USA,statement,3,,n", "field 'citation'", "missing"),
-    "duplicate id": ("P001,2024-06-19,threat,RUS,USA,statement,3,\"X, 2024\",n", "field 'id'", "duplicate id"),
-    "bad strategy": ("P906,2024-06-19,conduct,RUS,CHN,conduct,appeasing,\"X, 2024\",n", "field 'code'", "appeasing"),
+    "unknown actor": (
+        'P902,2024-06-19,threat,RUS,GBR,statement,3,"X, 2024",n',
+        "field 'target'",
+        "unknown actor",
+    ),
+    "code out of range": (
+        'P903,2024-06-19,threat,RUS,USA,statement,7,"X, 2024",n',
+        "field 'code'",
+        "out of range",
+    ),
+    "bad date": (
+        'P904,2024-13-45,threat,RUS,USA,statement,3,"X, 2024",n',
+        "field 'date'",
+        "not an ISO date",
+    ),
+    "missing citation": (
+        "P905,2024-06-19,threat,RUS,USA,statement,3,,n",
+        "field 'citation'",
+        "missing",
+    ),
+    "duplicate id": (
+        'P001,2024-06-19,threat,RUS,USA,statement,3,"X, 2024",n',
+        "field 'id'",
+        "duplicate id",
+    ),
+    "bad strategy": (
+        'P906,2024-06-19,conduct,RUS,CHN,conduct,appeasing,"X, 2024",n',
+        "field 'code'",
+        "appeasing",
+    ),
 }
 
 
@@ -54,19 +80,29 @@ def test_bad_observation_row_is_rejected(tmp_path, case):
 def test_every_problem_is_listed_at_once(tmp_path):
     data = tmp_path / "obs.csv"
     lines = OBSERVATIONS.read_text(encoding="utf-8").splitlines()
-    bad = ["P991,yesterday,threat,RUS,USA,statement,3,\"X, 2024\",n", "P992,2024-01-01,threat,RUS,MARS,statement,9,,n"]
+    bad = [
+        'P991,yesterday,threat,RUS,USA,statement,3,"X, 2024",n',
+        "P992,2024-01-01,threat,RUS,MARS,statement,9,,n",
+    ]
     data.write_text("\n".join([*lines[:3], *bad]) + "\n", encoding="utf-8")
     result, _ = _run(tmp_path, "--data", str(data))
     text = " ".join(result.output.split())
     assert result.exit_code == 2
-    for needle in ("row 4, field 'date'", "row 5, field 'target'", "row 5, field 'code'", "row 5, field 'citation'"):
+    for needle in (
+        "row 4, field 'date'",
+        "row 5, field 'target'",
+        "row 5, field 'code'",
+        "row 5, field 'citation'",
+    ):
         assert needle in text
 
 
 def test_unknown_prior_key_is_rejected(tmp_path):
     priors = tmp_path / "priors.toml"
     text = DEFAULT_PRIORS.read_text(encoding="utf-8")
-    priors.write_text(text + "\n[alliance_mood]\ndist = \"Normal\"\n[threat_drift.extra]\nx = 1\n", encoding="utf-8")
+    priors.write_text(
+        text + '\n[alliance_mood]\ndist = "Normal"\n[threat_drift.extra]\nx = 1\n', encoding="utf-8"
+    )
     result, out = _run(tmp_path, "--priors", str(priors))
     text = " ".join(result.output.split())
     assert result.exit_code == 2
@@ -104,15 +140,19 @@ def test_shipped_data_is_valid_and_cited():
     seen = {series_name(o, t) for o, t in zip(threat.observer, threat.target, strict=True)}
     assert seen == set(s.series)
     conduct = frame[frame.kind == "conduct"]
-    assert {pair_name(o, t) for o, t in zip(conduct.observer, conduct.target, strict=True)} == set(s.pairs)
+    assert {pair_name(o, t) for o, t in zip(conduct.observer, conduct.target, strict=True)} == set(
+        s.pairs
+    )
     outcome = frame[frame.kind == "outcome"]
     for ind in ("commitment", "cohesion"):
         sub = outcome[outcome.indicator == ind]
-        assert {dyad_name(o, t) for o, t in zip(sub.observer, sub.target, strict=True)} == set(s.dyads)
-    paper = (ROOT.parent / "shared" / "reference" / "ma-2025-dangerous-alliance-paper.txt")
+        assert {dyad_name(o, t) for o, t in zip(sub.observer, sub.target, strict=True)} == set(
+            s.dyads
+        )
+    paper = ROOT.parent / "shared" / "reference" / "ma-2025-dangerous-alliance-paper.txt"
     if paper.exists():  # the reference list is the paper's, outside this repository
         refs = paper.read_text(encoding="utf-8")
-        refs = refs[refs.rindex("參考文獻") if "參考文獻" in refs else 0:]
+        refs = refs[refs.rindex("參考文獻") if "參考文獻" in refs else 0 :]
         for cite in set(frame.citation) - {"Ma, 2025"}:
             surname = cite.split(",")[0].split(" & ")[0].split(" et al")[0].strip()
             year = cite.rsplit(",", 1)[1].strip()[:4]

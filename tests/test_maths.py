@@ -43,7 +43,11 @@ def test_level_probs_closed_form():
 
 
 def test_code_log_probs_closed_form():
-    theta, d, delta = np.array([-1.5, 0.2, 2.4]), np.array([2.0, 0.5, 1.3]), np.array([0.1, -0.3, 0.0])
+    theta, d, delta = (
+        np.array([-1.5, 0.2, 2.4]),
+        np.array([2.0, 0.5, 1.3]),
+        np.array([0.1, -0.3, 0.0]),
+    )
     got = np.exp(code_log_probs(theta, d, delta).eval())
     gt = expit(d[:, None] * (theta[:, None] - CODE_CUTPOINTS - delta[:, None]))  # P(code > c)
     want = np.concatenate([1 - gt[:, :1], gt[:, :-1] - gt[:, 1:], gt[:, -1:]], axis=1)
@@ -64,7 +68,9 @@ def test_random_walk_is_cumulative_sum():
     init, drift = np.array([0.5, -1.0]), np.array([0.2, 1.0])
     eps = np.random.default_rng(0).normal(size=(2, 5))
     got = random_walk(init, drift, eps).eval()
-    want = np.concatenate([init[:, None], init[:, None] + np.cumsum(drift[:, None] * eps, axis=1)], axis=1)
+    want = np.concatenate(
+        [init[:, None], init[:, None] + np.cumsum(drift[:, None] * eps, axis=1)], axis=1
+    )
     np.testing.assert_allclose(got, want)
 
 
@@ -87,7 +93,9 @@ def test_axis_probability_is_not_the_naive_product():
     p_ext = np.tile([0.5, 0.0, 0.5], (3, 1))
     q = strategy_given_external(np.stack([p_int[p] for p in pairs])[:, None, :], mapping)
     exact = bf.axis_probability(p_ext, p_int, mapping)
-    got = np.exp(axis_log_prob(np.log(p_ext + 1e-300)[:, None, :], q, dyad_pairs, members).eval())[0]
+    got = np.exp(axis_log_prob(np.log(p_ext + 1e-300)[:, None, :], q, dyad_pairs, members).eval())[
+        0
+    ]
     strat = strategy_marginal(p_ext[[i for i, _ in pairs]][:, None, :], q).eval()[:, 0]
     naive = np.prod(strat[:, 2])
     assert got == pytest.approx(exact, rel=1e-9)
@@ -137,7 +145,11 @@ def test_weakest_link_equals_enumeration():
                 pij, pji = pairs.index((i, j)), pairs.index((j, i))
                 dist = np.zeros(4)
                 for x, y in product(range(4), repeat=2):
-                    dist += mapping[ext[i], ints[pij], x] * mapping[ext[j], ints[pji], y] * table[types[x, y]]
+                    dist += (
+                        mapping[ext[i], ints[pij], x]
+                        * mapping[ext[j], ints[pji], y]
+                        * table[types[x, y]]
+                    )
                 dists.append(dist)
             for levels in product(range(4), repeat=len(dyads)):
                 want[min(levels)] += w * np.prod([dists[d][lv] for d, lv in enumerate(levels)])
@@ -158,8 +170,15 @@ def test_behaviour_likelihood_equals_full_enumeration_k2():
         _behaviour_inputs(2, rng)
     )
     got = behaviour_log_likelihood(
-        np.log(p_ext)[:, None, :], q, conduct[:, None, :], outcome[:, None], tables, 0.1, 0.2,
-        dyad_pairs, members,
+        np.log(p_ext)[:, None, :],
+        q,
+        conduct[:, None, :],
+        outcome[:, None],
+        tables,
+        0.1,
+        0.2,
+        dyad_pairs,
+        members,
     ).eval()[0]
     want = bf.behaviour_likelihood_k2(p_ext, p_int, mapping, conduct, outcome[0], tables, 0.1, 0.2)
     assert got == pytest.approx(np.log(want), rel=1e-10)
@@ -171,8 +190,15 @@ def test_behaviour_likelihood_equals_enumeration_k3():
         _behaviour_inputs(3, rng, n_obs=2)
     )
     got = behaviour_log_likelihood(
-        np.log(p_ext)[:, None, :], q, conduct[:, None, :], outcome[:, None], tables, 0.15, 0.05,
-        dyad_pairs, members,
+        np.log(p_ext)[:, None, :],
+        q,
+        conduct[:, None, :],
+        outcome[:, None],
+        tables,
+        0.15,
+        0.05,
+        dyad_pairs,
+        members,
     ).eval()[0]
     want = bf.behaviour_likelihood_semi(p_ext, p_int, mapping, conduct, outcome, tables, 0.15, 0.05)
     assert got == pytest.approx(np.log(want), rel=1e-10)
@@ -184,8 +210,15 @@ def test_behaviour_likelihood_without_evidence_is_zero():
         _behaviour_inputs(3, rng)
     )
     got = behaviour_log_likelihood(
-        np.log(p_ext)[:, None, :], q, 0 * conduct[:, None, :], 0 * outcome[:, None], tables, 0.1, 0.1,
-        dyad_pairs, members,
+        np.log(p_ext)[:, None, :],
+        q,
+        0 * conduct[:, None, :],
+        0 * outcome[:, None],
+        tables,
+        0.1,
+        0.1,
+        dyad_pairs,
+        members,
     ).eval()
     np.testing.assert_allclose(got, 0.0, atol=1e-12)
 
@@ -197,7 +230,30 @@ def test_behaviour_likelihood_stable_with_many_observations():
         _behaviour_inputs(3, rng, n_obs=400)
     )
     got = behaviour_log_likelihood(
-        np.log(p_ext)[:, None, :], q, conduct[:, None, :], outcome[:, None] * 100, tables, 0.1, 0.1,
-        dyad_pairs, members,
+        np.log(p_ext)[:, None, :],
+        q,
+        conduct[:, None, :],
+        outcome[:, None] * 100,
+        tables,
+        0.1,
+        0.1,
+        dyad_pairs,
+        members,
     ).eval()
     assert np.isfinite(got).all() and got[0] < -100
+
+
+def test_ordered_log_probs_are_finite_far_from_the_cutpoints():
+    """Where the naive difference of logistics underflows to log(0), the stable form does not."""
+    theta = np.array([-60.0, -8.0, 0.0, 8.0, 60.0])
+    got = level_probs(theta, 6.0).eval()
+    logs = code_log_probs(theta, np.full(5, 4.0), np.zeros(5)).eval()
+    assert np.isfinite(logs).all()
+    np.testing.assert_allclose(np.exp(logs).sum(-1), 1.0)
+    np.testing.assert_allclose(got.sum(-1), 1.0)
+    # the medium level far above the anchors: log P is about -s (theta - 1) - ..., not -inf
+    from model.threat import level_log_probs
+
+    lm = level_log_probs(np.array([60.0]), 6.0).eval()[0, 1]
+    want = np.log(expit(6 * (1 - 60.0)) * (1 - np.exp(-12.0)))
+    assert lm == pytest.approx(want, rel=1e-9)

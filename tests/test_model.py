@@ -9,19 +9,18 @@ import pymc as pm
 import pytest
 
 from model.build import build_model
-from model.evidence import REPORT_PERIODS
 from model.theory import ALLIANCE_TYPES, STRATEGIES
 
 EXPECTED_DIMS = {
     "theta": ("series", "period"),
-    "p_level": ("series", "report", "level"),
-    "strategy_prob": ("pair", "report", "strategy"),
-    "type_prob": ("dyad", "report", "alliance_type"),
-    "commitment_prob": ("dyad", "report", "outcome_level"),
-    "cohesion_prob": ("dyad", "report", "outcome_level"),
+    "p_level": ("series", "window", "level"),
+    "strategy_prob": ("pair", "window", "strategy"),
+    "type_prob": ("dyad", "window", "alliance_type"),
+    "commitment_prob": ("dyad", "window", "outcome_level"),
+    "cohesion_prob": ("dyad", "window", "outcome_level"),
     "p_axis": ("period",),
-    "axis_commitment": ("report", "outcome_level"),
-    "axis_cohesion": ("report", "outcome_level"),
+    "axis_commitment": ("window", "outcome_level"),
+    "axis_cohesion": ("window", "outcome_level"),
     "strategy_map": ("ext_level", "int_level", "strategy"),
     "commitment": ("alliance_type", "outcome_level"),
     "threat_drift": ("series",),
@@ -45,14 +44,28 @@ def test_names_dims_and_coords(prior_draw, shipped_inputs):
         assert prior[name].dims[2:] == dims, name
     ev = shipped_inputs.evidence
     assert list(prior["series"].values) == [
-        "RUS<-USA", "CHN<-USA", "PRK<-USA",
-        "RUS<-CHN", "RUS<-PRK", "CHN<-RUS", "CHN<-PRK", "PRK<-RUS", "PRK<-CHN",
+        "RUS<-USA",
+        "CHN<-USA",
+        "PRK<-USA",
+        "RUS<-CHN",
+        "RUS<-PRK",
+        "CHN<-RUS",
+        "CHN<-PRK",
+        "PRK<-RUS",
+        "PRK<-CHN",
     ]
-    assert list(prior["pair"].values) == ["RUS->CHN", "RUS->PRK", "CHN->RUS", "CHN->PRK", "PRK->RUS", "PRK->CHN"]
+    assert list(prior["pair"].values) == [
+        "RUS->CHN",
+        "RUS->PRK",
+        "CHN->RUS",
+        "CHN->PRK",
+        "PRK->RUS",
+        "PRK->CHN",
+    ]
     assert list(prior["dyad"].values) == ["CHN-RUS", "PRK-RUS", "CHN-PRK"]
     assert list(prior["alliance_type"].values) == list(ALLIANCE_TYPES)
     assert list(prior["strategy"].values) == list(STRATEGIES)
-    assert list(prior["report"].values) == list(REPORT_PERIODS)
+    assert list(prior["window"].values) == list(ev.periods[ev.report_index[0] :])
     assert list(prior["period"].values) == list(ev.periods)
     assert ev.periods[0] == "2017Q1" and ev.periods[ev.report_index[1]] == "2025Q3"
     assert ev.periods[-1] == "2026Q3"  # four quarters past the as-of quarter
@@ -63,9 +76,13 @@ def test_names_dims_and_coords(prior_draw, shipped_inputs):
 
 def test_prior_probabilities_are_distributions(prior_draw):
     prior = prior_draw[1].prior
-    for name, dim in (("type_prob", "alliance_type"), ("strategy_prob", "strategy"),
-                      ("commitment_prob", "outcome_level"), ("axis_cohesion", "outcome_level"),
-                      ("p_level", "level")):
+    for name, dim in (
+        ("type_prob", "alliance_type"),
+        ("strategy_prob", "strategy"),
+        ("commitment_prob", "outcome_level"),
+        ("axis_cohesion", "outcome_level"),
+        ("p_level", "level"),
+    ):
         np.testing.assert_allclose(prior[name].sum(dim), 1.0, atol=1e-9)
     assert float(prior["p_axis"].min()) >= 0 and float(prior["p_axis"].max()) <= 1
 

@@ -1,4 +1,4 @@
-"""Table 2 and Table 3 of the paper as encoded in the default priors, cell by cell and row by row."""
+"""Table 2 and Table 3 of the paper as encoded in the default priors, cell by cell."""
 
 from __future__ import annotations
 
@@ -21,9 +21,15 @@ def table2():
 
 # Table 2: the strategy (or strategies, in the paper's order) each cell names.
 TABLE2 = {
-    "A": [H], "B": [T], "C": [T],
-    "D": [H], "E": [T, B], "F": [T, B],
-    "G": [B], "H": [B, T], "I": [T, B, W],
+    "A": [H],
+    "B": [T],
+    "C": [T],
+    "D": [H],
+    "E": [T, B],
+    "F": [T, B],
+    "G": [B],
+    "H": [B, T],
+    "I": [T, B, W],
 }
 
 
@@ -105,7 +111,9 @@ def test_prior_hash_ignores_layout_but_not_content(tmp_path):
     same = tmp_path / "same.toml"
     same.write_text("# a comment\n" + text, encoding="utf-8")
     other = tmp_path / "other.toml"
-    other.write_text(text.replace("sigma = 0.25", "sigma = 0.5"), encoding="utf-8")
+    other.write_text(
+        text.replace("mu = 0.2\nsigma = 0.1", "mu = 0.3\nsigma = 0.1"), encoding="utf-8"
+    )
     base = load_priors(DEFAULT_PRIORS).sha256
     assert load_priors(same).sha256 == base
     assert load_priors(other).sha256 != base

@@ -1,0 +1,175 @@
+"""Scripted forecast updates: validate, deduplicate, refit, publish, report the change.
+
+An update either publishes (new observations and one ledger row, in one
+transaction, pointing at a complete run folder) or changes nothing. The
+first update of an empty store also publishes the baseline forecast of the
+shipped evidence, in the same transaction, so that every update has a
+previous forecast to compare with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from model.data import Actors, InputError, Problem, file_sha256, read_observations
+from model.forecast import SamplerConfig, prepare_inputs, run_forecast, summarise, write_run
+from model.priors import PriorSet
+from model.store import Publication, Source, Store, split_new
+
+
+class DiagnosticsFailedError(RuntimeError):
+    """The refit did not pass the convergence gate; nothing was published."""
+
+    def __init__(self, diagnostics: dict[str, Any]):
+        self.diagnostics = diagnostics
+        super().__init__(
+            f"convergence gate failed (R-hat max {diagnostics['r_hat_max']:.4f}, bulk ESS min "
+            f"{diagnostics['ess_bulk_min']:.0f}, divergences {diagnostics['divergences']}); "
+            "nothing was published"
+        )
+
+
+@dataclass
+class UpdateResult:
+    """What an update did."""
+
+    added: int
+    duplicates: list[tuple[str, int, str]] = field(default_factory=list)
+    ledger_ids: list[int] = field(default_factory=list)
+    run_folder: Path | None = None
+    previous: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+
+
+def _fit_and_write(
+    actors: Actors,
+    frame: pd.DataFrame,
+    priors: PriorSet,
+    config: SamplerConfig,
+    out: Path,
+    *,
+    as_of: date | None,
+    horizon: int,
+    allow_bad: bool,
+) -> dict[str, Any]:
+    from model.plots import run_figures
+
+    inputs = prepare_inputs(actors, frame, priors, as_of=as_of, horizon=horizon)
+    idata = run_forecast(inputs, config)
+    summary = summarise(idata)
+    if not summary["diagnostics"]["passed"] and not allow_bad:
+        raise DiagnosticsFailedError(summary["diagnostics"])
+    write_run(idata, out, run_figures(idata))
+    return summary
+
+
+def run_update(
+    files: list[Path],
+    *,
+    store: Store,
+    actors: Actors,
+    priors: PriorSet,
+    seed_data: Path,
+    config: SamplerConfig,
+    runs_dir: Path,
+    as_of: date | None = None,
+    horizon: int = 4,
+    allow_bad_diagnostics: bool = False,
+) -> UpdateResult:
+    """Add new observation files to the store, refit, and publish the forecast.
+
+    Raises :class:`~model.data.InputError` (every bad row of every file) or
+    :class:`DiagnosticsFailedError`; in both cases nothing is changed.
+    """
+    problems: list[Problem] = []
+    incoming: list[tuple[pd.DataFrame, Source]] = []
+    for path in files:
+        try:
+            frame = read_observations(path, actors)
+        except InputError as err:
+            problems += err.problems
+            continue
+        incoming.append((frame, Source(path.name, file_sha256(path))))
+    if problems:
+        raise InputError(problems)
+
+    stored = store.observations()
+    publications: list[Publication] = []
+    stamp = f"{datetime.now():%Y%m%d-%H%M%S}-seed{config.seed}"
+    fit = dict(as_of=as_of, horizon=horizon, allow_bad=allow_bad_diagnostics)
+    if stored.empty:
+        seed_frame = read_observations(seed_data, actors)
+        seed_src = Source(seed_data.name, file_sha256(seed_data))
+        stored = seed_frame
+    result = UpdateResult(added=0)
+    batches: list[tuple[pd.DataFrame, Source]] = []
+    known = stored
+    for frame, source in incoming:
+        new, dupes = split_new(known, frame)
+        result.duplicates += [(source.file, row, why) for row, why in dupes]
+        if len(new):
+            batches.append((new, source))
+            known = pd.concat([known, new], ignore_index=True)
+    result.added = sum(len(b) for b, _ in batches)
+    if not result.added:
+        return result
+
+    if store.ledger().empty:  # publish the baseline of the seed evidence first
+        out = runs_dir / f"{stamp}-baseline"
+        base = _fit_and_write(actors, stored, priors, config, out, **fit)
+        publications.append(Publication([(seed_frame, seed_src)], base, out))
+        result.previous = base
+    else:
+        result.previous = store.last_summary()
+    out = runs_dir / f"{stamp}-update"
+    result.summary = _fit_and_write(actors, known, priors, config, out, **fit)
+    publications.append(Publication(batches, result.summary, out))
+    result.ledger_ids = store.publish(publications)
+    result.run_folder = out
+    return result
+
+
+def diff_summaries(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """List the changes between two summaries, largest first.
+
+    One row per (dyad, quantity, category) with the old and new posterior
+    mean probability; P(axis) at the last period with evidence comes first.
+    """
+    rows = [
+        {
+            "unit": "axis",
+            "quantity": "P(axis)",
+            "category": "formed",
+            "before": old["p_axis"]["mean"],
+            "after": new["p_axis"]["mean"],
+        }
+    ]
+    changes = []
+    for dyad, info in new["dyads"].items():
+        before = old["dyads"].get(dyad)
+        if before is None:
+            continue
+        for quantity, key in (
+            ("type", "type_probs"),
+            ("commitment", "commitment"),
+            ("cohesion", "cohesion"),
+        ):
+            for cat, val in info[key].items():
+                changes.append(
+                    {
+                        "unit": dyad,
+                        "quantity": quantity,
+                        "category": cat,
+                        "before": before[key].get(cat, 0.0),
+                        "after": val,
+                    }
+                )
+    changes.sort(key=lambda r: -abs(r["after"] - r["before"]))
+    for r in [*rows, *changes]:
+        r["change"] = r["after"] - r["before"]
+    return rows + changes
