@@ -9,8 +9,11 @@ The latent threat ``theta`` is continuous. Two fixed scales hang on it:
   :data:`CODE_CUTPOINTS`, shifted and sharpened per indicator.
 
 The anchors pin the latent scale; the code cutpoints are placed so that a
-code's meaning matches the level it names (code 2 "medium" spans exactly the
-medium level, codes 0-1 the low level, codes 3-4 the high level).
+code's meaning matches the level it names: code 2 "medium" spans exactly the
+medium level (-1, 1), codes 0-1 the low level and codes 3-4 the high level,
+and every interior code interval has the same width (2) as the medium level.
+Equal widths are the neutral choice for an ordinal scale; they put a run of
+"high" (3) codes inside the high level rather than on its edge.
 
 Every function works on numpy arrays and pytensor tensors alike and returns
 a pytensor tensor (call ``.eval()`` for numbers).
@@ -26,7 +29,7 @@ from pytensor.tensor import TensorLike, TensorVariable
 LEVEL_ANCHORS: np.ndarray = np.array([-1.0, 1.0])
 
 #: Base cutpoints of the 0-4 threat code: none|low, low|medium, medium|high, high|severe.
-CODE_CUTPOINTS: np.ndarray = np.array([-2.0, -1.0, 1.0, 2.0])
+CODE_CUTPOINTS: np.ndarray = np.array([-3.0, -1.0, 1.0, 3.0])
 
 
 def ordered_log_probs(eta: TensorLike, cutpoints: TensorLike) -> TensorVariable:
