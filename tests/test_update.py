@@ -120,7 +120,7 @@ def test_duplicates_are_rejected_and_nothing_new_publishes_nothing(published, tm
     state = _state(tmp / "axis.sqlite", tmp / "runs")
     same_id = 'U001,2025-09-09,threat,RUS,USA,statement,3,"Other, 2025",different content same id'
     same_content = (
-        'U999,2025-09-01,outcome,PRK,RUS,cohesion,high,"Test source, 2025",same evidence under a new id'
+        'U999,2025-09-01,outcome,PRK,RUS,cohesion,high,"Test source, 2025",same evidence new id'
     )
     result = _update(tmp, _file(tmp_path, "dup.csv", [same_id, same_content]))
     assert result.exit_code == 0, result.output
