@@ -94,6 +94,8 @@ def build_model(evidence: Evidence, priors: PriorSet) -> pm.Model:
 
         # Table 2 and the per-pair strategy distributions
         mapping = priors["strategy_map"].create_variable("strategy_map")
+        if mapping.ndim == 2:  # external threat only: one row for every internal level
+            mapping = pt.repeat(mapping[:, None, :], 3, axis=1)
         q = strategy_given_external(p_lev[s.pair_internal_series], mapping)
         strat = strategy_marginal(p_ext[s.pair_actor], q)  # (pair, period, strategy)
 

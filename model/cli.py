@@ -436,6 +436,154 @@ def backtest(
     console.print(f"Written: {out}/backtest.csv, scores.csv, backtest.png")
 
 
+@app.command()
+def sensitivity(
+    data: Annotated[Path | None, typer.Option(help="Observations CSV")] = None,
+    actors: Annotated[Path | None, typer.Option(help="Actors TOML")] = None,
+    priors: Annotated[Path | None, typer.Option(help="The baseline prior set")] = None,
+    rival: Annotated[
+        Path | None, typer.Option(help="Rival theory for LOO [default: priors/realist.toml]")
+    ] = None,
+    prior_sets: Annotated[
+        bool, typer.Option("--prior-sets/--no-prior-sets", help="Refit under every priors/*.toml")
+    ] = True,
+    sweep: Annotated[
+        str, typer.Option(help="Table 2 concentrations to sweep, comma-separated ('' to skip)")
+    ] = "1,4,20,100,1000",
+    draws: Annotated[int, typer.Option(help="Posterior draws per chain, per fit")] = 500,
+    tune: Annotated[int, typer.Option(help="Tuning steps per chain, per fit")] = 500,
+    seed: Annotated[int, typer.Option(help="Random seed (every fit uses it)")] = 20250630,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Fit as of this date")] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Address of an existing Dask scheduler [default: local cluster]"),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder [default: runs/sensitivity-<time>]")
+    ] = None,
+) -> None:
+    """Prior sensitivity: power-scaling, prior sets, trust in the theory, LOO against Walt."""
+    from model.build import build_model
+    from model.forecast import load_inputs
+    from model.plots import plot_prior_sets, plot_psense, plot_sweep
+    from model.priors import load_priors
+    from model.runner import run_tasks
+    from model.sensitivity import (
+        FitTask,
+        comparison_table,
+        fit_summary,
+        loo_compare,
+        power_scaling,
+        prior_set_tasks,
+        sweep_tasks,
+    )
+
+    data, actors, priors = _default_paths(data, actors, priors)
+    rival = rival or project_root() / "priors" / "realist.toml"
+    when = _parse_date(as_of)
+    try:
+        inputs = load_inputs(actors, data, priors, as_of=when)
+        rival_set = load_priors(rival)
+        totals = [float(x) for x in sweep.split(",") if x.strip()]
+    except (InputError, ValueError) as err:
+        _fail_input(err)
+    common = dict(actors=actors, data=data, draws=draws, tune=tune, seed=seed, as_of=inputs.as_of)
+    keep = [
+        FitTask(label=inputs.priors.name, priors=inputs.priors, **common),
+        FitTask(label=rival_set.name, priors=rival_set, **common),
+    ]
+    set_tasks: list[FitTask] = []
+    if prior_sets:
+        paths = sorted((project_root() / "priors").glob("*.toml"))
+        set_tasks = [
+            t for t in prior_set_tasks(paths, **common) if t.label not in {k.label for k in keep}
+        ]
+    sweep = sweep_tasks(inputs.priors, totals, **common)
+    tasks = [(t, True) for t in keep] + [(t, False) for t in set_tasks + sweep]
+    with console.status(f"{len(tasks)} fits on a Dask cluster") as status:
+        results = run_tasks(
+            fit_summary,
+            tasks,
+            scheduler=scheduler,
+            progress=lambda d, n: status.update(f"fits done: {d}/{n}"),
+        )
+    base, walt = results[0], results[1]
+    set_results = results[: 2 + len(set_tasks)]
+    sweep_rows = results[2 + len(set_tasks) :]
+    out = out or project_root() / "runs" / f"sensitivity-{datetime.now():%Y%m%d-%H%M%S}"
+    out.mkdir(parents=True, exist_ok=True)
+
+    base, walt = results[0], results[1]
+    model = build_model(inputs.evidence, inputs.priors)
+    psense = power_scaling(base["idata"], model, inputs.priors)
+    psense.to_csv(out / "psense.csv", index=False)
+    plot_psense(psense).savefig(out / "psense.png", dpi=110, bbox_inches="tight")
+    headline = psense[psense["quantity"] == "P(axis)"]
+    t = Table(title="Power-scaling sensitivity of P(axis) (threshold 0.05)")
+    for col in ("component", "sensitivity", "diagnosis", "Pareto k"):
+        t.add_column(col)
+    for r in headline.itertuples(index=False):
+        warn = " [red](unreliable)[/]" if r.pareto_k_warning else ""
+        t.add_row(r.component, f"{r.sensitivity:.3f}", r.diagnosis, f"{r.pareto_k:.2f}{warn}")
+    console.print(t)
+    flagged = psense[psense["diagnosis"] != "fine"]
+    console.print(
+        f"{len(flagged)} of {len(psense)} (quantity, component) cells flagged; all in psense.csv"
+    )
+
+    sets = comparison_table(set_results)
+    sets.to_csv(out / "prior_sets.csv", index=False)
+    plot_prior_sets(sets).savefig(out / "prior_sets.png", dpi=110, bbox_inches="tight")
+    _print_comparison("P(axis) and modal dyad types per prior set", sets)
+    sweep_rows = [
+        r for r, (tk, _) in zip(results, tasks, strict=True) if tk.label.replace(".", "").isdigit()
+    ]
+    if sweep_rows:
+        sw = comparison_table(sweep_rows)
+        sw.to_csv(out / "sweep.csv", index=False)
+        plot_sweep(sw).savefig(out / "sweep.png", dpi=110, bbox_inches="tight")
+        _print_comparison("Trust in the theory: Table 2 total concentration", sw)
+
+    loo = loo_compare(
+        {
+            f"Weitsman ({inputs.priors.name})": (base["idata"], model),
+            f"Walt ({rival_set.name})": (walt["idata"], None),
+        }
+    )
+    loo.to_csv(out / "loo.csv")
+    lt = Table(title="PSIS-LOO on conduct and outcome evidence (one unit per period)")
+    for col in ("theory", "elpd_loo", "elpd_diff", "dse", "weight", "Pareto k max"):
+        lt.add_column(col)
+    for name, r in loo.iterrows():
+        lt.add_row(
+            str(name),
+            f"{r['elpd']:.2f}",
+            f"{r['elpd_diff']:.2f}",
+            f"{r['dse']:.2f}",
+            f"{r['weight']:.2f}",
+            f"{r['pareto_k_max']:.2f}",
+        )
+    console.print(lt)
+    console.print(f"Written: {out}")
+
+
+def _print_comparison(title: str, frame: Any) -> None:
+    dyads = [
+        c for c in frame.columns if "|" not in c and c.count("-") == 1 and not c.endswith(" P")
+    ]
+    t = Table(title=title)
+    for col in ("prior set", "P(axis)", "94% HDI", *dyads):
+        t.add_column(col)
+    for r in frame.to_dict("records"):
+        t.add_row(
+            str(r["prior set"]),
+            f"{r['P(axis)']:.3f}",
+            f"[{r['hdi_low']:.3f}, {r['hdi_high']:.3f}]",
+            *(f"{r[d]} ({r[f'{d} P']:.2f})" for d in dyads),
+        )
+    console.print(t)
+
+
 def main() -> None:
     """Console-script entry point."""
     try:

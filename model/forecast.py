@@ -343,23 +343,13 @@ def summary_frame(summary: dict[str, Any]) -> pd.DataFrame:
     )
 
 
-def run_forecast(
-    inputs: Inputs, config: SamplerConfig, *, progressbar: bool = False
-) -> xr.DataTree:
-    """Build, sample and annotate: the posterior with its provenance and diagnostics."""
-    from model.build import build_model
-
-    model = build_model(inputs.evidence, inputs.priors)
-    idata = sample(model, config, progressbar=progressbar)
+def annotate(idata: xr.DataTree, inputs: Inputs, config: SamplerConfig) -> xr.DataTree:
+    """Attach the case, report periods, provenance and diagnostics to a posterior."""
     ev = inputs.evidence
+    actors = ev.structure.actors
     idata.attrs.update(
         {
-            "case": json.dumps(
-                {
-                    "partners": list(ev.structure.actors.partners),
-                    "external": ev.structure.actors.external,
-                }
-            ),
+            "case": json.dumps({"partners": list(actors.partners), "external": actors.external}),
             "report_periods": json.dumps(
                 {r: ev.periods[i] for r, i in zip(REPORT_PERIODS, ev.report_index, strict=True)}
             ),
@@ -380,6 +370,16 @@ def run_forecast(
     )
     idata.attrs["diagnostics"] = json.dumps(diagnostics(idata))
     return idata
+
+
+def run_forecast(
+    inputs: Inputs, config: SamplerConfig, *, progressbar: bool = False
+) -> xr.DataTree:
+    """Build, sample and annotate: the posterior with its provenance and diagnostics."""
+    from model.build import build_model
+
+    model = build_model(inputs.evidence, inputs.priors)
+    return annotate(sample(model, config, progressbar=progressbar), inputs, config)
 
 
 def write_run(idata: xr.DataTree, out: Path, figures: dict[str, Any] | None = None) -> Path:

@@ -224,3 +224,68 @@ def plot_history(ledger: pd.DataFrame, axes: Axes | None = None) -> Figure:
     ax.set_ylabel("P(axis), last evidence")
     ax.set_title("Published forecasts")
     return fig
+
+
+def plot_psense(table: pd.DataFrame, axes: Axes | None = None) -> Figure:
+    """Power-scaling sensitivity per quantity (rows) and prior family or evidence kind (columns).
+
+    Cells above the 0.05 threshold are flagged with their diagnosis initial:
+    C prior-data conflict, S strong prior / weak likelihood.
+    """
+    wide = table.pivot(index="quantity", columns="component", values="sensitivity")
+    diag = table.pivot(index="quantity", columns="component", values="diagnosis")
+    order = list(dict.fromkeys(table["quantity"]))
+    wide, diag = wide.loc[order], diag.loc[order]
+    fig, (ax,) = _figure(axes, figsize=(1.6 * wide.shape[1] + 3, 0.4 * wide.shape[0] + 1.5))
+    im = ax.imshow(wide.to_numpy(), cmap="viridis", aspect="auto")
+    ax.set_xticks(range(wide.shape[1]), [c.replace(": ", ":\n") for c in wide.columns], fontsize=7)
+    ax.set_yticks(range(wide.shape[0]), wide.index, fontsize=7)
+    for i in range(wide.shape[0]):
+        for j in range(wide.shape[1]):
+            mark = {"prior-data conflict": " C", "strong prior / weak likelihood": " S"}.get(
+                diag.iat[i, j], ""
+            )
+            ax.text(
+                j, i, f"{wide.iat[i, j]:.2f}{mark}", ha="center", va="center", fontsize=6, color="w"
+            )
+    fig.colorbar(im, ax=ax, label="power-scaling sensitivity (CJS)")
+    ax.set_title("Prior and likelihood sensitivity at the last period with evidence")
+    fig.tight_layout()
+    return fig
+
+
+def plot_prior_sets(comparison: pd.DataFrame, axes: Axes | None = None) -> Figure:
+    """Forest plot of P(axis) (mean and 94% HDI) under each prior set."""
+    fig, (ax,) = _figure(axes, figsize=(6, 0.5 * len(comparison) + 1.2))
+    y = np.arange(len(comparison))
+    mean = comparison["P(axis)"].to_numpy()
+    err = np.stack([mean - comparison["hdi_low"], comparison["hdi_high"] - mean])
+    ax.errorbar(mean, y, xerr=np.clip(err, 0, None), fmt="o", capsize=3)
+    ax.set_yticks(y, comparison["prior set"])
+    ax.invert_yaxis()
+    ax.set_xlabel("P(axis) at the last period with evidence")
+    ax.set_title("P(axis) under each prior set")
+    return fig
+
+
+def plot_sweep(comparison: pd.DataFrame, axes: np.ndarray | None = None) -> Figure:
+    """P(axis) and each dyad's type probabilities against the Table 2 concentration."""
+    dyads = sorted({c.split("|")[0] for c in comparison.columns if "|" in c})
+    fig, axs = _figure(axes, n=1 + len(dyads), figsize=(7, 2.4 * (1 + len(dyads))), sharex=True)
+    x = comparison["prior set"].astype(float).to_numpy()
+    axs[0].fill_between(x, comparison["hdi_low"], comparison["hdi_high"], alpha=0.3)
+    axs[0].plot(x, comparison["P(axis)"], marker="o")
+    axs[0].set_ylabel("P(axis)")
+    axs[0].set_xscale("log")
+    axs[0].set_title("How much we trust the theory: Table 2 total concentration")
+    for ax, dyad in zip(axs[1:], dyads, strict=False):
+        cols = [c for c in comparison.columns if c.startswith(f"{dyad}|")]
+        top = comparison[cols].max().sort_values(ascending=False).index[:4]
+        for c in top:
+            ax.plot(x, comparison[c], marker=".", label=c.split("|")[1])
+        ax.set_ylabel("P(type)")
+        ax.set_title(dyad, fontsize=9)
+        ax.legend(fontsize=6)
+    axs[-1].set_xlabel("total concentration per Table 2 cell (log scale)")
+    fig.tight_layout()
+    return fig

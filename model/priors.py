@@ -52,6 +52,12 @@ GROUP_FAMILIES: dict[str, tuple[str, ...]] = {
     ),
 }
 
+#: Alternative dims a group may declare. A ``strategy_map`` without
+#: ``int_level`` is a theory in which strategy depends on the external threat
+#: only (Walt's balance of threat): the builder uses one row for every
+#: internal level.
+ALTERNATIVE_DIMS: dict[str, tuple[str, ...]] = {"strategy_map": ("ext_level", "strategy")}
+
 _DIRICHLET_SHAPES: dict[str, tuple[int, ...]] = {
     "strategy_map": (len(LEVELS), len(LEVELS), len(STRATEGIES)),
     "commitment": (len(ALLIANCE_TYPES), len(OUTCOME_LEVELS)),
@@ -115,6 +121,13 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _dirichlet_shape(group: str, dims: tuple[str, ...] | None) -> tuple[int, ...]:
+    shape = _DIRICHLET_SHAPES[group]
+    if group == "strategy_map" and dims == ALTERNATIVE_DIMS["strategy_map"]:
+        return (shape[0], shape[2])
+    return shape
+
+
 def _check_table(group: str, table: Any, source: str) -> tuple[Prior | None, list[Problem]]:
     """Validate one table and build its Prior; return every problem found."""
     problems: list[Problem] = []
@@ -128,6 +141,8 @@ def _check_table(group: str, table: Any, source: str) -> tuple[Prior | None, lis
         problems.append(Problem(source, None, f"{group}.dist", "missing"))
     expected = GROUPS[group]
     dims = tuple(table.get("dims", ())) or None
+    if dims is not None and dims == ALTERNATIVE_DIMS.get(group):
+        expected = dims
     if dims != expected:
         problems.append(
             Problem(
@@ -144,13 +159,13 @@ def _check_table(group: str, table: Any, source: str) -> tuple[Prior | None, lis
             a = np.empty((0,))  # ragged or non-numeric: reported as a shape problem
         if table["dist"] != "Dirichlet":
             problems.append(Problem(source, None, f"{group}.dist", "must be Dirichlet"))
-        elif a.shape != _DIRICHLET_SHAPES[group]:
+        elif a.shape != _dirichlet_shape(group, expected):
             problems.append(
                 Problem(
                     source,
                     None,
                     f"{group}.kwargs.a",
-                    f"shape {a.shape}, expected {_DIRICHLET_SHAPES[group]}",
+                    f"shape {a.shape}, expected {_dirichlet_shape(group, expected)}",
                 )
             )
         elif not np.all(a > 0):

@@ -89,8 +89,9 @@ def test_prior_probabilities_are_distributions(prior_draw):
 
 def test_small_fit_converges_and_records_provenance(small_fit):
     dg = json.loads(small_fit.attrs["diagnostics"])
-    assert dg["divergences"] <= 2  # small fit: the full-size gate is checked by the reproduction
-    assert dg["r_hat_max"] < 1.02
+    # a small fit (4 x 300 draws): looser limits; the full-size gate is checked by the reproduction
+    assert dg["divergences"] <= 2
+    assert dg["r_hat_max"] < 1.05
     assert dg["ess_bulk_min"] > 100
     prov = json.loads(small_fit.attrs["provenance"])
     assert len(prov["data_sha256"]) == 64 and len(prov["priors_sha256"]) == 64

@@ -1,0 +1,252 @@
+"""How much of the forecast comes from the priors, and from trusting the theory.
+
+Three tools:
+
+* power-scaling sensitivity (Kallioinen et al. 2023, ``arviz_stats.psense``)
+  of the quantities analysts read, per prior family and per evidence kind,
+  with Pareto-k checks of the importance weights;
+* refits under whole alternative prior sets and along a sweep of the Table 2
+  concentration, run in parallel through :func:`model.runner.run_tasks`;
+* PSIS-LOO comparison of Weitsman's mapping with Walt's on the conduct and
+  outcome evidence.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import warnings
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import arviz as az
+import arviz_stats as azs
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from model.priors import GROUP_FAMILIES, PriorSet, load_priors
+
+#: Evidence kinds, by the observed variable that carries their likelihood.
+EVIDENCE: dict[str, str] = {
+    "threat evidence": "threat_evidence",
+    "conduct and outcome evidence": "behaviour_evidence",
+}
+THRESHOLD = 0.05
+PARETO_K_MAX = 0.7
+
+
+def headline_quantities(idata: xr.DataTree) -> xr.Dataset:
+    """Return the scalar quantities an analyst reads, at the last period with evidence.
+
+    P(axis); each dyad's probability of its modal type; each threat series'
+    probability of its modal level.
+    """
+    post = idata.posterior
+    last = json.loads(idata.attrs["report_periods"])["last_evidence"]
+    out = {"P(axis)": post["p_axis"].sel(period=last)}
+    types = post["type_prob"].sel(window=last)
+    for dyad in types["dyad"].values:
+        t = types.sel(dyad=dyad)
+        mean = np.asarray(t.mean(("chain", "draw")))
+        modal = str(t["alliance_type"].values[int(mean.argmax())])
+        out[f"{dyad} {modal}"] = t.sel(alliance_type=modal)
+    levels = post["p_level"].sel(window=last)
+    for s in levels["series"].values:
+        lv = levels.sel(series=s)
+        modal = str(lv["level"].values[int(np.asarray(lv.mean(("chain", "draw"))).argmax())])
+        out[f"P({modal}) {s}"] = lv.sel(level=modal)
+    return xr.Dataset(
+        {
+            k: v.drop_vars([c for c in v.coords if c not in ("chain", "draw")])
+            for k, v in out.items()
+        }
+    )
+
+
+def _pareto_k(log_density: xr.DataArray) -> float:
+    """Worst Pareto k of the power-scaling importance weights (alpha 0.99 and 1.01)."""
+    ks = []
+    for alpha in (0.99, 1.01):
+        _, k = ((alpha - 1.0) * log_density).azstats.psislw(dim=["chain", "draw"])
+        ks.append(float(k))
+    return max(ks)
+
+
+def power_scaling(idata: xr.DataTree, model: pm.Model, priors: PriorSet) -> pd.DataFrame:
+    """Prior and likelihood power-scaling sensitivity of the headline quantities.
+
+    One row per (quantity, component): each prior family of
+    :data:`model.priors.GROUP_FAMILIES` is power-scaled on its own, and each
+    evidence kind's likelihood on its own. ``diagnosis`` follows Kallioinen et
+    al.: a prior sensitivity above :data:`THRESHOLD` with a likelihood
+    sensitivity above it too is a potential prior-data conflict; without,
+    a strong prior / weak likelihood. ``pareto_k`` above
+    :data:`PARETO_K_MAX` marks importance weights too unreliable to trust.
+    """
+    with model:
+        if "log_prior" not in idata.children:
+            pm.compute_log_prior(idata, extend_inferencedata=True, progressbar=False)
+        if "log_likelihood" not in idata.children:
+            pm.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
+    dt = xr.DataTree.from_dict(
+        {
+            "posterior": headline_quantities(idata),
+            "log_prior": idata["log_prior"].to_dataset(),
+            "log_likelihood": idata["log_likelihood"].to_dataset(),
+        }
+    )
+    prior_vars = list(dt["log_prior"].data_vars)
+    lik_vars = [v for v in EVIDENCE.values() if v in dt["log_likelihood"].data_vars]
+    del priors  # the families are fixed by the model's groups; kept for a uniform signature
+
+    def total(group: str, names: list[str]) -> xr.DataArray:
+        ds = dt[group].to_dataset()
+        return sum(ds[n].sum([d for d in ds[n].dims if d not in ("chain", "draw")]) for n in names)
+
+    rows = []
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")  # the table carries the diagnosis; no banner
+        for family, groups in GROUP_FAMILIES.items():
+            names = [v for v in prior_vars if any(v == g or v.startswith(f"{g}_") for g in groups)]
+            if not names:
+                continue
+            table = azs.psense_summary(dt, prior_var_names=names, likelihood_var_names=lik_vars)
+            k = _pareto_k(total("log_prior", names))
+            for q, r in table.iterrows():
+                rows.append(_row(q, f"prior: {family}", r["prior"], r["likelihood"], k))
+        for kind, var in EVIDENCE.items():
+            if var not in lik_vars:
+                continue
+            table = azs.psense_summary(dt, prior_var_names=prior_vars, likelihood_var_names=[var])
+            k = _pareto_k(total("log_likelihood", [var]))
+            for q, r in table.iterrows():
+                rows.append(_row(q, f"likelihood: {kind}", r["prior"], r["likelihood"], k))
+    return pd.DataFrame(rows)
+
+
+def classify(prior: float, likelihood: float, threshold: float = THRESHOLD) -> str:
+    """Kallioinen et al.'s diagnosis from a prior and a likelihood sensitivity."""
+    if prior >= threshold and likelihood >= threshold:
+        return "prior-data conflict"
+    if prior >= threshold:
+        return "strong prior / weak likelihood"
+    return "fine"
+
+
+def _row(
+    quantity: str, component: str, prior: float, likelihood: float, k: float
+) -> dict[str, Any]:
+    return {
+        "quantity": quantity,
+        "component": component,
+        "sensitivity": float(likelihood if component.startswith("likelihood") else prior),
+        "prior_sensitivity": float(prior),
+        "likelihood_sensitivity": float(likelihood),
+        "diagnosis": classify(prior, likelihood),
+        "pareto_k": k,
+        "pareto_k_warning": bool(k > PARETO_K_MAX),
+    }
+
+
+@dataclass(frozen=True)
+class FitTask:
+    """Everything one refit needs, picklable for a Dask worker."""
+
+    label: str
+    actors: Path
+    data: Path
+    priors: PriorSet
+    draws: int
+    tune: int
+    seed: int
+    as_of: date | None
+
+
+def fit_summary(task: FitTask, keep: bool = False) -> dict[str, Any]:
+    """Fit one prior set and return its summary (a Dask task).
+
+    With ``keep`` the posterior comes back too, with its ``log_prior`` and
+    ``log_likelihood`` groups, for power-scaling and LOO.
+    """
+    from model.build import build_model
+    from model.data import load_actors, read_observations
+    from model.forecast import SamplerConfig, annotate, prepare_inputs, sample, summarise
+
+    actors = load_actors(task.actors)
+    frame = read_observations(task.data, actors)
+    inputs = prepare_inputs(actors, frame, task.priors, as_of=task.as_of)
+    model = build_model(inputs.evidence, inputs.priors)
+    config = SamplerConfig(draws=task.draws, tune=task.tune, seed=task.seed)
+    idata = annotate(sample(model, config), inputs, config)
+    out: dict[str, Any] = {"label": task.label, "summary": summarise(idata)}
+    if keep:
+        with model:
+            pm.compute_log_prior(idata, extend_inferencedata=True, progressbar=False)
+            pm.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
+        out["idata"] = idata
+    return out
+
+
+def comparison_table(results: list[dict[str, Any]]) -> pd.DataFrame:
+    """P(axis) and each dyad's modal type, one row per fit."""
+    rows = []
+    for res in results:
+        s = res["summary"]
+        row = {
+            "prior set": res["label"],
+            "P(axis)": s["p_axis"]["mean"],
+            "hdi_low": s["p_axis"]["hdi_low"],
+            "hdi_high": s["p_axis"]["hdi_high"],
+            "divergences": s["diagnostics"]["divergences"],
+        }
+        for dyad, info in s["dyads"].items():
+            row[dyad] = info["modal_type"]
+            row[f"{dyad} P"] = info["type_probs"][info["modal_type"]]
+            for t, p in info["type_probs"].items():
+                row[f"{dyad}|{t}"] = p
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def sweep_tasks(base: PriorSet, totals: list[float], **common: Any) -> list[FitTask]:
+    """One refit per total concentration of the Table 2 mapping."""
+    return [
+        FitTask(label=f"{t:g}", priors=base.scaled_concentration("strategy_map", t), **common)
+        for t in totals
+    ]
+
+
+def prior_set_tasks(paths: list[Path], **common: Any) -> list[FitTask]:
+    """One refit per prior-set file."""
+    return [FitTask(label=p.stem, priors=load_priors(p), **common) for p in paths]
+
+
+def loo_compare(fits: dict[str, tuple[xr.DataTree, pm.Model | None]]) -> pd.DataFrame:
+    """PSIS-LOO comparison of theories on the conduct and outcome evidence.
+
+    Each observation unit is one period's conduct and outcome evidence (the
+    exact joint likelihood of that period). Returns ``arviz`` compare's
+    table with ELPD differences, their standard errors and the worst Pareto k
+    per theory.
+    """
+    datas = {}
+    worst_k = {}
+    for name, (idata, model) in fits.items():
+        if "log_likelihood" not in idata.children:
+            with model:
+                pm.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
+        datas[name] = idata
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            loo = az.loo(idata, var_name="behaviour_evidence", pointwise=True)
+        worst_k[name] = float(np.max(loo.pareto_k))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = az.compare(datas, var_name="behaviour_evidence", round_to="none")
+    table["pareto_k_max"] = [worst_k[n] for n in table.index]
+    return table
