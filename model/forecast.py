@@ -313,30 +313,23 @@ def summary_frame(summary: dict[str, Any]) -> pd.DataFrame:
                             "mean": val,
                         }
                     )
-    for pair, probs in summary["strategies"].items():
-        for cat, val in probs.items():
-            rows.append(
-                {
-                    "quantity": "strategy",
-                    "role": "last_evidence",
-                    "period": per["last_evidence"],
-                    "unit": pair,
-                    "category": cat,
-                    "mean": val,
-                }
-            )
-    for ser, probs in summary["threat_levels"].items():
-        for cat, val in probs.items():
-            rows.append(
-                {
-                    "quantity": "threat_level",
-                    "role": "last_evidence",
-                    "period": per["last_evidence"],
-                    "unit": ser,
-                    "category": cat,
-                    "mean": val,
-                }
-            )
+    last = per["last_evidence"]
+    for quantity, table in (
+        ("strategy", summary["strategies"]),
+        ("threat_level", summary["threat_levels"]),
+    ):
+        for unit, probs in table.items():
+            for cat, val in probs.items():
+                rows.append(
+                    {
+                        "quantity": quantity,
+                        "role": "last_evidence",
+                        "period": last,
+                        "unit": unit,
+                        "category": cat,
+                        "mean": val,
+                    }
+                )
     return pd.DataFrame(
         rows,
         columns=["quantity", "role", "period", "unit", "category", "mean", "hdi_low", "hdi_high"],

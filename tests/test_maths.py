@@ -164,82 +164,48 @@ def _behaviour_inputs(k, rng, n_obs=3):
     return pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q, conduct, outcome, tables
 
 
-def test_behaviour_likelihood_equals_full_enumeration_k2():
-    rng = np.random.default_rng(7)
-    (pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q, conduct, outcome, tables) = (
-        _behaviour_inputs(2, rng)
-    )
-    got = behaviour_log_likelihood(
+def _loglik(case, conduct, outcome, e_c, e_o):
+    """The model's behaviour log-likelihood for one period of a random case."""
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = case[:8]
+    return behaviour_log_likelihood(
         np.log(p_ext)[:, None, :],
         q,
         conduct[:, None, :],
         outcome[:, None],
-        tables,
-        0.1,
-        0.2,
+        case[10],
+        e_c,
+        e_o,
         dyad_pairs,
         members,
-    ).eval()[0]
+    ).eval()
+
+
+def test_behaviour_likelihood_equals_full_enumeration_k2():
+    case = _behaviour_inputs(2, np.random.default_rng(7))
+    p_ext, p_int, mapping, conduct, outcome, tables = (case[i] for i in (2, 3, 4, 8, 9, 10))
+    got = _loglik(case, conduct, outcome, 0.1, 0.2)[0]
     want = bf.behaviour_likelihood_k2(p_ext, p_int, mapping, conduct, outcome[0], tables, 0.1, 0.2)
     assert got == pytest.approx(np.log(want), rel=1e-10)
 
 
 def test_behaviour_likelihood_equals_enumeration_k3():
-    rng = np.random.default_rng(8)
-    (pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q, conduct, outcome, tables) = (
-        _behaviour_inputs(3, rng, n_obs=2)
-    )
-    got = behaviour_log_likelihood(
-        np.log(p_ext)[:, None, :],
-        q,
-        conduct[:, None, :],
-        outcome[:, None],
-        tables,
-        0.15,
-        0.05,
-        dyad_pairs,
-        members,
-    ).eval()[0]
+    case = _behaviour_inputs(3, np.random.default_rng(8), n_obs=2)
+    p_ext, p_int, mapping, conduct, outcome, tables = (case[i] for i in (2, 3, 4, 8, 9, 10))
+    got = _loglik(case, conduct, outcome, 0.15, 0.05)[0]
     want = bf.behaviour_likelihood_semi(p_ext, p_int, mapping, conduct, outcome, tables, 0.15, 0.05)
     assert got == pytest.approx(np.log(want), rel=1e-10)
 
 
 def test_behaviour_likelihood_without_evidence_is_zero():
-    rng = np.random.default_rng(9)
-    (pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q, conduct, outcome, tables) = (
-        _behaviour_inputs(3, rng)
-    )
-    got = behaviour_log_likelihood(
-        np.log(p_ext)[:, None, :],
-        q,
-        0 * conduct[:, None, :],
-        0 * outcome[:, None],
-        tables,
-        0.1,
-        0.1,
-        dyad_pairs,
-        members,
-    ).eval()
+    case = _behaviour_inputs(3, np.random.default_rng(9))
+    got = _loglik(case, 0 * case[8], 0 * case[9], 0.1, 0.1)
     np.testing.assert_allclose(got, 0.0, atol=1e-12)
 
 
 def test_behaviour_likelihood_stable_with_many_observations():
     """Hundreds of codes in one period must not underflow to -inf."""
-    rng = np.random.default_rng(10)
-    (pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q, conduct, outcome, tables) = (
-        _behaviour_inputs(3, rng, n_obs=400)
-    )
-    got = behaviour_log_likelihood(
-        np.log(p_ext)[:, None, :],
-        q,
-        conduct[:, None, :],
-        outcome[:, None] * 100,
-        tables,
-        0.1,
-        0.1,
-        dyad_pairs,
-        members,
-    ).eval()
+    case = _behaviour_inputs(3, np.random.default_rng(10), n_obs=400)
+    got = _loglik(case, case[8], case[9] * 100, 0.1, 0.1)
     assert np.isfinite(got).all() and got[0] < -100
 
 
