@@ -515,7 +515,7 @@ def sensitivity(
 
     base, walt = results[0], results[1]
     model = build_model(inputs.evidence, inputs.priors)
-    psense = power_scaling(base["idata"], model, inputs.priors)
+    psense = power_scaling(base["idata"], model)
     psense.to_csv(out / "psense.csv", index=False)
     plot_psense(psense).savefig(out / "psense.png", dpi=110, bbox_inches="tight")
     headline = psense[psense["quantity"] == "P(axis)"]
@@ -573,7 +573,7 @@ def _print_comparison(title: str, frame: Any) -> None:
     ]
     t = Table(title=title)
     for col in ("prior set", "P(axis)", "94% HDI", *dyads):
-        t.add_column(col)
+        t.add_column(col, overflow="fold")
     for r in frame.to_dict("records"):
         t.add_row(
             str(r["prior set"]),

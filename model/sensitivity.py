@@ -13,9 +13,8 @@ Three tools:
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
+import logging
 import warnings
 from dataclasses import dataclass
 from datetime import date
@@ -77,7 +76,7 @@ def _pareto_k(log_density: xr.DataArray) -> float:
     return max(ks)
 
 
-def power_scaling(idata: xr.DataTree, model: pm.Model, priors: PriorSet) -> pd.DataFrame:
+def power_scaling(idata: xr.DataTree, model: pm.Model) -> pd.DataFrame:
     """Prior and likelihood power-scaling sensitivity of the headline quantities.
 
     One row per (quantity, component): each prior family of
@@ -102,30 +101,39 @@ def power_scaling(idata: xr.DataTree, model: pm.Model, priors: PriorSet) -> pd.D
     )
     prior_vars = list(dt["log_prior"].data_vars)
     lik_vars = [v for v in EVIDENCE.values() if v in dt["log_likelihood"].data_vars]
-    del priors  # the families are fixed by the model's groups; kept for a uniform signature
 
     def total(group: str, names: list[str]) -> xr.DataArray:
         ds = dt[group].to_dataset()
         return sum(ds[n].sum([d for d in ds[n].dims if d not in ("chain", "draw")]) for n in names)
 
     rows = []
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")  # the table carries the diagnosis; no banner
-        for family, groups in GROUP_FAMILIES.items():
-            names = [v for v in prior_vars if any(v == g or v.startswith(f"{g}_") for g in groups)]
-            if not names:
-                continue
-            table = azs.psense_summary(dt, prior_var_names=names, likelihood_var_names=lik_vars)
-            k = _pareto_k(total("log_prior", names))
-            for q, r in table.iterrows():
-                rows.append(_row(q, f"prior: {family}", r["prior"], r["likelihood"], k))
-        for kind, var in EVIDENCE.items():
-            if var not in lik_vars:
-                continue
-            table = azs.psense_summary(dt, prior_var_names=prior_vars, likelihood_var_names=[var])
-            k = _pareto_k(total("log_likelihood", [var]))
-            for q, r in table.iterrows():
-                rows.append(_row(q, f"likelihood: {kind}", r["prior"], r["likelihood"], k))
+    banner = logging.getLogger("arviz_stats.psense")
+    level = banner.level
+    banner.setLevel(logging.ERROR)  # the table carries the diagnosis; no repeated banner
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for family, groups in GROUP_FAMILIES.items():
+                names = [
+                    v for v in prior_vars if any(v == g or v.startswith(f"{g}_") for g in groups)
+                ]
+                if not names:
+                    continue
+                table = azs.psense_summary(dt, prior_var_names=names, likelihood_var_names=lik_vars)
+                k = _pareto_k(total("log_prior", names))
+                for q, r in table.iterrows():
+                    rows.append(_row(q, f"prior: {family}", r["prior"], r["likelihood"], k))
+            for kind, var in EVIDENCE.items():
+                if var not in lik_vars:
+                    continue
+                table = azs.psense_summary(
+                    dt, prior_var_names=prior_vars, likelihood_var_names=[var]
+                )
+                k = _pareto_k(total("log_likelihood", [var]))
+                for q, r in table.iterrows():
+                    rows.append(_row(q, f"likelihood: {kind}", r["prior"], r["likelihood"], k))
+    finally:
+        banner.setLevel(level)
     return pd.DataFrame(rows)
 
 
