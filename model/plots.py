@@ -237,7 +237,8 @@ def plot_psense(table: pd.DataFrame, axes: Axes | None = None) -> Figure:
     order = list(dict.fromkeys(table["quantity"]))
     wide, diag = wide.loc[order], diag.loc[order]
     fig, (ax,) = _figure(axes, figsize=(1.6 * wide.shape[1] + 3, 0.4 * wide.shape[0] + 1.5))
-    im = ax.imshow(wide.to_numpy(), cmap="viridis", aspect="auto")
+    # values near 0/1 probabilities can be large; cap the colours at 1 so the rest stay readable
+    im = ax.imshow(wide.to_numpy(), cmap="viridis", aspect="auto", vmin=0.0, vmax=1.0)
     ax.set_xticks(range(wide.shape[1]), [c.replace(": ", ":\n") for c in wide.columns], fontsize=7)
     ax.set_yticks(range(wide.shape[0]), wide.index, fontsize=7)
     for i in range(wide.shape[0]):
@@ -248,7 +249,7 @@ def plot_psense(table: pd.DataFrame, axes: Axes | None = None) -> Figure:
             ax.text(
                 j, i, f"{wide.iat[i, j]:.2f}{mark}", ha="center", va="center", fontsize=6, color="w"
             )
-    fig.colorbar(im, ax=ax, label="power-scaling sensitivity (CJS)")
+    fig.colorbar(im, ax=ax, label="power-scaling sensitivity (CJS)", extend="max")
     ax.set_title("Prior and likelihood sensitivity at the last period with evidence")
     fig.tight_layout()
     return fig
