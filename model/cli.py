@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from model.data import InputError
+from model.theory import OUTCOME_LEVELS, OUTSIDE_THEORY, STRATEGIES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
@@ -81,24 +82,20 @@ def print_summary(summary: dict[str, Any]) -> None:
         t.add_column("P", justify="right")
         ranked = sorted(info["type_probs"].items(), key=lambda kv: -kv[1])
         for name, p in ranked[:4]:
-            flag = (
-                "  (outside the theory)"
-                if name in ("bandwagoning-tethering", "bandwagoning-bandwagoning")
-                else ""
-            )
+            flag = "  (outside the theory)" if name in OUTSIDE_THEORY else ""
             t.add_row(name + flag, _pct(p))
         t.add_row("[dim]other six[/]", _pct(sum(p for _, p in ranked[4:])))
         o = Table(title=f"{d}: commitment / cohesion")
         o.add_column("level")
         o.add_column("commitment", justify="right")
         o.add_column("cohesion", justify="right")
-        for lev in ("none", "low", "medium", "high"):
+        for lev in OUTCOME_LEVELS:
             o.add_row(lev, _pct(info["commitment"][lev]), _pct(info["cohesion"][lev]))
         console.print(t, o)
 
     s = Table(title="Strategies at last evidence")
     s.add_column("pair")
-    for name in ("hedging", "tethering", "balancing", "bandwagoning"):
+    for name in STRATEGIES:
         s.add_column(name, justify="right")
     for pair, probs in summary["strategies"].items():
         s.add_row(pair, *(_pct(v) for v in probs.values()))

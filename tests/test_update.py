@@ -37,7 +37,7 @@ def _state(ledger: Path, runs: Path):
     led = store.ledger()
     return (
         sorted(obs["id"]) if len(obs) else [],
-        led.drop(columns=[]).to_dict("records") if len(led) else [],
+        led.to_dict("records") if len(led) else [],
         sorted(p.name for p in runs.iterdir()) if runs.exists() else [],
     )
 
