@@ -339,9 +339,7 @@ def _publish(
 @app.command()
 def ingest(
     file: Annotated[Path, typer.Argument(help="An ICEWS or GDELT 2.0 event file")],
-    fmt: Annotated[
-        str, typer.Option("--format", help="Feed layout: icews | gdelt")
-    ] = "icews",
+    fmt: Annotated[str, typer.Option("--format", help="Feed layout: icews | gdelt")] = "icews",
     mapping: Annotated[
         Path | None,
         typer.Option(help="Event-data mapping TOML [default: data/event_mapping.toml]"),
@@ -393,9 +391,7 @@ def ingest(
         if not file.exists():
             raise FileNotFoundError(f"no such file: {file}")
         rules = load_mapping(mapping, case)
-        frame, report = ingest_feed(
-            file, fmt, mapping=rules, cameo=load_cameo(cameo), actors=case
-        )
+        frame, report = ingest_feed(file, fmt, mapping=rules, cameo=load_cameo(cameo), actors=case)
         console.print(
             f"{file.name}: {report.events} events; {report.outside_case} outside the case, "
             f"{report.before_start} before its first period, {report.duplicate_ids} repeated "

@@ -150,8 +150,10 @@ def _check_aliases(
             where = f"actors.{feed}.{code}"
             if code not in actors.all:
                 problems.append(_problem(name, where, f"{code!r} is not an actor of the case"))
-            if not isinstance(names, list) or not names or not all(
-                isinstance(n, str) and n.strip() for n in names
+            if (
+                not isinstance(names, list)
+                or not names
+                or not all(isinstance(n, str) and n.strip() for n in names)
             ):
                 problems.append(_problem(name, where, "need a list of non-empty names"))
                 continue
@@ -445,9 +447,7 @@ def map_events(
     ev = events.drop_duplicates("event_id")
     report.duplicate_ids = len(events) - len(ev)
     names = mapping.aliases[fmt]
-    ev = ev.assign(
-        src=ev["source_country"].map(names), tgt=ev["target_country"].map(names)
-    )
+    ev = ev.assign(src=ev["source_country"].map(names), tgt=ev["target_country"].map(names))
     inside = ev["src"].notna() & ev["tgt"].notna() & (ev["src"] != ev["tgt"])
     early = inside & (ev["date"].dt.date < actors.start)
     report.outside_case = int((~inside).sum())
@@ -469,7 +469,7 @@ def map_events(
 
 
 def threat_code(mean_goldstein: float, severe_share: float, mapping: Mapping) -> int:
-    """The 0-4 threat code of a period's events.
+    """Code a period's events 0-4.
 
     Code 4 (armed conflict) when at least ``mapping.severe_share`` of the
     events have a severe CAMEO root; otherwise the number of cutpoints the
@@ -503,9 +503,7 @@ def aggregate_events(
         return []
     period = mapped["date"].dt.to_period(actors.pandas_freq).astype(str)
     rows = []
-    for (observer, source, per), grp in mapped.groupby(
-        ["observer", "source", period], sort=True
-    ):
+    for (observer, source, per), grp in mapped.groupby(["observer", "source", period], sort=True):
         n = len(grp)
         if n < mapping.min_events:
             report.too_few += 1
