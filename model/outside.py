@@ -185,7 +185,7 @@ def compare(
         against the reversed GDELT series, over the quarters both cover),
         ``quarters_evidence, pearson_evidence, spearman_evidence`` (the same
         from the series' first evidence on) and, per year Y of
-        :data:`MOVE_YEARS`: ``gdelt_change_Y`` (change of the reversed series'
+        :data:`MOVE_YEARS`: ``minus_gdelt_change_Y`` (change of the reversed series'
         yearly mean, in its standard deviations), ``theta_change_Y``
         (posterior mean change of theta's yearly mean), ``p_same_sign_Y``
         (posterior probability that theta moved the way GDELT did) and
@@ -217,7 +217,7 @@ def compare(
             for year in MOVE_YEARS:
                 dg = year_change(px, year) / sd
                 dt = year_change_draws(draws, list(common), year)
-                row[f"gdelt_change_{year}"] = dg
+                row[f"minus_gdelt_change_{year}"] = dg
                 row[f"theta_change_{year}"] = float(dt.mean())
                 row[f"p_same_sign_{year}"] = float((np.sign(dt) == np.sign(dg)).mean())
                 row[f"agree_{year}"] = bool(np.sign(dt.mean()) == np.sign(dg))

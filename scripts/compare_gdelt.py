@@ -91,7 +91,7 @@ def main() -> None:
     for col in ("pair", "series", "n", "Pearson", "Spearman", "n ev.", "Pearson ev."):
         t.add_column(col)
     for y in MOVE_YEARS:
-        t.add_column(f"{y}: GDELT (sd) / theta / P(same)")
+        t.add_column(f"{y}: -GDELT (sd) / theta / P(same sign)")
     for r in table.to_dict("records"):
         t.add_row(
             r["pair"],
@@ -102,7 +102,7 @@ def main() -> None:
             str(r["quarters_evidence"]),
             f"{r['pearson_evidence']:+.2f}",
             *(
-                f"{r[f'gdelt_change_{y}']:+.2f} / {r[f'theta_change_{y}']:+.2f} / "
+                f"{r[f'minus_gdelt_change_{y}']:+.2f} / {r[f'theta_change_{y}']:+.2f} / "
                 f"{r[f'p_same_sign_{y}']:.2f} {'agree' if r[f'agree_{y}'] else 'DISAGREE'}"
                 for y in MOVE_YEARS
             ),

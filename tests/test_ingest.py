@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +14,7 @@ from model.cli import app
 from model.data import InputError, file_sha256, load_actors
 from model.ingest import ingest_feed, load_cameo, load_mapping, read_feed
 from model.store import Store
+from tests.citations import citation_key, event_data_reference_keys
 from tests.conftest import ACTORS, OBSERVATIONS, ROOT
 
 EVENT_DATA = ROOT / "data" / "event-data"
@@ -28,29 +28,6 @@ TINY = ["--draws", "30", "--tune", "30", "--chains", "2", "--allow-bad-diagnosti
 def case():
     actors = load_actors(ACTORS)
     return actors, load_mapping(MAPPING, actors), load_cameo(CAMEO)
-
-
-def event_data_reference_keys() -> set[str]:
-    """Reference keys (``Surname, Year`` / ``A & B, Year``) of data/event-data/README.md."""
-    text = (EVENT_DATA / "README.md").read_text(encoding="utf-8")
-    refs = text[text.index("## References") :]
-    keys = set()
-    for entry in re.findall(r"^\* (.+?\(\d{4}\))", refs, flags=re.M):
-        year = entry[-5:-1]
-        authors = entry[: entry.rindex("(")]
-        surnames = re.findall(r"([A-Z][A-Za-z']+), [A-Z]\.", authors)
-        if len(surnames) == 1:
-            keys.add(f"{surnames[0]}, {year}")
-        elif len(surnames) == 2:
-            keys.add(f"{surnames[0]} & {surnames[1]}, {year}")
-        elif surnames:
-            keys.add(f"{surnames[0]} et al., {year}")
-    return keys
-
-
-def citation_key(citation: str) -> str:
-    """The reference key in an event-data citation: the text in parentheses."""
-    return citation[citation.index("(") + 1 : citation.index(")")]
 
 
 def _icews_subset(tmp_path: Path, ids: list[str]) -> Path:
@@ -305,3 +282,12 @@ def test_dry_run_writes_the_coded_rows_and_touches_no_store(tmp_path):
     coded = pd.read_csv(out, dtype=str)
     assert len(coded) == len(_expected_from_sample())
     assert coded.id.str.match(r"^E[0-9a-f]{12}$").all()
+
+
+def test_every_feed_citation_is_in_the_event_data_reference_list(case):
+    _, mapping, _ = case
+    keys = event_data_reference_keys()
+    assert {"Boschee et al., 2015", "Leetaru & Schrodt, 2013", "Goldstein, 1992"} <= keys
+    assert "Ma, 2025" not in keys  # the paper's list is a different one
+    for feed, citation in mapping.citations.items():
+        assert citation_key(citation) in keys, (feed, citation)
