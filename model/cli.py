@@ -407,6 +407,9 @@ def ingest(
             console.print(f"Coded observations written to {write}")
         if dry_run:
             raise typer.Exit(0)
+        if frame.empty:
+            console.print("Nothing to add: no series and period has enough events.")
+            raise typer.Exit(0)
         return [(frame, Source(file.name, file_sha256(file)))]
 
     _publish(
