@@ -291,3 +291,21 @@ def test_every_feed_citation_is_in_the_event_data_reference_list(case):
     assert "Ma, 2025" not in keys  # the paper's list is a different one
     for feed, citation in mapping.citations.items():
         assert citation_key(citation) in keys, (feed, citation)
+
+
+def test_dataverse_layout_reads_like_the_sample(tmp_path, case):
+    """ICEWS as Harvard Dataverse ships it: tab-separated, headers like ``Event ID``."""
+    _, _, cameo = case
+    sample = pd.read_csv(ICEWS, dtype=str, keep_default_na=False).head(40)
+    dataverse = sample.rename(columns=lambda c: c.replace("_", " ").title()).rename(
+        columns={"Cameo Code": "CAMEO Code", "Event Id": "Event ID"}
+    )
+    path = tmp_path / "events.2018.tab"
+    dataverse.to_csv(path, sep="\t", index=False)
+    ours, theirs = read_feed(ICEWS, "icews", cameo).head(40), read_feed(path, "icews", cameo)
+    assert theirs.drop(columns="feed_row").equals(ours.drop(columns="feed_row"))
+
+
+def test_unknown_format_is_bad_input(tmp_path):
+    result = CliRunner().invoke(app, ["ingest", str(ICEWS), "--format", "acled", "--dry-run"])
+    assert result.exit_code == 2 and "field 'format'" in " ".join(result.output.split())
