@@ -154,6 +154,11 @@ def sample(model: pm.Model, config: SamplerConfig, *, progressbar: bool = False)
     if config.sampler == "numpyro":
         _enable_jax_cache()
         kwargs["nuts"] = {"chain_method": "parallel"}
+    elif config.sampler == "nutpie":
+        # nutpie's own adaptation on JAX-compiled gradients: compiles in seconds and shares
+        # the persistent JAX cache (its numba backend, PyMC's default, compiles for minutes)
+        _enable_jax_cache()
+        kwargs["compile_kwargs"] = {"mode": "JAX", "gradient_backend": "jax"}
     with model:
         idata = pm.sample(
             draws=config.draws,
