@@ -130,7 +130,7 @@ def forecast(
         int, typer.Option(help="Random seed; the same seed gives the same draws")
     ] = 20250630,
     draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 1000,
-    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 1000,
+    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 500,
     chains: Annotated[int, typer.Option(help="Chains")] = 4,
     horizon: Annotated[int, typer.Option(help="Forecast periods after the as-of period")] = 4,
     as_of: Annotated[
@@ -240,7 +240,7 @@ def update(
     priors: Annotated[Path | None, typer.Option(help="Prior set TOML")] = None,
     seed: Annotated[int, typer.Option(help="Random seed")] = 20250630,
     draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 1000,
-    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 1000,
+    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 500,
     chains: Annotated[int, typer.Option(help="Chains")] = 4,
     horizon: Annotated[int, typer.Option(help="Forecast periods after the as-of period")] = 4,
     sampler: Annotated[str, typer.Option(help="numpyro | nutpie | pymc")] = "numpyro",
@@ -362,7 +362,7 @@ def ingest(
     priors: Annotated[Path | None, typer.Option(help="Prior set TOML")] = None,
     seed: Annotated[int, typer.Option(help="Random seed")] = 20250630,
     draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 1000,
-    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 1000,
+    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 500,
     chains: Annotated[int, typer.Option(help="Chains")] = 4,
     horizon: Annotated[int, typer.Option(help="Forecast periods after the as-of period")] = 4,
     sampler: Annotated[str, typer.Option(help="numpyro | nutpie | pymc")] = "numpyro",

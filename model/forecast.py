@@ -46,7 +46,7 @@ class SamplerConfig:
     """How to sample. Defaults are the ones the benchmark chose."""
 
     draws: int = 1000
-    tune: int = 1000
+    tune: int = 500
     chains: int = 4
     seed: int = 20250630
     sampler: str = "numpyro"
