@@ -85,7 +85,7 @@ def prepare_inputs(
     the rows used.
     """
     as_of = as_of or date.today()
-    known = frame[frame["date"].dt.date <= as_of].reset_index(drop=True)
+    known = frame[frame["date"] <= pd.Timestamp(as_of)].reset_index(drop=True)
     evidence = aggregate(known, actors, as_of, horizon)
     return Inputs(
         actors=actors,
@@ -98,10 +98,18 @@ def prepare_inputs(
 
 
 def frame_sha256(actors: Actors, frame: pd.DataFrame) -> str:
-    """Hash the case and the observations used (sorted by id), independent of file layout."""
-    canon = frame.sort_values("id")[list(COLUMNS)].astype(str).to_csv(index=False)
-    blob = json.dumps([asdict(actors), canon], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    """Hash the case and the observations used (sorted by id), independent of file layout.
+
+    Column by column, so that a million rows hash in about a second.
+    """
+    ordered = frame.sort_values("id", kind="stable")
+    digest = hashlib.sha256(json.dumps(asdict(actors), sort_keys=True, default=str).encode())
+    for c in COLUMNS:
+        col = ordered[c].to_numpy()
+        if c == "date":
+            col = col.astype("datetime64[D]").astype(str)
+        digest.update(json.dumps([c, col.tolist()], default=str).encode())
+    return digest.hexdigest()
 
 
 def load_inputs(
