@@ -370,7 +370,9 @@ def plot_threat_loo_pit(checks: xr.DataTree) -> Figure:
         figure_kwargs={"figsize": (7, 3)},
         visuals={"title": False},
     )
-    return _arviz_figure(pc, "Threat evidence: LOO-PIT of each cell's total code score")
+    fig = _arviz_figure(pc, "Threat evidence: LOO-PIT of each cell's total code score")
+    fig.tight_layout()
+    return fig
 
 
 def plot_rank_diagnostics(

@@ -228,7 +228,7 @@ def _checks(checks: xr.DataTree, figures: dict[str, bytes]) -> str:
             r.unit,
             int(r.n),
             _num(r.mean),
-            f"[{_num(r.mean_low)}, {_num(r.mean_high)}]",
+            f"[{_num(r.mean_low)}, {_num(r.mean_high)}]" if np.isfinite(r.mean_low) else "–",
             _num(r.p_mean),
             _num(r.p_mix),
             "–" if not np.isfinite(r.cells) else f"{int(r.pit_extreme)}/{int(r.cells)}",
