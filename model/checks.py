@@ -1,28 +1,36 @@
 """Prior and posterior predictive checks: does evidence the model replicates look like ours.
 
-For every kind of evidence the model can replicate, codes are replicated
-from draws of the prior and of (a thinned subset of) the posterior, with the
-same number of codes in every cell as was observed, and compared with the
-observed codes unit by unit: a threat series, a directed pair, a dyad's
-commitment or cohesion.
+Codes are replicated from draws of the prior and of a thinned subset of the
+posterior (:data:`CHECK_DRAWS`), with the same number of codes in every cell
+as was observed, and compared with the observed codes unit by unit: a threat
+series, a directed pair's conduct, a dyad's commitment or cohesion.
 
-Threat evidence is replicated here, exactly as the model generates it: per
-cell, a multinomial over the five codes with the cell's observed total and
-the ordered-logistic code probabilities of that draw. Conduct and outcome
-evidence enter the model through one joint likelihood with no random
-generator; a function that replicates them plugs in through
-:data:`REPLICATORS` (see :func:`register_replicator`), and the checks of
-those kinds run when one is registered.
+Threat evidence is replicated exactly as the model generates it: per cell, a
+multinomial over the five codes with the cell's observed total and the
+ordered-logistic code probabilities of the draw (the model's own ``random``).
+Conduct and outcome evidence enter the model through one joint likelihood
+with no random generator, so their replicator is a separate function
+(:func:`replicate_behaviour`, the generative story whose likelihood
+:func:`model.alliance.behaviour_log_likelihood` sums). Replicators are held
+in :data:`REPLICATORS`; another simulator plugs in with
+:func:`register_replicator`.
 
-A unit is flagged as fitting poorly by one stated rule (:data:`P_FLAG`):
+A unit is flagged as fitting poorly when any of these is below
+:data:`P_FLAG` (0.05):
 
 * ``mean code``: the two-sided posterior predictive p-value of the unit's
-  mean code (ordinal kinds only) is below 0.05, i.e. the model puts the
-  unit's typical code in the wrong place;
+  mean code (ordinal kinds: threat codes, outcome levels): the model puts
+  the unit's typical code in the wrong place;
 * ``code mix``: the posterior predictive p-value of the Pearson discrepancy
   ``sum_c (O_c - E_c)^2 / E_c`` between the unit's code counts and their
-  expectation under each draw is below 0.05, i.e. the spread over codes is
-  wrong even if the mean is right.
+  expectation: the spread over codes is wrong even if the mean is right;
+* ``LOO-PIT`` (threat series): the binomial tail probability of the number
+  of the series' cells whose LOO-PIT falls outside the central 94%: more
+  surprising cells than chance gives.
+
+Posterior predictive p-values use the data twice and are conservative for a
+flexible model (they pile up near 1); LOO-PIT leaves each cell out and is the
+sharper check.
 
 LOO-PIT for threat evidence. A cell holds counts of ordinal codes, not a
 continuous value, so the PIT is taken of one scalar per cell, the cell's
@@ -30,8 +38,8 @@ total code score ``S = sum_c c n_c`` (the mean code times the cell's fixed
 number of codes), under the leave-one-cell-out predictive distribution
 (PSIS weights from the cell's log-likelihood). Ties of this discrete score
 are broken uniformly at random (the randomised PIT), which is uniform under
-a calibrated model. Cells with Pareto k above the sample-size threshold make
-that cell's LOO estimate unreliable; they are counted, not used to flag.
+a calibrated model. Cells with Pareto k above the sample-size threshold have
+an unreliable LOO estimate; they are counted in the table, not used to flag.
 """
 
 from __future__ import annotations
@@ -360,6 +368,7 @@ def threat_checks(
 
     ll = tree["log_likelihood"]["cell_score"]
     n_samples = ll.sizes["chain"] * ll.sizes["draw"]
+    # thinned draws are close to independent: relative efficiency 1
     log_w, k = (-ll).azstats.psislw(r_eff=1.0, dim=list(SAMPLE_DIMS))
     pit = loo_pit(
         tree,
