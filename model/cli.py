@@ -189,8 +189,16 @@ def forecast(
     summary = summarise(idata)
     print_summary(summary)
     console.print(f"Run folder: {out}")
+    report_failed = False
     if report:
-        _write_report(out, inputs)
+        try:
+            _write_report(out, inputs)
+        except Exception as err:  # the run folder is complete; only its report is missing
+            report_failed = True
+            err_console.print(
+                f"[bold red]error:[/] the report failed ({type(err).__name__}: {err}). "
+                f"The run folder is complete; retry with `axis report {out}`."
+            )
     if not summary["diagnostics"]["passed"]:
         err_console.print(
             "[bold red]WARNING: the sampler did not converge by the gate above. "
@@ -200,6 +208,8 @@ def forecast(
         )
         if not allow_bad_diagnostics:
             raise typer.Exit(EXIT_DIAGNOSTICS)
+    if report_failed:
+        raise typer.Exit(1)
 
 
 def _write_report(run: Path, inputs: Any | None) -> None:

@@ -1,5 +1,9 @@
 """Figures of a fit. Each takes the posterior and optional axes and returns the figure.
 
+The predictive-check and rank figures are ArviZ plots, which lay out their
+own grid: they take the checks tree (:func:`model.checks.run_checks`) or the
+posterior and no axes.
+
 Nothing here shows or saves: the caller decides (the run folder saves PNGs,
 a notebook shows them).
 """
@@ -7,6 +11,7 @@ a notebook shows them).
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import arviz as az
 import matplotlib
@@ -21,6 +26,9 @@ from matplotlib.figure import Figure
 
 from model.forecast import HDI_PROB
 from model.threat import LEVEL_ANCHORS
+
+if TYPE_CHECKING:
+    from arviz_plots import PlotCollection
 
 
 def _figure(axes: Axes | np.ndarray | None, n: int = 1, **kw) -> tuple[Figure, np.ndarray]:
@@ -301,7 +309,8 @@ _CHECK_VARIABLES = {
 }
 
 
-def _arviz_figure(pc, title: str | None = None) -> Figure:
+def _arviz_figure(pc: PlotCollection, title: str | None = None) -> Figure:
+    """Return the matplotlib figure of an ArviZ plot collection, with a title."""
     fig = pc.get_viz("figure")
     if title:
         fig.suptitle(title, fontsize=10)
