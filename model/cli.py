@@ -192,7 +192,7 @@ def forecast(
     report_failed = False
     if report:
         try:
-            _write_report(out, inputs)
+            _write_report(out, inputs, idata)
         except Exception as err:  # the run folder is complete; only its report is missing
             report_failed = True
             err_console.print(
@@ -212,13 +212,13 @@ def forecast(
         raise typer.Exit(1)
 
 
-def _write_report(run: Path, inputs: Any | None) -> None:
-    """Predictive checks (unless cached, or without inputs) and the HTML report of a run."""
+def _write_report(run: Path, inputs: Any | None, idata: Any | None = None) -> None:
+    """Predictive checks (when given the inputs) and the HTML report of a run folder."""
     from model.report import CHECKS_FILE, compute_checks, write_report
 
     if inputs is not None:
         with console.status("predictive checks"):
-            _, secs = compute_checks(run, inputs)
+            _, secs = compute_checks(run, inputs, idata=idata)
         console.print(f"Predictive checks: {run / CHECKS_FILE} ({secs:.1f} s)")
     with console.status("writing the report"):
         path, secs = write_report(run)

@@ -485,13 +485,19 @@ def check_inputs_match(summary: dict[str, Any], inputs: Any) -> None:
 
 
 def compute_checks(
-    run: str | Path, inputs: Any, *, n_draws: int | None = None, seed: int | None = None
+    run: str | Path,
+    inputs: Any,
+    *,
+    idata: xr.DataTree | None = None,
+    n_draws: int | None = None,
+    seed: int | None = None,
 ) -> tuple[Path, float]:
     """Run the predictive checks of a run folder and cache them as ``checks.nc``.
 
     ``inputs`` (:class:`model.forecast.Inputs`) must be the ones the run was
-    fitted on (checked by hash). The seed defaults to the run's seed, so the
-    checks are reproducible. Returns the path and the seconds taken.
+    fitted on (checked by hash); ``idata`` is the run's posterior if already
+    in memory. The seed defaults to the run's seed, so the checks are
+    reproducible. Returns the path and the seconds taken.
     """
     from model.build import build_model
     from model.checks import CHECK_DRAWS, run_checks, write_checks
@@ -500,7 +506,8 @@ def compute_checks(
     run = Path(run)
     summary = json.loads((run / "summary.json").read_text())
     check_inputs_match(summary, inputs)
-    idata = xr.open_datatree(run / "posterior.nc")
+    if idata is None:
+        idata = xr.open_datatree(run / "posterior.nc")
     model = build_model(inputs.evidence, inputs.priors)
     checks = run_checks(
         idata,
