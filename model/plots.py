@@ -405,7 +405,7 @@ def plot_rank_diagnostics(
         coords=coords,
         backend="matplotlib",
         col_wrap=4,
-        figure_kwargs={"figsize": (11, 1.7 * int(np.ceil(panels / 4)) + 0.6)},
+        figure_kwargs={"figsize": (11, 2.1 * int(np.ceil(panels / 4)) + 0.6)},
     )
     fig = _arviz_figure(pc, "Rank plots: fractional rank Δ-ECDF per chain")
     fig.tight_layout()

@@ -210,7 +210,7 @@ def _diagnostics(summary: dict[str, Any], idata: xr.DataTree, figures: dict[str,
 <h2>Sampler diagnostics</h2>
 <p class="gate {state.lower()}">Convergence gate {state}: max R-hat {dg["r_hat_max"]:.4f}
 (&le; {RHAT_MAX}), min bulk ESS {dg["ess_bulk_min"]:.0f} (&ge; {ESS_BULK_MIN}),
-divergences {dg["divergences"]} (= 0).</p>
+divergences {dg["divergences"]} (must be 0).</p>
 {_table(("variable", "max R-hat", "min bulk ESS"), rows, cls)}
 {_img(figures["rank"], "Rank plots per chain")}
 </section>"""
