@@ -184,7 +184,11 @@ def sample(model: pm.Model, config: SamplerConfig, *, progressbar: bool = False)
 
 
 def diagnostics(idata: xr.DataTree) -> dict[str, Any]:
-    """R-hat, bulk ESS and divergences over the free parameters and reported quantities."""
+    """R-hat, bulk ESS and divergences over the free parameters and reported quantities.
+
+    Besides the gate's worst values, ``per_variable`` keeps each variable's
+    worst R-hat and smallest bulk ESS, for the report's diagnostics table.
+    """
     names = json.loads(idata.attrs.get("free_variables", "[]")) + list(REPORTED)
     post = idata.posterior.to_dataset()
     names = [n for n in names if n in post]
@@ -200,6 +204,13 @@ def diagnostics(idata: xr.DataTree) -> dict[str, Any]:
         "ess_bulk_min": e_min,
         "divergences": div,
         "worst_r_hat_variable": worst,
+        "per_variable": {
+            v: {
+                "r_hat_max": float(np.nanmax(rhat[v].values)),
+                "ess_bulk_min": float(np.nanmin(ess[v].values)),
+            }
+            for v in rhat.data_vars
+        },
         "passed": bool(r_max <= RHAT_MAX and e_min >= ESS_BULK_MIN and div == 0),
         "thresholds": {"r_hat_max": RHAT_MAX, "ess_bulk_min": ESS_BULK_MIN, "divergences": 0},
     }
