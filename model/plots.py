@@ -360,6 +360,7 @@ def plot_outside(
         fontsize=10,
     )
 
+
 # ------------------------------------------------------------ predictive checks
 
 _CHECK_VARIABLES = {
