@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 import numpy as np
-import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 from pytensor.graph.replace import graph_replace
@@ -153,7 +152,9 @@ class Refitter:
         from numpyro.infer.hmc import hmc
 
         potential, c = self._potential, self.config
-        init_kernel, sample_kernel = hmc(potential_fn_gen=lambda data: partial(potential, data=data))
+        init_kernel, sample_kernel = hmc(
+            potential_fn_gen=lambda data: partial(potential, data=data)
+        )
 
         def run(data: tuple, key: jax.Array, init: dict) -> tuple[dict, jax.Array]:
             state = init_kernel(
@@ -173,7 +174,3 @@ class Refitter:
 
         return jax.jit(run)
 
-
-def free_parameter_names(model: pm.Model) -> list[str]:
-    """Names of the model's free random variables."""
-    return [v.name for v in model.free_RVs]

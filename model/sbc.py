@@ -60,7 +60,7 @@ class SBCSpec:
         return self.refit.chains * len(range(0, self.refit.draws, self.thin))
 
     def key(self) -> str:
-        """A stable description, to check a resumed run uses the same settings."""
+        """Describe the settings stably, so a resumed run can check it uses the same ones."""
         d = asdict(self)
         d["design"]["start"] = str(d["design"]["start"])
         return json.dumps(d, sort_keys=True)
@@ -135,7 +135,7 @@ def scalar_quantities(
 
 
 def rank_of(truth: float, draws: np.ndarray, rng: np.random.Generator) -> int:
-    """Number of draws below ``truth``, ties broken at random (so ranks stay uniform)."""
+    """Count the draws below ``truth``, ties broken at random (so ranks stay uniform)."""
     draws = np.asarray(draws).ravel()
     below = int((draws < truth).sum())
     ties = int((draws == truth).sum())
@@ -146,7 +146,7 @@ _CACHE: dict[str, tuple[Refitter, PriorSampler, Evidence]] = {}
 
 
 def _machinery(spec: SBCSpec) -> tuple[Refitter, PriorSampler, Evidence]:
-    """The compiled refitter and prior sampler of a spec, built once per process."""
+    """Return the compiled refitter and prior sampler of a spec, built once per process."""
     from model.priors import load_priors
 
     key = spec.key()
@@ -234,7 +234,7 @@ def load_ranks(out: Path, spec: SBCSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def group_of(quantity: str) -> str:
-    """The parameter group or derived quantity a scalar belongs to (the name before ``[``)."""
+    """Return the group a scalar quantity belongs to (its name before ``[``)."""
     return quantity.split("[")[0]
 
 
@@ -250,7 +250,7 @@ def holm(p: np.ndarray) -> np.ndarray:
 
 
 def default_bins(n_ranks: int, most: int = 20) -> int:
-    """The most bins (up to ``most``) that split the ``L + 1`` rank values evenly."""
+    """Return the most bins (up to ``most``) that split the ``L + 1`` rank values evenly."""
     return max(b for b in range(1, most + 1) if (n_ranks + 1) % b == 0)
 
 
@@ -344,3 +344,36 @@ def run_sbc(
     ranks, sims = ranks.loc[wanted], sims[sims["seed"].isin(wanted)]
     table = uniformity_table(ranks, spec.n_ranks)
     return SBCResult(ranks, sims, table, group_table(table), new=len(todo))
+
+
+def worst_per_group(table: pd.DataFrame) -> list[str]:
+    """Return the quantity with the smallest p-value in each group, for plotting."""
+    idx = table.groupby("group", sort=False)["p_value"].idxmin()
+    return table.loc[idx, "quantity"].tolist()
+
+
+def write_outputs(result: SBCResult, spec: SBCSpec, out: Path) -> list[Path]:
+    """Write ranks, per-simulation facts, both tables and the ECDF plot, each atomically."""
+    from model.plots import plot_sbc_ecdf
+
+    out = Path(out)
+    written = []
+
+    def put(name: str, write: Callable[[Path], None]) -> None:
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=Path(name).suffix, dir=out)
+        os.close(fd)
+        try:
+            write(Path(tmp))
+            os.replace(tmp, out / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(out / name)
+
+    put("ranks.csv", lambda p: result.ranks.to_csv(p))
+    put("simulations.csv", lambda p: result.sims.to_csv(p, index=False))
+    put("uniformity.csv", lambda p: result.table.to_csv(p, index=False))
+    put("groups.csv", lambda p: result.groups.to_csv(p, index=False))
+    fig = plot_sbc_ecdf(result.ranks, spec.n_ranks, worst_per_group(result.table))
+    put("ecdf_difference.png", lambda p: fig.savefig(p, dpi=110, bbox_inches="tight"))
+    return written

@@ -38,7 +38,6 @@ from scipy.special import expit
 
 from model.data import COLUMNS, Actors
 from model.evidence import Evidence, Structure, aggregate
-from model.priors import PriorSet
 from model.theory import (
     ALLIANCE_TYPES,
     OUTCOME_LEVELS,
@@ -175,7 +174,7 @@ def _categorical(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 def _coded(
     true: np.ndarray, n: np.ndarray, error: np.ndarray, k: int, rng: np.random.Generator
 ) -> np.ndarray:
-    """Counts of ``n`` coded rows of true category ``true``: right w.p. 1-e, else uniform.
+    """Draw counts of ``n`` coded rows of category ``true``: right w.p. 1-e, else uniform.
 
     ``error`` broadcasts against ``true``; the result has a new last axis of ``k``.
     """
@@ -280,7 +279,7 @@ def simulate_behaviour(
 def simulate_threat(
     params: Mapping[str, np.ndarray], layout: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    """Counts of threat codes ``(series, period, indicator, code)`` for one draw.
+    """Draw counts of threat codes ``(series, period, indicator, code)`` for one draw.
 
     ``layout`` is ``(series, period, indicator)`` rows per cell; ``theta`` in
     ``params`` must cover the same periods.
@@ -295,7 +294,10 @@ def simulate_threat(
 
 
 def observation_frame(
-    design: Design, threat_counts: np.ndarray, conduct_counts: np.ndarray, outcome_counts: np.ndarray
+    design: Design,
+    threat_counts: np.ndarray,
+    conduct_counts: np.ndarray,
+    outcome_counts: np.ndarray,
 ) -> pd.DataFrame:
     """Expand simulated counts into rows of the observations schema (:data:`model.data.COLUMNS`).
 
@@ -330,7 +332,9 @@ def observation_frame(
 
 
 def row_layout(design: Design) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Rows per cell: threat ``(series, period, indicator)``, conduct ``(pair, period)``,
+    """Rows per cell of a design.
+
+    Threat ``(series, period, indicator)``, conduct ``(pair, period)``,
     outcome ``(dyad, period, outcome)``.
     """
     s = design.structure
@@ -342,8 +346,10 @@ def row_layout(design: Design) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def template_evidence(design: Design) -> Evidence:
-    """Evidence with the design's layout and arbitrary codes: the model structure of every
-    simulation of the design, for drawing from the prior.
+    """Evidence with the design's layout and arbitrary codes.
+
+    Every simulation of the design aggregates to this structure, so a model
+    built on it serves to draw from the prior and to refit.
     """
     threat, conduct, outcome = row_layout(design)
     frame = observation_frame(
