@@ -445,9 +445,9 @@ def replicate_behaviour(
     xr.Dataset
         ``conduct_counts (chain, draw, pair, behaviour_period, strategy)``,
         ``outcome_counts (chain, draw, dyad, behaviour_period, outcome,
-        outcome_level)``, and the latent ``strategy (chain, draw, pair,
-        behaviour_period)`` and ``alliance_type (chain, draw, dyad,
-        behaviour_period)`` indices.
+        outcome_level)``, and the latent ``true_strategy (chain, draw, pair,
+        behaviour_period)`` and ``true_type (chain, draw, dyad,
+        behaviour_period)`` indices (into ``STRATEGIES`` and ``ALLIANCE_TYPES``).
     """
     post = idata.posterior.to_dataset() if hasattr(idata, "posterior") else idata
     if max_draws is not None and post.sizes["draw"] > max_draws:
@@ -474,8 +474,8 @@ def replicate_behaviour(
                 (*cd, "dyad", "behaviour_period", "outcome", "outcome_level"),
                 sim.outcome_counts,
             ),
-            "strategy": ((*cd, "pair", "behaviour_period"), sim.strategies),
-            "alliance_type": ((*cd, "dyad", "behaviour_period"), sim.types),
+            "true_strategy": ((*cd, "pair", "behaviour_period"), sim.strategies),
+            "true_type": ((*cd, "dyad", "behaviour_period"), sim.types),
         },
         coords={
             **lead,
