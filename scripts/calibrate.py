@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
             conduct_rows=args.conduct_rows,
             outcome_rows=args.outcome_rows,
         ),
-        priors=args.priors,
+        priors=str(Path(args.priors).resolve()),  # workers elsewhere need a full path
         refit=RefitConfig(draws=args.draws, tune=args.tune, chains=args.chains),
         thin=args.thin,
     )
