@@ -469,5 +469,56 @@ def plot_rank_diagnostics(
         figure_kwargs={"figsize": (11, 2.1 * int(np.ceil(panels / 4)) + 0.6)},
     )
     fig = _arviz_figure(pc, "Rank plots: fractional rank Δ-ECDF per chain")
+
+def plot_sbc_ecdf(
+    ranks: pd.DataFrame,
+    n_ranks: int,
+    quantities: list[str],
+    axes: np.ndarray | None = None,
+    *,
+    prob: float = 0.95,
+) -> Figure:
+    """ECDF-difference plots of SBC ranks with simultaneous bands (Säilynoja et al. 2022).
+
+    Each panel is one quantity: the ECDF of its fractional ranks minus the
+    uniform CDF. Under calibration the whole curve stays inside the band with
+    probability ``prob``.
+
+    Parameters
+    ----------
+    ranks
+        One row per simulation, one column per quantity (ranks 0..``n_ranks``).
+    n_ranks
+        ``L``, the number of posterior draws each rank counts over.
+    quantities
+        Columns to draw, one panel each.
+    axes
+        Optional axes, one per quantity.
+    prob
+        Simultaneous coverage of the band.
+    """
+    from arviz_stats.ecdf_utils import ecdf_pit
+
+    n = len(quantities)
+    cols = min(4, n)
+    rows = int(np.ceil(n / cols))
+    if axes is None:
+        fig, grid = plt.subplots(rows, cols, squeeze=False, figsize=(3.2 * cols, 2.4 * rows))
+        axes = grid.ravel()
+        for ax in axes[n:]:
+            ax.set_visible(False)
+    fig, axes = _figure(axes)
+    rng = np.random.default_rng(0)
+    for ax, q in zip(axes, quantities, strict=False):
+        r = ranks[q].to_numpy(dtype=float)
+        pit = (r + rng.random(r.shape)) / (n_ranks + 1)  # continuous under uniform ranks
+        x, ecdf, lower, upper = ecdf_pit(pit, prob, 1000, rng=np.random.default_rng(1))
+        ax.fill_between(x, lower - x, upper - x, step="post", color="0.85", lw=0)
+        ax.step(x, ecdf - x, where="post", color="C0", lw=1)
+        ax.axhline(0, color="0.4", lw=0.6)
+        ax.set_title(q, fontsize=7)
+        ax.tick_params(labelsize=6)
+    fig.supxlabel("fractional rank", fontsize=8)
+    fig.supylabel("ECDF - uniform", fontsize=8)
     fig.tight_layout()
     return fig
