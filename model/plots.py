@@ -359,6 +359,8 @@ def plot_outside(
         "(right axis, quarterly mean; up = more conflict)",
         fontsize=10,
     )
+    fig.tight_layout()
+    return fig
 
 
 # ------------------------------------------------------------ predictive checks
@@ -469,6 +471,9 @@ def plot_rank_diagnostics(
         figure_kwargs={"figsize": (11, 2.1 * int(np.ceil(panels / 4)) + 0.6)},
     )
     fig = _arviz_figure(pc, "Rank plots: fractional rank Δ-ECDF per chain")
+    fig.tight_layout()
+    return fig
+
 
 def plot_sbc_ecdf(
     ranks: pd.DataFrame,
