@@ -176,19 +176,21 @@ def recovery_table(
     base: Design | None = None,
     refit: RefitConfig | None = None,
     seed: int = 0,
+    every: int = 1,
     progress: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Recovery per configuration and evidence volume (rows per series per period).
 
     At volume ``v`` every threat series, every pair's conduct and every
-    dyad's commitment and cohesion get ``v`` coded rows per period.
+    dyad's commitment and cohesion get ``v`` coded rows in every
+    ``every``-th period (``v / every`` rows per period on average).
     """
     configurations = configurations or CONFIGURATIONS
     base = base or Design(n_periods=8)
     refit = refit or RefitConfig(draws=500, tune=500, chains=2)
     rows = []
     for v in volumes:
-        design = replace(base, threat_rows=v, conduct_rows=v, outcome_rows=v)
+        design = replace(base, threat_rows=v, conduct_rows=v, outcome_rows=v, every=every)
         refitter = Refitter(template_evidence(design), priors, refit)
         for n, (name, config) in enumerate(configurations.items()):
             truth = true_parameters(config, design, priors)
@@ -199,7 +201,7 @@ def recovery_table(
             rows.append(
                 {
                     "configuration": name,
-                    "rows_per_period": v,
+                    "rows_per_period": v / every,
                     "theta_in_hdi": f"{ser['in_hdi'].sum()}/{len(ser)}",
                     "level_correct": f"{ser['level_correct'].sum()}/{len(ser)}",
                     "type_correct": f"{dy['type_correct'].sum()}/{len(dy)}",

@@ -88,6 +88,10 @@ class Design:
         Rows per dyad, outcome indicator (commitment, cohesion) and period.
     indicators
         Threat indicator types used.
+    every
+        Evidence only in every ``every``-th period, counted back from the
+        as-of period (which always has evidence): 4 on a quarterly grid is
+        one reading a year, the shipped evidence's density.
     """
 
     partners: tuple[str, ...] = ("RUS", "CHN", "PRK")
@@ -99,8 +103,11 @@ class Design:
     conduct_rows: int = 1
     outcome_rows: int = 1
     indicators: tuple[str, ...] = ("statement", "military", "economic")
+    every: int = 1
 
     def __post_init__(self) -> None:
+        if self.every < 1:
+            raise ValueError("every must be >= 1")
         if self.n_periods < 2:
             raise ValueError("a design needs at least two periods")
         if min(self.threat_rows, self.conduct_rows, self.outcome_rows) < 0:
@@ -131,6 +138,11 @@ class Design:
         """Last day of the last period with evidence."""
         return self.periods[-1].end_time.date()
 
+    def observed(self) -> np.ndarray:
+        """``(period,)`` whether a period has evidence (see :attr:`every`)."""
+        back = self.n_periods - 1 - np.arange(self.n_periods)
+        return back % self.every == 0
+
     def threat_layout(self) -> np.ndarray:
         """Rows per ``(series, period, indicator)``: :attr:`threat_rows` dealt in turn."""
         n_series = len(self.structure.series)
@@ -140,7 +152,7 @@ class Design:
             for t in range(self.n_periods):
                 for r in range(self.threat_rows):
                     out[s, t, cols[(s + t + r) % len(cols)]] += 1
-        return out
+        return out * self.observed()[None, :, None]
 
 
 def level_probs_np(theta: np.ndarray, sharpness: np.ndarray) -> np.ndarray:
@@ -342,7 +354,8 @@ def row_layout(design: Design) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     outcome = np.full(
         (len(s.dyads), design.n_periods, len(OUTCOMES)), design.outcome_rows, dtype=np.int64
     )
-    return design.threat_layout(), conduct, outcome
+    seen = design.observed()
+    return design.threat_layout(), conduct * seen, outcome * seen[:, None]
 
 
 def template_evidence(design: Design) -> Evidence:

@@ -27,6 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--priors", default="priors/default.toml")
     p.add_argument("--periods", type=int, default=8)
     p.add_argument("--volumes", type=int, nargs="+", default=[4, 2, 1])
+    p.add_argument(
+        "--every", type=int, default=1, help="evidence in every N-th period only (4: once a year)"
+    )
     p.add_argument("--draws", type=int, default=500)
     p.add_argument("--tune", type=int, default=500)
     p.add_argument("--chains", type=int, default=2)
@@ -40,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         base=Design(n_periods=args.periods),
         refit=RefitConfig(draws=args.draws, tune=args.tune, chains=args.chains),
         seed=args.seed,
+        every=args.every,
         progress=lambda m: print(f"  {m} ({time.perf_counter() - start:.0f} s)", flush=True),
     )
     with pd.option_context("display.width", 200, "display.max_columns", 20):

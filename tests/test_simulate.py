@@ -196,3 +196,16 @@ def test_replicate_behaviour_keeps_rows_per_cell(prior_draws):
         rep["outcome_counts"].sum("outcome_level").values,
         np.broadcast_to(sim.evidence.outcome_counts.sum(-1), (2, 3, 3, 3, 2)),
     )
+
+
+def test_sparse_design_has_evidence_once_every_n_periods():
+    """``every=4``: one reading a year, always including the as-of period."""
+    from model.simulate import Design, row_layout, template_evidence
+
+    design = Design(n_periods=8, every=4, threat_rows=1, conduct_rows=1, outcome_rows=1)
+    threat, conduct, outcome = row_layout(design)
+    assert design.observed().tolist() == [False, False, False, True] * 2
+    assert (threat.sum(axis=(0, 2)) > 0).tolist() == design.observed().tolist()
+    assert conduct[:, ~design.observed()].sum() == 0 and outcome[:, ~design.observed()].sum() == 0
+    ev = template_evidence(design)
+    assert ev.behaviour_periods.tolist() == [3, 7] and ev.report_index[0] == 7
