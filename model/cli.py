@@ -135,7 +135,11 @@ def forecast(
     horizon: Annotated[int, typer.Option(help="Forecast periods after the as-of period")] = 4,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="Fit as of this date (YYYY-MM-DD) [default: today]"),
+        typer.Option(
+            "--as-of",
+            help="Fit as of this date (YYYY-MM-DD) [default: the case's rule: today, "
+            "or the newest observation of a historical case]",
+        ),
     ] = None,
     sampler: Annotated[str, typer.Option(help="numpyro | nutpie | pymc")] = "numpyro",
     target_accept: Annotated[float, typer.Option(help="NUTS target acceptance")] = 0.95,
@@ -146,10 +150,15 @@ def forecast(
         bool,
         typer.Option("--allow-bad-diagnostics", help="Exit 0 even if the convergence gate fails"),
     ] = False,
+    case: Annotated[
+        str | None,
+        typer.Option(help="A named case: 'default' or a folder of data/cases/ (sets the data)"),
+    ] = None,
 ) -> None:
     """Fit the model on the evidence and print the alliance forecast."""
     from model.forecast import SamplerConfig, load_inputs, run_forecast, summarise, write_run
 
+    data, actors = _case_paths(case, data, actors)
     data, actors, priors = _default_paths(data, actors, priors)
     when = _parse_date(as_of)
     if out is None:
@@ -202,6 +211,23 @@ def _default_paths(
         actors or root / "data" / "actors.toml",
         priors or root / "priors" / "default.toml",
     )
+
+
+def _case_paths(
+    case: str | None, data: Path | None, actors: Path | None
+) -> tuple[Path | None, Path | None]:
+    """Return the data and actors files of a named case; exit 2 listing the cases if unknown."""
+    if case is None:
+        return data, actors
+    from model.cases import resolve_case
+
+    if data is not None or actors is not None:
+        _fail_input(ValueError("--case names the data and actors files; drop --data/--actors"))
+    try:
+        found = resolve_case(case, project_root())
+    except InputError as err:
+        _fail_input(err)
+    return found.observations, found.actors
 
 
 def _default_ledger() -> Path:
