@@ -304,7 +304,13 @@ def plot_scenarios(frame: pd.DataFrame, period: str, axes: np.ndarray | None = N
     """
     at = frame[frame["period"] == period]
     names = list(dict.fromkeys(at["scenario"]))
-    fig, axs = _figure(axes, n=2, figsize=(9, 3.0 + 0.35 * len(names) + 4.5))
+    if axes is None:
+        top = 1.2 + 0.45 * len(names)
+        fig, axs = plt.subplots(
+            2, 1, figsize=(9, top + 5.5), gridspec_kw={"height_ratios": [top, 5.5]}
+        )
+    else:
+        fig, axs = _figure(axes, n=2)
     ax = axs[0]
     pa = at[at["quantity"] == "p_axis"].set_index("scenario").loc[names]
     y = np.arange(len(names))
@@ -320,7 +326,7 @@ def plot_scenarios(frame: pd.DataFrame, period: str, axes: np.ndarray | None = N
             m, y + 0.15 * (offset * 2 - 1), xerr=err, fmt="o", capsize=3, color=colour, label=label
         )
     ax.set_yticks(y, names, fontsize=8)
-    ax.invert_yaxis()
+    ax.set_ylim(len(names) - 0.5, -0.5)
     ax.set_xlabel(f"P(axis) at {period} ({HDI_PROB:.0%} HDI)")
     ax.set_title("What-if scenarios: P(axis) against the baseline")
     ax.legend(fontsize=8)

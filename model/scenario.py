@@ -343,6 +343,10 @@ def reported_quantities(
     ``axis_commitment`` and ``axis_cohesion`` (draw, period, outcome_level).
     """
     names, fn = _compiled(n_partners)
+    # A level fixed by intervention has probability exactly 0 elsewhere; the exact sums
+    # work in logs through selection matrices, where log(0) * 0 would be NaN. The
+    # smallest normal float stands in for 0 (its share of any sum is below 1e-300).
+    p_level = np.maximum(p_level, np.finfo(float).tiny)
     results = [fn(*args) for args in zip(p_level, mapping, commitment, cohesion, strict=True)]
     return {name: np.stack([r[i] for r in results]) for i, name in enumerate(names)}
 
