@@ -85,7 +85,9 @@ _ENTRY = re.compile(r"^(?:[-*]\s+)?(?P<authors>[^()\n]+?)\s+\((?P<year>\d{4}[a-z
 
 def _entry_key(authors: str, year: str) -> str:
     """Return the in-text citation key of a reference entry (codebook section 8)."""
-    split = r",\s*&\s*|\s+&\s+|,\s+(?=[A-Z][^,]*,\s*[A-Z]\.)"
+    # "Surname, I., Surname, I., & Surname, I.": split at "&" and at a comma that
+    # follows an initial and precedes the next surname.
+    split = r",?\s*&\s*|(?<=\.),\s+(?=[A-Z][\w'-]+,)"
     names = [a.strip() for a in re.split(split, authors)]
     surnames = [n.split(",")[0].strip() for n in names if n.strip()]
     if len(surnames) >= 3:
