@@ -620,7 +620,11 @@ def scenario(
     ] = None,
     file: Annotated[
         list[Path] | None,
-        typer.Option("--file", help="Scenario TOML ([scenario.NAME] tables); repeatable"),
+        typer.Option(
+            "--file",
+            help="Scenario TOML ([scenario.NAME] tables); repeatable "
+            "[default without --set: scenarios/<case>.toml]",
+        ),
     ] = None,
     name: Annotated[str, typer.Option(help="Name of the --set scenario")] = "what-if",
     start: Annotated[
@@ -674,7 +678,12 @@ def scenario(
     )
 
     if not settings and not file:
-        _fail_input(ValueError("give at least one --set or --file"))
+        from model.cases import DEFAULT_CASE
+
+        default = project_root() / "scenarios" / f"{case or DEFAULT_CASE}.toml"
+        if not default.exists():
+            _fail_input(ValueError(f"give --set or --file (no {default} to use by default)"))
+        file = [default]
     out = out or project_root() / "runs" / f"scenario-{datetime.now():%Y%m%d-%H%M%S}"
     if out.exists():
         _fail_input(FileExistsError(f"output folder {out} already exists"))
