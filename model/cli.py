@@ -754,6 +754,11 @@ def scenario(
     console.print(f"Written: {out}/scenarios.csv, scenarios.json, scenarios.png")
 
 
+def _prob(x: float) -> str:
+    """Format a probability; tiny ones (a historical P(axis)) in scientific notation."""
+    return f"{x:.3f}" if x == 0 or abs(x) >= 0.001 else f"{x:.1e}"
+
+
 def _print_scenarios(rows: Any, period: str) -> None:
     """Render :func:`model.scenario.headline` rows: baseline, scenario and change."""
     for sc, g in rows.groupby("scenario", sort=False):
@@ -765,9 +770,9 @@ def _print_scenarios(rows: Any, period: str) -> None:
             if r.quantity == "p_axis":
                 what = "P(axis)"
                 console.print(
-                    f"{sc}: P(axis) at {period} {r.baseline:.3f} "
-                    f"[{r.baseline_hdi_low:.3f}, {r.baseline_hdi_high:.3f}] -> {r.value:.3f} "
-                    f"[{r.hdi_low:.3f}, {r.hdi_high:.3f}] (94% HDIs); "
+                    f"{sc}: P(axis) at {period} {_prob(r.baseline)} "
+                    f"[{_prob(r.baseline_hdi_low)}, {_prob(r.baseline_hdi_high)}] -> "
+                    f"{_prob(r.value)} [{_prob(r.hdi_low)}, {_prob(r.hdi_high)}] (94% HDIs); "
                     f"P(scenario > baseline) = {r.p_increase:.2f}"
                 )
             elif r.quantity == "type_prob":
@@ -775,7 +780,12 @@ def _print_scenarios(rows: Any, period: str) -> None:
             else:
                 what = f"{r.unit}: P({r.category} {r.quantity})"
             colour = "green" if r.change > 0 else "red" if r.change < 0 else "dim"
-            t.add_row(what, f"{r.baseline:.3f}", f"{r.value:.3f}", f"[{colour}]{r.change:+.3f}[/]")
+            change = (
+                f"{r.change:+.3f}"
+                if r.change == 0 or abs(r.change) >= 0.001
+                else f"{r.change:+.1e}"
+            )
+            t.add_row(what, _prob(r.baseline), _prob(r.value), f"[{colour}]{change}[/]")
         console.print(t)
 
 
