@@ -131,7 +131,7 @@ def forecast(
         int, typer.Option(help="Random seed; the same seed gives the same draws")
     ] = 20250630,
     draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 1000,
-    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 1000,
+    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 500,
     chains: Annotated[int, typer.Option(help="Chains")] = 4,
     horizon: Annotated[int, typer.Option(help="Forecast periods after the as-of period")] = 4,
     as_of: Annotated[
@@ -267,7 +267,7 @@ def update(
     priors: Annotated[Path | None, typer.Option(help="Prior set TOML")] = None,
     seed: Annotated[int, typer.Option(help="Random seed")] = 20250630,
     draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 1000,
-    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 1000,
+    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 500,
     chains: Annotated[int, typer.Option(help="Chains")] = 4,
     horizon: Annotated[int, typer.Option(help="Forecast periods after the as-of period")] = 4,
     sampler: Annotated[str, typer.Option(help="numpyro | nutpie | pymc")] = "numpyro",
@@ -282,11 +282,49 @@ def update(
     (same id or same evidence) are skipped and listed. An update that fails
     changes neither the store nor the ledger.
     """
+    from model.update import read_update_files
+
+    def incoming(case: Any) -> list[Any]:
+        missing = [f for f in files if not f.exists()]
+        if missing:
+            raise FileNotFoundError(f"no such file: {', '.join(map(str, missing))}")
+        return read_update_files(files, case)
+
+    _publish(
+        incoming,
+        ledger=ledger,
+        data=data,
+        actors=actors,
+        priors=priors,
+        config=dict(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler),
+        horizon=horizon,
+        runs=runs,
+        allow_bad_diagnostics=allow_bad_diagnostics,
+    )
+
+
+def _publish(
+    incoming: Any,
+    *,
+    ledger: Path | None,
+    data: Path | None,
+    actors: Path | None,
+    priors: Path | None,
+    config: dict[str, Any],
+    horizon: int,
+    runs: Path | None,
+    allow_bad_diagnostics: bool,
+) -> None:
+    """Validate (``incoming(case)`` returns the batches), refit, publish and report.
+
+    Shared by ``update`` and ``ingest`` so that both take the same path into
+    the store and the ledger.
+    """
     from model.data import load_actors
     from model.forecast import SamplerConfig
     from model.priors import load_priors
     from model.store import Store
-    from model.update import DiagnosticsFailedError, diff_summaries, run_update
+    from model.update import DiagnosticsFailedError, diff_summaries, publish_update
 
     data, actors, priors = _default_paths(data, actors, priors)
     ledger = ledger or _default_ledger()
@@ -294,18 +332,15 @@ def update(
     try:
         case = load_actors(actors)
         prior_set = load_priors(priors)
-        missing = [f for f in files if not f.exists()]
-        if missing:
-            raise FileNotFoundError(f"no such file: {', '.join(map(str, missing))}")
-        config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler)
+        batches = incoming(case)
         with console.status("validating, refitting and publishing"):
-            result = run_update(
-                files,
+            result = publish_update(
+                batches,
                 store=Store(ledger),
                 actors=case,
                 priors=prior_set,
                 seed_data=data,
-                config=config,
+                config=SamplerConfig(**config),
                 runs_dir=runs,
                 horizon=horizon,
                 allow_bad_diagnostics=allow_bad_diagnostics,
@@ -326,6 +361,110 @@ def update(
     )
     print_summary(result.summary)
     print_diff(diff_summaries(result.previous, result.summary))
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(help="An ICEWS or GDELT 2.0 event file")],
+    fmt: Annotated[str, typer.Option("--format", help="Feed layout: icews | gdelt")] = "icews",
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="Event-data mapping TOML [default: data/event_mapping.toml]"),
+    ] = None,
+    cameo: Annotated[
+        Path | None,
+        typer.Option(help="CAMEO code table [default: data/event-data/cameo_goldstein.csv]"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the coded observations; change nothing")
+    ] = False,
+    write: Annotated[
+        Path | None, typer.Option(help="Also write the coded observations to this CSV")
+    ] = None,
+    ledger: Annotated[
+        Path | None, typer.Option(help="SQLite store and ledger [default: store/axis.sqlite]")
+    ] = None,
+    data: Annotated[Path | None, typer.Option(help="Seed evidence for a new store")] = None,
+    actors: Annotated[Path | None, typer.Option(help="Actors TOML")] = None,
+    priors: Annotated[Path | None, typer.Option(help="Prior set TOML")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 20250630,
+    draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 1000,
+    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 500,
+    chains: Annotated[int, typer.Option(help="Chains")] = 4,
+    horizon: Annotated[int, typer.Option(help="Forecast periods after the as-of period")] = 4,
+    sampler: Annotated[str, typer.Option(help="numpyro | nutpie | pymc")] = "numpyro",
+    runs: Annotated[
+        Path | None, typer.Option(help="Folder for run folders [default: runs/]")
+    ] = None,
+    allow_bad_diagnostics: Annotated[bool, typer.Option("--allow-bad-diagnostics")] = False,
+) -> None:
+    """Code an event-data file (ICEWS, GDELT 2.0) as threat observations and publish them.
+
+    CAMEO events between the case's actors become one `event-data` threat
+    observation per series and period (data/event_mapping.toml says how),
+    then take the path of `axis update`: duplicates skipped, refit, ledger.
+    A bad row anywhere in the file rejects it, naming the row; nothing is added.
+    """
+    from model.ingest import ingest_feed, load_cameo, load_mapping
+    from model.store import Source
+
+    root = project_root()
+    mapping = mapping or root / "data" / "event_mapping.toml"
+    cameo = cameo or root / "data" / "event-data" / "cameo_goldstein.csv"
+
+    def incoming(case: Any) -> list[Any]:
+        from model.data import COLUMNS, file_sha256
+
+        if not file.exists():
+            raise FileNotFoundError(f"no such file: {file}")
+        rules = load_mapping(mapping, case)
+        frame, report = ingest_feed(file, fmt, mapping=rules, cameo=load_cameo(cameo), actors=case)
+        console.print(
+            f"{file.name}: {report.events} events; {report.outside_case} outside the case, "
+            f"{report.before_start} before its first period, {report.duplicate_ids} repeated "
+            f"ids, {report.one_a_day} repeats of the same day, actors and CAMEO code; "
+            f"{report.mapped} events coded into {report.observations} observation(s) "
+            f"({report.too_few} series-period(s) below {rules.min_events} events)"
+        )
+        _print_coded(frame)
+        if write is not None:
+            out = frame[list(COLUMNS)].copy()
+            out["date"] = out["date"].dt.strftime("%Y-%m-%d")
+            out.to_csv(write, index=False)
+            console.print(f"Coded observations written to {write}")
+        if dry_run:
+            raise typer.Exit(0)
+        if frame.empty:
+            console.print("Nothing to add: no series and period has enough events.")
+            raise typer.Exit(0)
+        return [(frame, Source(file.name, file_sha256(file)))]
+
+    _publish(
+        incoming,
+        ledger=ledger,
+        data=data,
+        actors=actors,
+        priors=priors,
+        config=dict(draws=draws, tune=tune, chains=chains, seed=seed, sampler=sampler),
+        horizon=horizon,
+        runs=runs,
+        allow_bad_diagnostics=allow_bad_diagnostics,
+    )
+
+
+def _print_coded(frame: Any) -> None:
+    t = Table(title="Coded event-data observations")
+    for col in ("id", "date", "series", "code", "events"):
+        t.add_column(col)
+    for r in frame.itertuples(index=False):
+        t.add_row(
+            r.id,
+            f"{r.date:%Y-%m-%d}",
+            f"{r.observer}<-{r.target}",
+            r.code,
+            r.citation.rsplit(", ", 1)[-1],
+        )
+    console.print(t)
 
 
 @app.command()

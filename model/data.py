@@ -256,11 +256,19 @@ def read_observations(path: str | Path, actors: Actors) -> pd.DataFrame:
     actors, codes out of range, bad dates, missing citations, duplicate ids).
     """
     path = Path(path)
-    name = str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
-        raise InputError([Problem(name, None, "-", f"cannot read: {err}")]) from err
+        raise InputError([Problem(str(path), None, "-", f"cannot read: {err}")]) from err
+    return parse_observations(text, str(path), actors)
+
+
+def parse_observations(text: str, name: str, actors: Actors) -> pd.DataFrame:
+    """Validate observation rows given as CSV text; ``name`` is the file named in problems.
+
+    The one validator of every observation, hand-coded or derived (the
+    event-data adapter writes its rows as CSV text and passes them here).
+    """
     reader = csv.reader(text.splitlines())
     try:
         header = [h.strip() for h in next(reader)]

@@ -46,7 +46,7 @@ class SamplerConfig:
     """How to sample. Defaults are the ones the benchmark chose."""
 
     draws: int = 1000
-    tune: int = 1000
+    tune: int = 500
     chains: int = 4
     seed: int = 20250630
     sampler: str = "numpyro"
@@ -155,6 +155,11 @@ def sample(model: pm.Model, config: SamplerConfig, *, progressbar: bool = False)
     if config.sampler == "numpyro":
         _enable_jax_cache()
         kwargs["nuts"] = {"chain_method": "parallel"}
+    elif config.sampler == "nutpie":
+        # nutpie's own adaptation on JAX-compiled gradients: compiles in seconds and shares
+        # the persistent JAX cache (its numba backend, PyMC's default, compiles for minutes)
+        _enable_jax_cache()
+        kwargs["compile_kwargs"] = {"mode": "JAX", "gradient_backend": "jax"}
     with model:
         idata = pm.sample(
             draws=config.draws,

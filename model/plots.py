@@ -358,5 +358,66 @@ def plot_scenarios(frame: pd.DataFrame, period: str, axes: np.ndarray | None = N
                 ax.text(j, i, f"{wide.iat[i, j]:+.2f}", ha="center", va="center", fontsize=6)
         fig.colorbar(im, ax=ax, label="change in probability")
         ax.set_title(f"Change against the baseline at {period}", fontsize=10)
+
+
+def plot_outside(
+    theta_mean: pd.DataFrame,
+    theta_low: pd.DataFrame,
+    theta_high: pd.DataFrame,
+    gdelt: pd.DataFrame,
+    table: pd.DataFrame,
+    axes: np.ndarray | None = None,
+) -> Figure:
+    """Posterior threat paths next to the reversed GDELT series, one panel per GDELT pair.
+
+    Left axis: posterior mean theta with its 94% interval for each threat
+    series the pair matches (rows of ``table``). Right axis: minus the GDELT
+    period mean, so that both rise with conflict. Titles give the Pearson
+    correlation of each series with it.
+    """
+    pairs = list(dict.fromkeys(table["pair"]))
+    if axes is None:
+        ncol = 3
+        nrow = int(np.ceil(len(pairs) / ncol))
+        fig, grid = plt.subplots(nrow, ncol, figsize=(12, 3.2 * nrow), squeeze=False)
+        axs = grid.ravel()
+    else:
+        fig, axs = _figure(axes)
+    periods = list(gdelt.index)
+    x = np.arange(len(periods))
+    for ax, pair in zip(axs, pairs, strict=False):
+        rows = table[table["pair"] == pair]
+        for r, colour in zip(rows.itertuples(), ("C0", "C2"), strict=False):
+            s = r.series
+            ax.fill_between(
+                x,
+                theta_low.loc[periods, s],
+                theta_high.loc[periods, s],
+                color=colour,
+                alpha=0.15,
+                lw=0,
+            )
+            ax.plot(x, theta_mean.loc[periods, s], color=colour, lw=1.6, label=f"theta {s}")
+        twin = ax.twinx()
+        twin.plot(x, -gdelt[pair], color="C3", lw=1.2, ls="--", label=f"-GDELT {pair}")
+        twin.tick_params(labelsize=7, colors="C3")
+        for year in ("2022Q1", "2023Q1"):
+            if year in periods:
+                ax.axvline(periods.index(year), color="0.5", lw=0.8, ls=":")
+        ax.set_title(
+            f"{pair}: " + ", ".join(f"{r.series} r={r.pearson:+.2f}" for r in rows.itertuples()),
+            fontsize=8,
+        )
+        _ticks(ax, periods)
+        handles = ax.get_legend_handles_labels()
+        extra = twin.get_legend_handles_labels()
+        ax.legend(handles[0] + extra[0], handles[1] + extra[1], fontsize=6, loc="upper left")
+    for ax in axs[len(pairs) :]:
+        ax.set_visible(False)
+    fig.suptitle(
+        "Posterior threat (left axis, 94% interval) against minus the GDELT dyad series "
+        "(right axis, quarterly mean; up = more conflict)",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig

@@ -68,23 +68,10 @@ def _fit_and_write(
     return summary
 
 
-def run_update(
-    files: list[Path],
-    *,
-    store: Store,
-    actors: Actors,
-    priors: PriorSet,
-    seed_data: Path,
-    config: SamplerConfig,
-    runs_dir: Path,
-    as_of: date | None = None,
-    horizon: int = 4,
-    allow_bad_diagnostics: bool = False,
-) -> UpdateResult:
-    """Add new observation files to the store, refit, and publish the forecast.
+def read_update_files(files: list[Path], actors: Actors) -> list[tuple[pd.DataFrame, Source]]:
+    """Read and validate observation files, each with its provenance.
 
-    Raises :class:`~model.data.InputError` (every bad row of every file) or
-    :class:`DiagnosticsFailedError`; in both cases nothing is changed.
+    Raises :class:`~model.data.InputError` listing every bad row of every file.
     """
     problems: list[Problem] = []
     incoming: list[tuple[pd.DataFrame, Source]] = []
@@ -97,7 +84,39 @@ def run_update(
         incoming.append((frame, Source(path.name, file_sha256(path))))
     if problems:
         raise InputError(problems)
+    return incoming
 
+
+def run_update(files: list[Path], *, actors: Actors, **kwargs: Any) -> UpdateResult:
+    """Add new observation files to the store, refit, and publish the forecast.
+
+    Raises :class:`~model.data.InputError` (every bad row of every file) or
+    :class:`DiagnosticsFailedError`; in both cases nothing is changed. Keyword
+    arguments are those of :func:`publish_update`.
+    """
+    return publish_update(read_update_files(files, actors), actors=actors, **kwargs)
+
+
+def publish_update(
+    incoming: list[tuple[pd.DataFrame, Source]],
+    *,
+    store: Store,
+    actors: Actors,
+    priors: PriorSet,
+    seed_data: Path,
+    config: SamplerConfig,
+    runs_dir: Path,
+    as_of: date | None = None,
+    horizon: int = 4,
+    allow_bad_diagnostics: bool = False,
+) -> UpdateResult:
+    """Publish validated observation batches: deduplicate, refit, write the ledger.
+
+    Every batch must already be validated (:func:`model.data.read_observations`
+    or the event-data adapter, :mod:`model.ingest`) and carry its
+    :class:`~model.store.Source`. Raises :class:`DiagnosticsFailedError` if
+    the refit fails its gate; then nothing is changed.
+    """
     stored = store.observations()
     publications: list[Publication] = []
     stamp = f"{datetime.now():%Y%m%d-%H%M%S}-seed{config.seed}"

@@ -191,3 +191,96 @@ def behaviour_likelihood_by_external(p_ext, p_int, mapping, conduct, outcome, ta
             prob *= s
         total += prob
     return total
+
+
+def _logistic(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _ordinal_probs(eta: float, cuts: np.ndarray) -> np.ndarray:
+    """Category probabilities of an ordered logistic: ``P(Y > c) = logistic(eta - cut_c)``."""
+    above = np.concatenate([[1.0], _logistic(eta - cuts), [0.0]])
+    return above[:-1] - above[1:]
+
+
+def row_log_likelihood(rows, names: dict, values: dict, k: int) -> float:
+    """Log-likelihood of observation rows, one row at a time, from the design's definition.
+
+    No counts: every threat row adds ``log P(code | theta)`` of its own
+    series, period and indicator; in every period with conduct or outcome
+    rows, the joint over external levels, strategies and true outcome
+    levels multiplies in each row's coder-error probability separately.
+
+    Parameters
+    ----------
+    rows
+        Iterable of dicts with ``kind, series, pair, dyad, period, indicator, code``
+        (indices into ``names``; ``code`` an integer index).
+    names
+        ``series``, ``pairs`` (as ``(i, j)`` partner indices, model order) and
+        ``dyads`` (``(i, j)``, model order), ``n_levels``.
+    values
+        ``theta (series, period)``, ``discrimination``, ``threshold_shift``
+        (per indicator), ``level_sharpness``, ``strategy_map (3, 3, 4)``,
+        ``commitment``, ``cohesion`` (``(10, 4)``), ``conduct_error``, ``outcome_error``.
+    k
+        Number of partner states; external series are the first ``k``.
+    """
+    code_cuts = np.array([-3.0, -1.0, 1.0, 3.0])
+    level_cuts = np.array([-1.0, 1.0])
+    theta = values["theta"]
+    s = values["level_sharpness"]
+    total = 0.0
+    behaviour: dict[int, list] = {}
+    for r in rows:
+        if r["kind"] == "threat":
+            d = values["discrimination"][r["indicator"]]
+            delta = values["threshold_shift"][r["indicator"]]
+            eta = d * (theta[r["series"], r["period"]] - delta)
+            total += np.log(_ordinal_probs(eta, d * code_cuts)[r["code"]])
+        else:
+            behaviour.setdefault(r["period"], []).append(r)
+    pairs, dyads = names["pairs"], names["dyads"]
+    ec = (1 - values["conduct_error"]) * np.eye(4) + values["conduct_error"] / 4
+    eo = (1 - values["outcome_error"]) * np.eye(4) + values["outcome_error"] / 4
+    tables = (values["commitment"], values["cohesion"])
+    type_of = _type_matrix()
+    mapping = values["strategy_map"]
+    for t, obs in behaviour.items():
+        level = np.array(
+            [_ordinal_probs(s * theta[n, t], s * level_cuts) for n in range(len(theta))]
+        )
+        # q[p, a, x] = sum_b P(internal level b) M[a, b, x]; series order: externals, then pairs
+        q = np.einsum("pb,abx->pax", level[k : k + len(pairs)], mapping)
+        like = 0.0
+        for ext in product(range(3), repeat=k):
+            w = np.prod([level[i][a] for i, a in enumerate(ext)])
+            for i, j in dyads:
+                pij, pji = pairs.index((i, j)), pairs.index((j, i))
+                dyad = dyads.index((i, j))
+                acc = 0.0
+                for x, y in product(range(4), repeat=2):
+                    term = q[pij, ext[i], x] * q[pji, ext[j], y]
+                    for r in obs:
+                        if r["kind"] == "conduct" and r["pair"] == pij:
+                            term *= ec[r["code"], x]
+                        elif r["kind"] == "conduct" and r["pair"] == pji:
+                            term *= ec[r["code"], y]
+                    for o in range(2):
+                        mix = 0.0
+                        for lv in range(4):
+                            e = tables[o][type_of[x, y], lv]
+                            for r in obs:
+                                if (
+                                    r["kind"] == "outcome"
+                                    and r["dyad"] == dyad
+                                    and r["indicator"] == o
+                                ):
+                                    e *= eo[r["code"], lv]
+                            mix += e
+                        term *= mix
+                    acc += term
+                w *= acc
+            like += w
+        total += np.log(like)
+    return float(total)
