@@ -358,6 +358,8 @@ def plot_scenarios(frame: pd.DataFrame, period: str, axes: np.ndarray | None = N
                 ax.text(j, i, f"{wide.iat[i, j]:+.2f}", ha="center", va="center", fontsize=6)
         fig.colorbar(im, ax=ax, label="change in probability")
         ax.set_title(f"Change against the baseline at {period}", fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def plot_outside(
