@@ -151,6 +151,13 @@ def forecast(
         bool,
         typer.Option("--allow-bad-diagnostics", help="Exit 0 even if the convergence gate fails"),
     ] = False,
+    report: Annotated[
+        bool,
+        typer.Option(
+            "--report/--no-report",
+            help="Run the predictive checks and write report.html into the run folder",
+        ),
+    ] = True,
     case: Annotated[
         str | None,
         typer.Option(help="A named case: 'default' or a folder of data/cases/ (sets the data)"),
@@ -192,6 +199,16 @@ def forecast(
     summary = summarise(idata)
     print_summary(summary)
     console.print(f"Run folder: {out}")
+    report_failed = False
+    if report:
+        try:
+            _write_report(out, inputs, idata)
+        except Exception as err:  # the run folder is complete; only its report is missing
+            report_failed = True
+            err_console.print(
+                f"[bold red]error:[/] the report failed ({type(err).__name__}: {err}). "
+                f"The run folder is complete; retry with `axis report {out}`."
+            )
     if not summary["diagnostics"]["passed"]:
         err_console.print(
             "[bold red]WARNING: the sampler did not converge by the gate above. "
@@ -201,6 +218,70 @@ def forecast(
         )
         if not allow_bad_diagnostics:
             raise typer.Exit(EXIT_DIAGNOSTICS)
+    if report_failed:
+        raise typer.Exit(1)
+
+
+def _write_report(run: Path, inputs: Any | None, idata: Any | None = None) -> None:
+    """Predictive checks (when given the inputs) and the HTML report of a run folder."""
+    from model.report import CHECKS_FILE, compute_checks, write_report
+
+    if inputs is not None:
+        with console.status("predictive checks"):
+            _, secs = compute_checks(run, inputs, idata=idata)
+        console.print(f"Predictive checks: {run / CHECKS_FILE} ({secs:.1f} s)")
+    with console.status("writing the report"):
+        path, secs = write_report(run)
+    console.print(f"Report: {path} ({secs:.1f} s)")
+
+
+@app.command("report")
+def report_command(
+    run: Annotated[Path, typer.Argument(help="Run folder written by `axis forecast`")],
+    recheck: Annotated[
+        bool,
+        typer.Option("--recheck", help="Recompute the predictive checks even if cached"),
+    ] = False,
+    data: Annotated[
+        Path | None, typer.Option(help="Observations the run was fitted on (for the checks)")
+    ] = None,
+    actors: Annotated[Path | None, typer.Option(help="Actors TOML the run was fitted on")] = None,
+    priors: Annotated[Path | None, typer.Option(help="Prior set the run was fitted on")] = None,
+) -> None:
+    """Write report.html for a run folder: the forecast, diagnostics and predictive checks.
+
+    The predictive checks are cached in the run folder (checks.nc); when
+    they are missing, or with --recheck, they are computed from the run's
+    posterior and its inputs, which must match the run's data and prior
+    hashes.
+    """
+    import json
+
+    from model.forecast import load_inputs
+    from model.report import CHECKS_FILE, check_inputs_match, horizon_of
+
+    if not (run / "summary.json").exists() or not (run / "posterior.nc").exists():
+        _fail_input(FileNotFoundError(f"{run} is not a run folder (no summary.json/posterior.nc)"))
+    inputs = None
+    if recheck or not (run / CHECKS_FILE).exists():
+        import xarray as xr
+
+        summary = json.loads((run / "summary.json").read_text())
+        with xr.open_datatree(run / "posterior.nc") as idata:
+            horizon = horizon_of(idata)
+        data, actors, priors = _default_paths(data, actors, priors)
+        try:
+            inputs = load_inputs(
+                actors,
+                data,
+                priors,
+                as_of=date.fromisoformat(summary["provenance"]["as_of"]),
+                horizon=horizon,
+            )
+            check_inputs_match(summary, inputs)
+        except (InputError, ValueError) as err:
+            _fail_input(err)
+    _write_report(run, inputs)
 
 
 def _default_paths(

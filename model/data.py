@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from model.theory import OUTCOME_LEVELS, OUTCOMES, STRATEGIES, THREAT_INDICATORS
@@ -269,7 +271,7 @@ def parse_observations(text: str, name: str, actors: Actors) -> pd.DataFrame:
     The one validator of every observation, hand-coded or derived (the
     event-data adapter writes its rows as CSV text and passes them here).
     """
-    reader = csv.reader(text.splitlines())
+    reader = csv.reader(io.StringIO(text))
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -277,9 +279,16 @@ def parse_observations(text: str, name: str, actors: Actors) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise InputError([Problem(name, 1, c, "required column missing") for c in missing])
+    where = [header.index(c) for c in COLUMNS]
     problems: list[Problem] = []
-    rows: list[dict[str, str]] = []
+    columns: list[list[str]] = [[] for _ in COLUMNS]
+    lines: list[int] = []
     seen: dict[str, int] = {}
+    # A row's verdict depends on its fields, not its id or note: check each distinct
+    # combination once and keep one copy of each repeated string, so a million rows
+    # cost seconds and little memory.
+    verdicts: dict[tuple[str, ...], list[tuple[str, str]]] = {}
+    shared: dict[str, str] = {}
     for line, values in enumerate(reader, start=2):
         if not values or all(not v.strip() for v in values):
             continue
@@ -293,21 +302,26 @@ def parse_observations(text: str, name: str, actors: Actors) -> pd.DataFrame:
                 )
             )
             continue
-        row = dict(zip(header, values, strict=True))
-        problems += [Problem(name, line, f, m) for f, m in _check_row(row, actors)]
-        rid = row["id"].strip()
+        row = [values[i].strip() for i in where]
+        key = (*row[1:7], "" if not row[7] else "cited", "" if not row[0] else "id")
+        verdict = verdicts.get(key)
+        if verdict is None:
+            verdict = verdicts[key] = _check_row(dict(zip(COLUMNS, row, strict=True)), actors)
+        problems += [Problem(name, line, f, m) for f, m in verdict]
+        rid = row[0]
         if rid in seen:
             problems.append(
                 Problem(name, line, "id", f"duplicate id {rid!r} (first at row {seen[rid]})")
             )
         seen.setdefault(rid, line)
-        row = {c: row[c].strip() for c in COLUMNS}
-        row["source_row"] = line
-        rows.append(row)
+        for column, value in zip(columns, row, strict=True):
+            column.append(shared.setdefault(value, value))
+        lines.append(line)
     if problems:
         raise InputError(problems)
-    frame = pd.DataFrame(rows, columns=[*COLUMNS, "source_row"])
-    frame["date"] = pd.to_datetime(frame["date"])
+    frame = pd.DataFrame(dict(zip(COLUMNS, columns, strict=True)), columns=list(COLUMNS))
+    frame["source_row"] = np.asarray(lines, dtype=np.int64)
+    frame["date"] = pd.to_datetime(frame["date"], format="ISO8601")
     return frame
 
 

@@ -8,6 +8,7 @@ here keeps the model's size independent of the number of rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import combinations
@@ -164,6 +165,14 @@ class Evidence:
         }
 
 
+def _index(values: pd.Series, names: Sequence[str]) -> np.ndarray:
+    """Position of each value in ``names`` (values are validated, so all are present)."""
+    codes = pd.Categorical(values, categories=list(names)).codes.astype(np.int64)
+    if (codes < 0).any():
+        raise ValueError(f"unexpected values {sorted(set(values) - set(names))[:5]}")
+    return codes
+
+
 def period_grid(actors: Actors, last: pd.Period, horizon: int) -> pd.PeriodIndex:
     """Periods from the case's start to ``horizon`` periods after ``last``."""
     first = pd.Period(actors.start, freq=actors.pandas_freq)
@@ -200,13 +209,13 @@ def aggregate(frame: pd.DataFrame, actors: Actors, now: date, horizon: int = 4) 
     kind = frame["kind"].to_numpy()
 
     threat = kind == "threat"
-    ser = (frame["observer"][threat] + "<-" + frame["target"][threat]).map(
-        {name: n for n, name in enumerate(s.series)}
-    )
-    ind = frame["indicator"][threat].map(THREAT_INDICATORS.index).to_numpy()
-    code = frame["code"][threat].astype(int).to_numpy()
-    keys = np.stack([ser.to_numpy(dtype=np.int64), t[threat], ind], axis=1).reshape(-1, 3)
-    cells, inverse = np.unique(keys, axis=0, return_inverse=True)
+    ser = _index(frame["observer"][threat] + "<-" + frame["target"][threat], s.series)
+    ind = _index(frame["indicator"][threat], THREAT_INDICATORS)
+    code = _index(frame["code"][threat], [str(c) for c in range(len(THREAT_CODES))])
+    # one integer key per (series, period, indicator) cell: a 1-D unique is fast at any size
+    n_t, n_i = len(grid), len(THREAT_INDICATORS)
+    keys, inverse = np.unique((ser * n_t + t[threat]) * n_i + ind, return_inverse=True)
+    cells = np.stack([keys // (n_t * n_i), keys // n_i % n_t, keys % n_i], axis=1)
     counts = np.zeros((len(cells), len(THREAT_CODES)), dtype=np.int64)
     np.add.at(counts, (inverse.ravel(), code), 1)
 
@@ -219,18 +228,18 @@ def aggregate(frame: pd.DataFrame, actors: Actors, now: date, horizon: int = 4) 
     b_index = np.searchsorted(b_periods, t)
     is_conduct = kind == "conduct"
     if is_conduct.any():
-        pairs = {name: n for n, name in enumerate(s.pairs)}
-        who = (frame["observer"][is_conduct] + "->" + frame["target"][is_conduct]).map(pairs)
-        what = frame["code"][is_conduct].map(STRATEGIES.index)
-        np.add.at(conduct, (who.to_numpy(), b_index[is_conduct], what.to_numpy()), 1)
+        who = _index(frame["observer"][is_conduct] + "->" + frame["target"][is_conduct], s.pairs)
+        what = _index(frame["code"][is_conduct], STRATEGIES)
+        np.add.at(conduct, (who, b_index[is_conduct], what), 1)
     is_outcome = kind == "outcome"
     if is_outcome.any():
-        dyads = {name: n for n, name in enumerate(s.dyads)}
         sub = frame[is_outcome]
-        who = [dyads[dyad_name(o, g)] for o, g in zip(sub["observer"], sub["target"], strict=True)]
-        ind = sub["indicator"].map(OUTCOMES.index).to_numpy()
-        lev = sub["code"].map(OUTCOME_LEVELS.index).to_numpy()
-        np.add.at(outcome, (np.asarray(who, dtype=np.int64), b_index[is_outcome], ind, lev), 1)
+        first = sub["observer"].where(sub["observer"] < sub["target"], sub["target"])
+        second = sub["target"].where(sub["observer"] < sub["target"], sub["observer"])
+        who = _index(first + "-" + second, s.dyads)
+        ind = _index(sub["indicator"], OUTCOMES)
+        lev = _index(sub["code"], OUTCOME_LEVELS)
+        np.add.at(outcome, (who, b_index[is_outcome], ind, lev), 1)
 
     last_evidence = int(t.max())
     now_index = now_period.ordinal - grid[0].ordinal

@@ -86,7 +86,7 @@ def prepare_inputs(
     today for a live case, the newest observation for a historical one).
     """
     as_of = as_of or default_as_of(actors, frame)
-    known = frame[frame["date"].dt.date <= as_of].reset_index(drop=True)
+    known = frame[frame["date"] <= pd.Timestamp(as_of)].reset_index(drop=True)
     evidence = aggregate(known, actors, as_of, horizon)
     return Inputs(
         actors=actors,
@@ -99,10 +99,18 @@ def prepare_inputs(
 
 
 def frame_sha256(actors: Actors, frame: pd.DataFrame) -> str:
-    """Hash the case and the observations used (sorted by id), independent of file layout."""
-    canon = frame.sort_values("id")[list(COLUMNS)].astype(str).to_csv(index=False)
-    blob = json.dumps([asdict(actors), canon], sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    """Hash the case and the observations used (sorted by id), independent of file layout.
+
+    Column by column, so that a million rows hash in about a second.
+    """
+    ordered = frame.sort_values("id", kind="stable")
+    digest = hashlib.sha256(json.dumps(asdict(actors), sort_keys=True, default=str).encode())
+    for c in COLUMNS:
+        col = ordered[c].to_numpy()
+        if c == "date":
+            col = col.astype("datetime64[D]").astype(str)
+        digest.update(json.dumps([c, col.tolist()], default=str).encode())
+    return digest.hexdigest()
 
 
 def load_inputs(
@@ -177,7 +185,11 @@ def sample(model: pm.Model, config: SamplerConfig, *, progressbar: bool = False)
 
 
 def diagnostics(idata: xr.DataTree) -> dict[str, Any]:
-    """R-hat, bulk ESS and divergences over the free parameters and reported quantities."""
+    """R-hat, bulk ESS and divergences over the free parameters and reported quantities.
+
+    Besides the gate's worst values, ``per_variable`` keeps each variable's
+    worst R-hat and smallest bulk ESS, for the report's diagnostics table.
+    """
     names = json.loads(idata.attrs.get("free_variables", "[]")) + list(REPORTED)
     post = idata.posterior.to_dataset()
     names = [n for n in names if n in post]
@@ -193,6 +205,13 @@ def diagnostics(idata: xr.DataTree) -> dict[str, Any]:
         "ess_bulk_min": e_min,
         "divergences": div,
         "worst_r_hat_variable": worst,
+        "per_variable": {
+            v: {
+                "r_hat_max": float(np.nanmax(rhat[v].values)),
+                "ess_bulk_min": float(np.nanmin(ess[v].values)),
+            }
+            for v in rhat.data_vars
+        },
         "passed": bool(r_max <= RHAT_MAX and e_min >= ESS_BULK_MIN and div == 0),
         "thresholds": {"r_hat_max": RHAT_MAX, "ess_bulk_min": ESS_BULK_MIN, "divergences": 0},
     }

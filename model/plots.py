@@ -1,5 +1,9 @@
 """Figures of a fit. Each takes the posterior and optional axes and returns the figure.
 
+The predictive-check and rank figures are ArviZ plots, which lay out their
+own grid: they take the checks tree (:func:`model.checks.run_checks`) or the
+posterior and no axes.
+
 Nothing here shows or saves: the caller decides (the run folder saves PNGs,
 a notebook shows them).
 """
@@ -7,6 +11,7 @@ a notebook shows them).
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import arviz as az
 import matplotlib
@@ -21,6 +26,9 @@ from matplotlib.figure import Figure
 
 from model.forecast import HDI_PROB
 from model.threat import LEVEL_ANCHORS
+
+if TYPE_CHECKING:
+    from arviz_plots import PlotCollection
 
 
 def _figure(axes: Axes | np.ndarray | None, n: int = 1, **kw) -> tuple[Figure, np.ndarray]:
@@ -421,5 +429,115 @@ def plot_outside(
         "(right axis, quarterly mean; up = more conflict)",
         fontsize=10,
     )
+
+
+# ------------------------------------------------------------ predictive checks
+
+_CHECK_VARIABLES = {
+    "threat": ("threat", "code_count", "series"),
+    "conduct": ("behaviour", "conduct_count", "conduct_unit"),
+    "outcome": ("behaviour", "outcome_count", "outcome_unit"),
+}
+
+
+def _arviz_figure(pc: PlotCollection, title: str | None = None) -> Figure:
+    """Return the matplotlib figure of an ArviZ plot collection, with a title."""
+    fig = pc.get_viz("figure")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def plot_predictive_counts(checks: xr.DataTree, kind: str = "threat") -> Figure:
+    """Observed code counts per unit against counts replicated from the prior and the posterior.
+
+    One panel per unit (threat series, directed pair, dyad outcome) of
+    ArviZ's predictive interval plot: black dots are the observed count of
+    each code, grey bars the prior predictive and blue bars the posterior
+    predictive 50% and 94% intervals.
+    """
+    import arviz_plots as azp
+
+    tree, var, unit = _CHECK_VARIABLES[kind]
+    dt = checks[tree]
+    observed = dt["observed_data"][var]
+    units = [str(u) for u in observed[unit].values]
+    codes = [str(c) for c in observed[observed.dims[1]].values]
+    pc = None
+    groups = [g for g in ("prior_predictive", "posterior_predictive") if g in dt]
+    for group in groups:
+        colour = "0.65" if group == "prior_predictive" else "C0"
+        pc = azp.plot_ppc_interval(
+            dt,
+            var_names=var,
+            group=group,
+            backend="matplotlib",
+            ci_probs=(0.5, HDI_PROB),
+            plot_collection=pc,
+            cols=[unit],
+            col_wrap=3,
+            figure_kwargs={"figsize": (11, 1.8 * int(np.ceil(len(units) / 3)) + 0.6)},
+            visuals={
+                "xlabel": False,
+                "ylabel": False,
+                "title": False,
+                "trunk": {"color": colour},
+                "twig": {"color": colour},
+                "prediction_markers": {"color": colour},
+                "observed_markers": {"color": "black", "zorder": 5},
+            },
+        )
+    fig = _arviz_figure(
+        pc,
+        f"{kind.capitalize()} codes: observed (black), prior (grey) and posterior (blue) "
+        "predictive 50%/94% intervals",
+    )
+    for ax, name in zip(fig.axes, units, strict=False):
+        ax.set_title(name, fontsize=9)
+        ax.set_xticks(range(len(codes)), codes, fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def plot_threat_loo_pit(checks: xr.DataTree) -> Figure:
+    """LOO-PIT Δ-ECDF of the threat cells' total code score, with its simultaneous envelope."""
+    import arviz_plots as azp
+
+    pc = azp.plot_loo_pit(
+        checks["threat"],
+        var_names="cell_score",
+        backend="matplotlib",
+        figure_kwargs={"figsize": (7, 3)},
+        visuals={"title": False},
+    )
+    fig = _arviz_figure(pc, "Threat evidence: LOO-PIT of each cell's total code score")
+    fig.tight_layout()
+    return fig
+
+
+def plot_rank_diagnostics(
+    idata: xr.DataTree, var_names: list[str], coords: dict[str, list] | None = None
+) -> Figure:
+    """Rank Δ-ECDF per chain for the given posterior variables (flat if the chains agree)."""
+    import arviz_plots as azp
+
+    post = idata.posterior
+    per_draw = post.sizes["chain"] * post.sizes["draw"]
+    panels = (
+        sum(
+            post[v].sel({k: c for k, c in (coords or {}).items() if k in post[v].dims}).size
+            for v in var_names
+        )
+        // per_draw
+    )
+    pc = azp.plot_rank(
+        idata,
+        var_names=var_names,
+        coords=coords,
+        backend="matplotlib",
+        col_wrap=4,
+        figure_kwargs={"figsize": (11, 2.1 * int(np.ceil(panels / 4)) + 0.6)},
+    )
+    fig = _arviz_figure(pc, "Rank plots: fractional rank Δ-ECDF per chain")
     fig.tight_layout()
     return fig
