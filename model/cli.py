@@ -7,6 +7,7 @@ convergence gate (the run folder is written and flagged; pass
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -135,7 +136,11 @@ def forecast(
     horizon: Annotated[int, typer.Option(help="Forecast periods after the as-of period")] = 4,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", help="Fit as of this date (YYYY-MM-DD) [default: today]"),
+        typer.Option(
+            "--as-of",
+            help="Fit as of this date (YYYY-MM-DD) [default: the case's rule: today, "
+            "or the newest observation of a historical case]",
+        ),
     ] = None,
     sampler: Annotated[str, typer.Option(help="numpyro | nutpie | pymc")] = "numpyro",
     target_accept: Annotated[float, typer.Option(help="NUTS target acceptance")] = 0.95,
@@ -153,10 +158,15 @@ def forecast(
             help="Run the predictive checks and write report.html into the run folder",
         ),
     ] = True,
+    case: Annotated[
+        str | None,
+        typer.Option(help="A named case: 'default' or a folder of data/cases/ (sets the data)"),
+    ] = None,
 ) -> None:
     """Fit the model on the evidence and print the alliance forecast."""
     from model.forecast import SamplerConfig, load_inputs, run_forecast, summarise, write_run
 
+    data, actors = _case_paths(case, data, actors)
     data, actors, priors = _default_paths(data, actors, priors)
     when = _parse_date(as_of)
     if out is None:
@@ -283,6 +293,23 @@ def _default_paths(
         actors or root / "data" / "actors.toml",
         priors or root / "priors" / "default.toml",
     )
+
+
+def _case_paths(
+    case: str | None, data: Path | None, actors: Path | None
+) -> tuple[Path | None, Path | None]:
+    """Return the data and actors files of a named case; exit 2 listing the cases if unknown."""
+    if case is None:
+        return data, actors
+    from model.cases import resolve_case
+
+    if data is not None or actors is not None:
+        _fail_input(ValueError("--case names the data and actors files; drop --data/--actors"))
+    try:
+        found = resolve_case(case, project_root())
+    except InputError as err:
+        _fail_input(err)
+    return found.observations, found.actors
 
 
 def _default_ledger() -> Path:
@@ -799,6 +826,187 @@ def _print_comparison(title: str, frame: Any) -> None:
             *(f"{r[d]} ({r[f'{d} P']:.2f})" for d in dyads),
         )
     console.print(t)
+
+
+@app.command()
+def scenario(
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="SERIES=VALUE[@PERIOD], repeatable: CHN.external=high, CHN<-PRK.internal=low, "
+            "RUS.external=1.5 (a latent score)",
+        ),
+    ] = None,
+    file: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--file",
+            help="Scenario TOML ([scenario.NAME] tables); repeatable "
+            "[default without --set: scenarios/<case>.toml]",
+        ),
+    ] = None,
+    name: Annotated[str, typer.Option(help="Name of the --set scenario")] = "what-if",
+    start: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="Period the settings start (label or last_evidence | now | horizon)",
+        ),
+    ] = "now",
+    at: Annotated[str, typer.Option(help="Period the table reports (label or role)")] = "now",
+    run: Annotated[
+        Path | None,
+        typer.Option(help="A forecast run folder whose posterior.nc to use [default: fit now]"),
+    ] = None,
+    case: Annotated[
+        str | None, typer.Option(help="Named case to fit when no --run is given")
+    ] = None,
+    data: Annotated[Path | None, typer.Option(help="Observations CSV (when fitting)")] = None,
+    actors: Annotated[Path | None, typer.Option(help="Actors TOML (when fitting)")] = None,
+    priors: Annotated[Path | None, typer.Option(help="Prior set TOML (when fitting)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Fit as of this date (when fitting)")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (when fitting)")] = 20250630,
+    draws: Annotated[int, typer.Option(help="Posterior draws per chain (when fitting)")] = 1000,
+    tune: Annotated[int, typer.Option(help="Tuning steps per chain (when fitting)")] = 1000,
+    chains: Annotated[int, typer.Option(help="Chains (when fitting)")] = 4,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder [default: runs/scenario-<time>]")
+    ] = None,
+) -> None:
+    """Fix chosen threats on a fitted model (what if?) and compare with the baseline.
+
+    Each setting fixes a threat series at a level (low, medium, high) or a
+    latent score from a period on; strategies, dyad types, commitment,
+    cohesion and P(axis) are recomputed draw by draw from the posterior and
+    set next to the baseline. Without --run the model is fitted first with
+    the forecast defaults (or the sampler options given here).
+    """
+    import xarray as xr
+
+    from model.data import Actors, load_actors
+    from model.plots import plot_scenarios
+    from model.scenario import (
+        compare,
+        headline,
+        load_scenarios,
+        parse_scenario,
+        posterior_draws,
+        write_scenarios,
+    )
+
+    if not settings and not file:
+        from model.cases import DEFAULT_CASE
+
+        default = project_root() / "scenarios" / f"{case or DEFAULT_CASE}.toml"
+        if not default.exists():
+            _fail_input(ValueError(f"give --set or --file (no {default} to use by default)"))
+        file = [default]
+    out = out or project_root() / "runs" / f"scenario-{datetime.now():%Y%m%d-%H%M%S}"
+    if out.exists():
+        _fail_input(FileExistsError(f"output folder {out} already exists"))
+    if run is not None:
+        path = run / "posterior.nc"
+        if not path.exists():
+            _fail_input(FileNotFoundError(f"no posterior.nc in run folder {run}"))
+        idata = xr.open_datatree(path).load()
+        meta = json.loads(idata.attrs["case"])
+        case_actors = Actors(tuple(meta["partners"]), meta["external"], start=date(1, 1, 1))
+    else:
+        data, actors = _case_paths(case, data, actors)
+        data, actors, priors = _default_paths(data, actors, priors)
+        try:
+            case_actors = load_actors(actors)
+        except InputError as err:
+            _fail_input(err)
+    problems = []
+    scenarios = []
+    try:
+        if settings:
+            scenarios.append(parse_scenario(name, settings, case_actors, start=start))
+    except InputError as err:
+        problems += err.problems
+    for f in file or []:
+        try:
+            scenarios += load_scenarios(f, case_actors)
+        except InputError as err:
+            problems += err.problems
+    if problems:
+        _fail_input(InputError(problems))
+    if run is None:
+        from model.forecast import SamplerConfig, load_inputs, run_forecast
+
+        try:
+            inputs = load_inputs(actors, data, priors, as_of=_parse_date(as_of))
+        except (InputError, ValueError) as err:
+            _fail_input(err)
+        config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed)
+        with console.status(f"fitting the baseline ({chains} chains x {draws} draws)"):
+            idata = run_forecast(inputs, config)
+    draws_ = posterior_draws(idata)
+    try:
+        with console.status(f"recomputing {len(scenarios)} scenario(s) over every draw"):
+            frame = compare(draws_, scenarios, default_start=start)
+    except InputError as err:
+        _fail_input(err)
+    period = draws_.roles.get(at, at)
+    if period not in draws_.window:
+        _fail_input(ValueError(f"--at {at!r} is not in the window {', '.join(draws_.window)}"))
+    _print_scenarios(headline(frame, period), period)
+    meta = {
+        "run": str(run) if run else None,
+        "report_period": period,
+        "periods": draws_.roles,
+        "scenarios": [
+            {
+                "name": s.name,
+                "settings": s.label,
+                "from": s.start or start,
+                "description": s.description,
+            }
+            for s in scenarios
+        ],
+        "provenance": draws_.meta["provenance"],
+    }
+    write_scenarios(frame, out, meta, {"scenarios": plot_scenarios(frame, period)})
+    console.print(f"Written: {out}/scenarios.csv, scenarios.json, scenarios.png")
+
+
+def _prob(x: float) -> str:
+    """Format a probability; tiny ones (a historical P(axis)) in scientific notation."""
+    return f"{x:.3f}" if x == 0 or abs(x) >= 0.001 else f"{x:.1e}"
+
+
+def _print_scenarios(rows: Any, period: str) -> None:
+    """Render :func:`model.scenario.headline` rows: baseline, scenario and change."""
+    for sc, g in rows.groupby("scenario", sort=False):
+        t = Table(title=f"Scenario {sc!r} at {period}: {g['settings'].iloc[0]}")
+        t.add_column("quantity", overflow="fold")
+        for col in ("baseline", "scenario", "change"):
+            t.add_column(col, justify="right")
+        for r in g.itertuples(index=False):
+            if r.quantity == "p_axis":
+                what = "P(axis)"
+                console.print(
+                    f"{sc}: P(axis) at {period} {_prob(r.baseline)} "
+                    f"[{_prob(r.baseline_hdi_low)}, {_prob(r.baseline_hdi_high)}] -> "
+                    f"{_prob(r.value)} [{_prob(r.hdi_low)}, {_prob(r.hdi_high)}] (94% HDIs); "
+                    f"P(scenario > baseline) = {r.p_increase:.2f}"
+                )
+            elif r.quantity == "type_prob":
+                what = f"{r.unit}: {r.category}"
+            else:
+                what = f"{r.unit}: P({r.category} {r.quantity})"
+            colour = "green" if r.change > 0 else "red" if r.change < 0 else "dim"
+            change = (
+                f"{r.change:+.3f}"
+                if r.change == 0 or abs(r.change) >= 0.001
+                else f"{r.change:+.1e}"
+            )
+            t.add_row(what, _prob(r.baseline), _prob(r.value), f"[{colour}]{change}[/]")
+        console.print(t)
 
 
 def main() -> None:

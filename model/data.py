@@ -39,6 +39,9 @@ KINDS: tuple[str, ...] = ("threat", "conduct", "outcome")
 #: Period lengths a case may use, mapped to pandas period aliases.
 FREQUENCIES: dict[str, str] = {"quarter": "Q", "month": "M", "year": "Y"}
 
+#: Named default as-of rules of ``[periods] as_of`` (an ISO date is also allowed).
+AS_OF_RULES: tuple[str, ...] = ("today", "last-evidence")
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -79,6 +82,11 @@ class Actors:
         Period length: ``quarter`` (default), ``month`` or ``year``.
     names
         Optional display names per code.
+    as_of
+        The default as-of date when a fit names none: ``today`` (a live
+        case), ``last-evidence`` (a closed, historical case: the date of the
+        newest observation, so a nineteenth-century case does not forecast
+        from today), or an ISO date.
     """
 
     partners: tuple[str, ...]
@@ -86,6 +94,7 @@ class Actors:
     start: date
     frequency: str = "quarter"
     names: dict[str, str] = field(default_factory=dict)
+    as_of: str = "today"
 
     @property
     def all(self) -> tuple[str, ...]:
@@ -149,7 +158,7 @@ def load_actors(path: str | Path) -> Actors:
             Problem(str(path), None, "external", "the external actor is also a partner")
         )
     periods = raw.get("periods", {})
-    for key in sorted(set(periods) - {"start", "frequency"}):
+    for key in sorted(set(periods) - {"start", "frequency", "as_of"}):
         problems.append(Problem(str(path), None, f"periods.{key}", "unknown key"))
     start = _parse_date(str(periods.get("start", "2017-01-01")))
     if start is None:
@@ -159,6 +168,13 @@ def load_actors(path: str | Path) -> Actors:
         problems.append(
             Problem(str(path), None, "periods.frequency", f"must be one of {list(FREQUENCIES)}")
         )
+    as_of = str(periods.get("as_of", "today"))
+    if as_of not in AS_OF_RULES and _parse_date(as_of) is None:
+        problems.append(
+            Problem(
+                str(path), None, "periods.as_of", f"must be one of {list(AS_OF_RULES)} or a date"
+            )
+        )
     if problems:
         raise InputError(problems)
     return Actors(
@@ -167,7 +183,24 @@ def load_actors(path: str | Path) -> Actors:
         start=start,
         frequency=frequency,
         names=dict(raw.get("names", {})),
+        as_of=as_of,
     )
+
+
+def default_as_of(actors: Actors, frame: pd.DataFrame) -> date:
+    """Return the as-of date of a fit that names none, by the case's ``[periods] as_of`` rule.
+
+    A live case forecasts from today. A historical case (``last-evidence``)
+    forecasts from its newest observation: its horizon then counts from the
+    end of the record rather than from a present a century and a half later.
+    """
+    if actors.as_of == "today":
+        return date.today()
+    if actors.as_of == "last-evidence":
+        if frame.empty:
+            raise ValueError("no observations: 'last-evidence' needs at least one dated row")
+        return frame["date"].max().date()
+    return date.fromisoformat(actors.as_of)
 
 
 def _check_row(row: dict[str, str], actors: Actors) -> list[tuple[str, str]]:

@@ -25,7 +25,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from model.data import COLUMNS, Actors, load_actors, read_observations
+from model.data import COLUMNS, Actors, default_as_of, load_actors, read_observations
 from model.evidence import REPORT_PERIODS, Evidence, aggregate
 from model.priors import PriorSet, load_priors
 from model.theory import OUTSIDE_THEORY
@@ -80,11 +80,12 @@ def prepare_inputs(
 ) -> Inputs:
     """Filter validated observations to ``as_of`` and aggregate them.
 
-    Observations dated after ``as_of`` (default: today) are left out, so an
-    as-of fit sees only what was known then; the data hash covers exactly
-    the rows used.
+    Observations dated after ``as_of`` are left out, so an as-of fit sees
+    only what was known then; the data hash covers exactly the rows used.
+    Without ``as_of`` the case's rule decides (:func:`model.data.default_as_of`:
+    today for a live case, the newest observation for a historical one).
     """
-    as_of = as_of or date.today()
+    as_of = as_of or default_as_of(actors, frame)
     known = frame[frame["date"] <= pd.Timestamp(as_of)].reset_index(drop=True)
     evidence = aggregate(known, actors, as_of, horizon)
     return Inputs(

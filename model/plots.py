@@ -300,6 +300,76 @@ def plot_sweep(comparison: pd.DataFrame, axes: np.ndarray | None = None) -> Figu
     return fig
 
 
+def plot_scenarios(frame: pd.DataFrame, period: str, axes: np.ndarray | None = None) -> Figure:
+    """What-if scenarios next to the baseline.
+
+    Top: P(axis) per scenario at ``period``, baseline and scenario means with
+    their 94% HDIs. Bottom: the change each scenario makes to every dyad's
+    type probabilities and P(high) commitment and cohesion at ``period``
+    (rows that no scenario moves by 0.01 are left out).
+
+    ``frame`` is :func:`model.scenario.compare`'s table.
+    """
+    at = frame[frame["period"] == period]
+    names = list(dict.fromkeys(at["scenario"]))
+    if axes is None:
+        top = 1.2 + 0.45 * len(names)
+        fig, axs = plt.subplots(
+            2, 1, figsize=(9, top + 5.5), gridspec_kw={"height_ratios": [top, 5.5]}
+        )
+    else:
+        fig, axs = _figure(axes, n=2)
+    ax = axs[0]
+    pa = at[at["quantity"] == "p_axis"].set_index("scenario").loc[names]
+    y = np.arange(len(names))
+    for offset, (mean, lo, hi, label, colour) in enumerate(
+        (
+            ("baseline", "baseline_hdi_low", "baseline_hdi_high", "baseline", "0.5"),
+            ("value", "hdi_low", "hdi_high", "scenario", "C3"),
+        )
+    ):
+        m = pa[mean].to_numpy()
+        err = np.clip(np.stack([m - pa[lo], pa[hi] - m]), 0, None)
+        ax.errorbar(
+            m, y + 0.15 * (offset * 2 - 1), xerr=err, fmt="o", capsize=3, color=colour, label=label
+        )
+    ax.set_yticks(y, names, fontsize=8)
+    ax.set_ylim(len(names) - 0.5, -0.5)
+    ax.set_xlabel(f"P(axis) at {period} ({HDI_PROB:.0%} HDI)")
+    ax.set_title("What-if scenarios: P(axis) against the baseline")
+    ax.legend(fontsize=8)
+
+    ax = axs[1]
+    rest = at[
+        (at["quantity"] == "type_prob")
+        | (at["quantity"].isin(["commitment", "cohesion"]) & (at["category"] == "high"))
+    ]
+    label = np.where(
+        rest["quantity"] == "type_prob",
+        rest["unit"] + ": " + rest["category"],
+        rest["unit"] + ": P(high " + rest["quantity"] + ")",
+    )
+    wide = rest.assign(row=label).pivot_table(
+        index="row", columns="scenario", values="change", sort=False
+    )[names]
+    wide = wide[wide.abs().max(axis=1) >= 0.01]
+    if wide.empty:
+        ax.text(0.5, 0.5, "no type or outcome probability moves by 0.01", ha="center")
+        ax.set_axis_off()
+    else:
+        lim = float(np.abs(wide.to_numpy()).max())
+        im = ax.imshow(wide.to_numpy(), cmap="RdBu_r", vmin=-lim, vmax=lim, aspect="auto")
+        ax.set_xticks(range(len(names)), names, rotation=30, ha="right", fontsize=8)
+        ax.set_yticks(range(len(wide)), wide.index, fontsize=7)
+        for i in range(wide.shape[0]):
+            for j in range(wide.shape[1]):
+                ax.text(j, i, f"{wide.iat[i, j]:+.2f}", ha="center", va="center", fontsize=6)
+        fig.colorbar(im, ax=ax, label="change in probability")
+        ax.set_title(f"Change against the baseline at {period}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def plot_outside(
     theta_mean: pd.DataFrame,
     theta_low: pd.DataFrame,

@@ -173,4 +173,3 @@ class Refitter:
             return jax.tree.map(lambda x: x[c.tune :], z), div[c.tune :]
 
         return jax.jit(run)
-

@@ -224,10 +224,7 @@ def load_ranks(out: Path, spec: SBCSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
             raise ValueError(f"{path} was written with other settings; use another --out")
         rows.append({"seed": payload["seed"], **payload["ranks"]})
         info.append(
-            {
-                k: payload[k]
-                for k in ("seed", "divergences", "fit_seconds", "setup_seconds")
-            }
+            {k: payload[k] for k in ("seed", "divergences", "fit_seconds", "setup_seconds")}
         )
     ranks = pd.DataFrame(rows).set_index("seed").sort_index() if rows else pd.DataFrame()
     return ranks, pd.DataFrame(info)

@@ -492,11 +492,7 @@ def replicate_behaviour(
         },
         coords={
             **lead,
-            **{
-                k: coords[k]
-                for k in ("pair", "dyad", "behaviour_period", "strategy", "outcome")
-            },
+            **{k: coords[k] for k in ("pair", "dyad", "behaviour_period", "strategy", "outcome")},
             "outcome_level": coords["outcome_level"],
         },
     )
-

@@ -109,6 +109,90 @@ def behaviour_likelihood_semi(p_ext, p_int, mapping, conduct, outcome, tables, e
     return total
 
 
+# Beyond three partners the full enumeration (3**k external levels times
+# 3**(k(k-1)) internal levels) is out of reach: 43 million states at k = 4.
+# The references below enumerate every joint external level and, given it,
+# every dyad's internal levels and strategies, by the definition; given the
+# external levels nothing else is shared between dyads (each directed pair
+# has its own internal series), so the product over dyads is exact. They are
+# checked against the full enumeration at k = 2 and 3 before use at k = 4.
+
+
+def axis_probability_by_external(p_ext: np.ndarray, p_int: dict, mapping: np.ndarray) -> float:
+    """P(all directed strategies balancing): external levels, then each pair's own level."""
+    k = len(p_ext)
+    pairs, _ = structure(k)
+    total = 0.0
+    for ext in product(range(3), repeat=k):
+        w = np.prod([p_ext[i][a] for i, a in enumerate(ext)])
+        for i, j in pairs:
+            w *= sum(p_int[(i, j)][b] * mapping[ext[i], b, BAL] for b in range(3))
+        total += w
+    return total
+
+
+def _dyad_strategy_joint(ext, i, j, p_int, mapping) -> np.ndarray:
+    """(4, 4) P(strategy_ij, strategy_ji | external levels), summing both internal levels."""
+    out = np.zeros((STRATS, STRATS))
+    for b, bp in product(range(3), repeat=2):
+        out += (
+            p_int[(i, j)][b] * p_int[(j, i)][bp] * np.outer(mapping[ext[i], b], mapping[ext[j], bp])
+        )
+    return out
+
+
+def weakest_link_by_external(p_ext, p_int, mapping, table) -> np.ndarray:
+    """(4,) P(min over dyads of the outcome level = l): external levels, then every dyad level."""
+    k = len(p_ext)
+    _, dyads = structure(k)
+    types = _type_matrix()
+    want = np.zeros(4)
+    for ext in product(range(3), repeat=k):
+        w = np.prod([p_ext[i][a] for i, a in enumerate(ext)])
+        dists = []
+        for i, j in dyads:
+            joint = _dyad_strategy_joint(ext, i, j, p_int, mapping)
+            dists.append(
+                sum(joint[x, y] * table[types[x, y]] for x, y in product(range(4), repeat=2))
+            )
+        for levels in product(range(4), repeat=len(dyads)):
+            want[min(levels)] += w * np.prod([dists[d][lv] for d, lv in enumerate(levels)])
+    return want
+
+
+def behaviour_likelihood_by_external(p_ext, p_int, mapping, conduct, outcome, tables, e_c, e_o):
+    """Likelihood of one period's conduct and outcome counts, any k, by the definition.
+
+    Given the external levels, each dyad's term sums its two internal levels,
+    its 16 strategy pairs and each outcome's true level.
+    """
+    k = len(p_ext)
+    pairs, dyads = structure(k)
+    ec = (1 - e_c) * np.eye(4) + e_c / 4
+    eo = (1 - e_o) * np.eye(4) + e_o / 4
+    type_of = _type_matrix()
+    pair_idx = {p: n for n, p in enumerate(pairs)}
+    total = 0.0
+    for ext in product(range(3), repeat=k):
+        prob = np.prod([p_ext[i][a] for i, a in enumerate(ext)])
+        for d, (i, j) in enumerate(dyads):
+            pij, pji = pair_idx[(i, j)], pair_idx[(j, i)]
+            joint = _dyad_strategy_joint(ext, i, j, p_int, mapping)
+            s = 0.0
+            for x, y in product(range(4), repeat=2):
+                w = joint[x, y]
+                w *= np.prod(ec[:, x] ** conduct[pij]) * np.prod(ec[:, y] ** conduct[pji])
+                for o in range(2):
+                    w *= sum(
+                        tables[o][type_of[x, y], lv] * np.prod(eo[:, lv] ** outcome[d][o])
+                        for lv in range(4)
+                    )
+                s += w
+            prob *= s
+        total += prob
+    return total
+
+
 def _logistic(x):
     return 1.0 / (1.0 + np.exp(-x))
 

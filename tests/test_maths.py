@@ -223,3 +223,108 @@ def test_ordered_log_probs_are_finite_far_from_the_cutpoints():
     lm = level_log_probs(np.array([60.0]), 6.0).eval()[0, 1]
     want = np.log(expit(6 * (1 - 60.0)) * (1 - np.exp(-12.0)))
     assert lm == pytest.approx(want, rel=1e-9)
+
+
+# Four partners: 6 dyads, 12 directed pairs, 81 joint external levels. The
+# references enumerate external levels and then each dyad by the definition
+# (tests/bruteforce.py); first they are checked against the full enumeration.
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_axis_reference_by_external_equals_full_enumeration(k):
+    rng = np.random.default_rng(20 + k)
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = _case(k, rng)
+    assert bf.axis_probability_by_external(p_ext, p_int, mapping) == pytest.approx(
+        bf.axis_probability(p_ext, p_int, mapping), rel=1e-12
+    )
+
+
+def test_behaviour_reference_by_external_equals_full_enumeration_k2():
+    case = _behaviour_inputs(2, np.random.default_rng(22), n_obs=2)
+    p_ext, p_int, mapping, conduct, outcome, tables = (case[i] for i in (2, 3, 4, 8, 9, 10))
+    full = bf.behaviour_likelihood_semi(p_ext, p_int, mapping, conduct, outcome, tables, 0.1, 0.2)
+    by_ext = bf.behaviour_likelihood_by_external(
+        p_ext, p_int, mapping, conduct, outcome, tables, 0.1, 0.2
+    )
+    assert by_ext == pytest.approx(full, rel=1e-12)
+
+
+def test_behaviour_reference_by_external_equals_model_k3():
+    """At k = 3 the model equals the full enumeration (above), so this ties the reference to it."""
+    case = _behaviour_inputs(3, np.random.default_rng(8), n_obs=2)
+    p_ext, p_int, mapping, conduct, outcome, tables = (case[i] for i in (2, 3, 4, 8, 9, 10))
+    got = _loglik(case, conduct, outcome, 0.15, 0.05)[0]
+    want = bf.behaviour_likelihood_by_external(
+        p_ext, p_int, mapping, conduct, outcome, tables, 0.15, 0.05
+    )
+    assert got == pytest.approx(np.log(want), rel=1e-10)
+
+
+def test_weakest_link_reference_equals_model_k3():
+    """The k-general weakest-link reference agrees with the model where the full one does."""
+    rng = np.random.default_rng(5)
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = _case(3, rng)
+    table = rng.dirichlet(np.ones(4), size=10)
+    got = weakest_link(np.log(p_ext)[:, None, :], q, table, dyad_pairs, members).eval()[0]
+    np.testing.assert_allclose(
+        got, bf.weakest_link_by_external(p_ext, p_int, mapping, table), atol=1e-12
+    )
+
+
+def test_axis_probability_k4():
+    rng = np.random.default_rng(40)
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = _case(4, rng)
+    assert len(dyads) == 6 and len(pairs) == 12
+    got = np.exp(axis_log_prob(np.log(p_ext)[:, None, :], q, dyad_pairs, members).eval())[0]
+    assert got == pytest.approx(bf.axis_probability_by_external(p_ext, p_int, mapping), rel=1e-10)
+
+
+def test_axis_probability_k4_shares_external_levels():
+    """At k = 4 the exact P(axis) is far above the product of per-pair balancing chances."""
+    rng = np.random.default_rng(41)
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = _case(4, rng)
+    mapping = np.full((3, 3, 4), 0.05 / 3)
+    mapping[:2, :, 0] = 0.95  # hedge unless the external threat is high
+    mapping[2, :, 2] = 0.95  # balance when it is
+    mapping[2, :, 0] = 0.05 / 3
+    p_ext = np.tile([0.5, 0.0, 0.5], (4, 1))
+    q = strategy_given_external(np.stack([p_int[p] for p in pairs])[:, None, :], mapping)
+    got = np.exp(axis_log_prob(np.log(p_ext + 1e-300)[:, None, :], q, dyad_pairs, members).eval())
+    strat = strategy_marginal(p_ext[[i for i, _ in pairs]][:, None, :], q).eval()[:, 0]
+    assert got[0] == pytest.approx(0.5**4 * 0.95**12, rel=1e-2)
+    assert np.prod(strat[:, 2]) < got[0] / 50
+
+
+def test_dyad_type_probs_equal_enumeration_k4():
+    rng = np.random.default_rng(42)
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = _case(4, rng)
+    strat = strategy_marginal(p_ext[[i for i, _ in pairs]][:, None, :], q).eval()
+    got = type_probs(strat[dyad_pairs[:, 0]], strat[dyad_pairs[:, 1]]).eval()[:, 0]
+    assert got.shape == (6, len(ALLIANCE_TYPES))
+    for d, (i, j) in enumerate(dyads):
+        joint = bf.dyad_type_joint(p_ext[i], p_ext[j], p_int[(i, j)], p_int[(j, i)], mapping)
+        want = np.zeros(len(ALLIANCE_TYPES))
+        for x, sx in enumerate(STRATEGIES):
+            for y, sy in enumerate(STRATEGIES):
+                want[ALLIANCE_TYPES.index("-".join(sorted((sx, sy))))] += joint[x, y]
+        np.testing.assert_allclose(got[d], want, atol=1e-12)
+
+
+def test_weakest_link_equals_enumeration_k4():
+    rng = np.random.default_rng(43)
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = _case(4, rng)
+    table = rng.dirichlet(np.ones(4), size=10)
+    got = weakest_link(np.log(p_ext)[:, None, :], q, table, dyad_pairs, members).eval()[0]
+    want = bf.weakest_link_by_external(p_ext, p_int, mapping, table)
+    np.testing.assert_allclose(got, want, atol=1e-12)
+    assert got.sum() == pytest.approx(1.0)
+
+
+def test_behaviour_likelihood_equals_enumeration_k4():
+    case = _behaviour_inputs(4, np.random.default_rng(44), n_obs=2)
+    p_ext, p_int, mapping, conduct, outcome, tables = (case[i] for i in (2, 3, 4, 8, 9, 10))
+    got = _loglik(case, conduct, outcome, 0.12, 0.08)[0]
+    want = bf.behaviour_likelihood_by_external(
+        p_ext, p_int, mapping, conduct, outcome, tables, 0.12, 0.08
+    )
+    assert got == pytest.approx(np.log(want), rel=1e-10)

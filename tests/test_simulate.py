@@ -181,8 +181,10 @@ def test_replicate_behaviour_keeps_rows_per_cell(prior_draws):
     draws = [sampler(100 + i) for i in range(6)]
     post = xr.Dataset(
         {
-            k: (("chain", "draw", *[f"{k}_{i}" for i in range(np.ndim(draws[0][k]))]),
-                np.stack([d[k] for d in draws]).reshape((2, 3, *np.shape(draws[0][k]))))
+            k: (
+                ("chain", "draw", *[f"{k}_{i}" for i in range(np.ndim(draws[0][k]))]),
+                np.stack([d[k] for d in draws]).reshape((2, 3, *np.shape(draws[0][k]))),
+            )
             for k in draws[0]
         }
     )
