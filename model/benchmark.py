@@ -456,17 +456,28 @@ def run_benchmark(
 # -- the measured jobs, run inside a fresh child process ---------------------------------
 
 
+def _inputs(options: dict[str, Any]) -> Any:
+    """Load the case a child job names (files and as-of date)."""
+    from model.forecast import load_inputs
+
+    as_of = date.fromisoformat(options["as_of"])
+    return load_inputs(options["actors"], options["data"], options["priors"], as_of=as_of)
+
+
+def _model(options: dict[str, Any]) -> Any:
+    """Build the model of the case a child job names."""
+    from model.build import build_model
+
+    inputs = _inputs(options)
+    return build_model(inputs.evidence, inputs.priors)
+
+
 def _fit_child(options: dict[str, Any]) -> dict[str, Any]:
     """Load a case and fit it: load and fit seconds, ESS, divergences."""
-    from model.forecast import SamplerConfig, diagnostics, load_inputs, run_forecast
+    from model.forecast import SamplerConfig, diagnostics, run_forecast
 
     t0 = time.perf_counter()
-    inputs = load_inputs(
-        options["actors"],
-        options["data"],
-        options["priors"],
-        as_of=date.fromisoformat(options["as_of"]),
-    )
+    inputs = _inputs(options)
     t1 = time.perf_counter()
     config = SamplerConfig(**options.get("config", {}))
     idata = run_forecast(inputs, config)
@@ -493,16 +504,9 @@ def _fit_child(options: dict[str, Any]) -> dict[str, Any]:
 
 def _sampler_child(options: dict[str, Any]) -> dict[str, Any]:
     """Time the sampler alone: compile once, then repeated ``sample`` calls in-process."""
-    from model.build import build_model
-    from model.forecast import SamplerConfig, diagnostics, load_inputs, sample
+    from model.forecast import SamplerConfig, diagnostics, sample
 
-    inputs = load_inputs(
-        options["actors"],
-        options["data"],
-        options["priors"],
-        as_of=date.fromisoformat(options["as_of"]),
-    )
-    model = build_model(inputs.evidence, inputs.priors)
+    model = _model(options)
     config = SamplerConfig(**options.get("config", {}))
     sample(model, config)  # compile (or load from the cache) outside the timing
     walls, ess = [], []
@@ -518,16 +522,9 @@ def _baseline_child(options: dict[str, Any]) -> dict[str, Any]:
     """``pm.sample()`` with PyMC's defaults (4 chains) on the same model, end to end."""
     import pymc as pm
 
-    from model.build import build_model
-    from model.forecast import diagnostics, load_inputs
+    from model.forecast import diagnostics
 
-    inputs = load_inputs(
-        options["actors"],
-        options["data"],
-        options["priors"],
-        as_of=date.fromisoformat(options["as_of"]),
-    )
-    model = build_model(inputs.evidence, inputs.priors)
+    model = _model(options)
     t0 = time.perf_counter()
     with model:
         idata = pm.sample(chains=4, random_seed=options["seed"], progressbar=False)

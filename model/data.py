@@ -11,7 +11,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import shutil
+import tempfile
 import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -331,3 +335,23 @@ def file_sha256(*paths: str | Path) -> str:
     for p in paths:
         digest.update(Path(p).read_bytes())
     return digest.hexdigest()
+
+
+@contextmanager
+def atomic_folder(out: str | Path, what: str = "output folder") -> Iterator[Path]:
+    """Yield a temporary sibling of ``out`` that becomes ``out`` only if the block succeeds.
+
+    Whatever is written inside appears all at once or not at all, so a
+    failure or a kill never leaves a half-written run behind.
+    """
+    out = Path(out)
+    if out.exists():
+        raise FileExistsError(f"{what} {out} exists; choose another --out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        yield tmp
+        tmp.rename(out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

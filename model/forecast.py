@@ -11,8 +11,6 @@ import hashlib
 import json
 import os
 import platform
-import shutil
-import tempfile
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -25,7 +23,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from model.data import COLUMNS, Actors, default_as_of, load_actors, read_observations
+from model.data import COLUMNS, Actors, atomic_folder, default_as_of, load_actors, read_observations
 from model.evidence import REPORT_PERIODS, Evidence, aggregate
 from model.priors import PriorSet, load_priors
 from model.theory import OUTSIDE_THEORY
@@ -408,19 +406,11 @@ def write_run(idata: xr.DataTree, out: Path, figures: dict[str, Any] | None = No
     written into a temporary sibling folder that is renamed into place.
     """
     out = Path(out)
-    if out.exists():
-        raise FileExistsError(f"run folder {out} exists; choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out, "run folder") as tmp:
         summary = summarise(idata)
         idata.to_netcdf(tmp / "posterior.nc")
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         summary_frame(summary).to_csv(tmp / "summary.csv", index=False)
         for name, fig in (figures or {}).items():
             fig.savefig(tmp / f"{name}.png", dpi=110, bbox_inches="tight")
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
@@ -40,7 +38,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from model.data import Actors, InputError, Problem
+from model.data import Actors, InputError, Problem, atomic_folder
 from model.evidence import REPORT_PERIODS, Structure, series_name
 from model.theory import ALLIANCE_TYPES, LEVELS, OUTCOME_LEVELS, STRATEGIES
 
@@ -525,18 +523,10 @@ def write_scenarios(
 ) -> Path:
     """Write ``scenarios.csv``, ``scenarios.json`` and the figures into ``out``, atomically."""
     out = Path(out)
-    if out.exists():
-        raise FileExistsError(f"output folder {out} exists; choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_folder(out) as tmp:
         frame.to_csv(tmp / "scenarios.csv", index=False)
         doc = {"meta": meta, "rows": json.loads(frame.to_json(orient="records"))}
         (tmp / "scenarios.json").write_text(json.dumps(doc, indent=1) + "\n")
         for name, fig in (figures or {}).items():
             fig.savefig(tmp / f"{name}.png", dpi=110, bbox_inches="tight")
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
