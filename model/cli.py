@@ -28,6 +28,23 @@ EXIT_BAD_INPUT = 2
 EXIT_DIAGNOSTICS = 3
 
 
+# Options shared by the commands that fit (forecast, update, ingest, backtest, ...).
+Seed = Annotated[int, typer.Option(help="Random seed; the same seed gives the same draws")]
+Draws = Annotated[int, typer.Option(help="Posterior draws per chain")]
+Tune = Annotated[int, typer.Option(help="Tuning steps per chain")]
+Chains = Annotated[int, typer.Option(help="Chains")]
+Horizon = Annotated[int, typer.Option(help="Forecast periods after the as-of period")]
+Sampler = Annotated[str, typer.Option(help="numpyro | nutpie | pymc")]
+SeedData = Annotated[Path | None, typer.Option(help="Seed evidence for a new store")]
+ActorsFile = Annotated[Path | None, typer.Option(help="Actors TOML")]
+PriorsFile = Annotated[Path | None, typer.Option(help="Prior set TOML")]
+RunsDir = Annotated[Path | None, typer.Option(help="Folder for run folders [default: runs/]")]
+AllowBad = Annotated[
+    bool,
+    typer.Option("--allow-bad-diagnostics", help="Exit 0 even if the convergence gate fails"),
+]
+
+
 def project_root() -> Path:
     """Return the folder holding ``data/`` and ``priors/``: the working directory if it has them."""
     cwd = Path.cwd()
@@ -130,10 +147,10 @@ def forecast(
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed gives the same draws")
     ] = 20250630,
-    draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 1000,
-    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 500,
-    chains: Annotated[int, typer.Option(help="Chains")] = 4,
-    horizon: Annotated[int, typer.Option(help="Forecast periods after the as-of period")] = 4,
+    draws: Draws = 1000,
+    tune: Tune = 500,
+    chains: Chains = 4,
+    horizon: Horizon = 4,
     as_of: Annotated[
         str | None,
         typer.Option(
@@ -142,7 +159,7 @@ def forecast(
             "or the newest observation of a historical case]",
         ),
     ] = None,
-    sampler: Annotated[str, typer.Option(help="numpyro | nutpie | pymc")] = "numpyro",
+    sampler: Sampler = "numpyro",
     target_accept: Annotated[float, typer.Option(help="NUTS target acceptance")] = 0.95,
     out: Annotated[
         Path | None, typer.Option(help="Run folder to write [default: runs/<time>-seed<seed>]")
@@ -343,19 +360,17 @@ def update(
             "[default: store/axis.sqlite]"
         ),
     ] = None,
-    data: Annotated[Path | None, typer.Option(help="Seed evidence for a new store")] = None,
-    actors: Annotated[Path | None, typer.Option(help="Actors TOML")] = None,
-    priors: Annotated[Path | None, typer.Option(help="Prior set TOML")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed")] = 20250630,
-    draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 1000,
-    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 500,
-    chains: Annotated[int, typer.Option(help="Chains")] = 4,
-    horizon: Annotated[int, typer.Option(help="Forecast periods after the as-of period")] = 4,
-    sampler: Annotated[str, typer.Option(help="numpyro | nutpie | pymc")] = "numpyro",
-    runs: Annotated[
-        Path | None, typer.Option(help="Folder for run folders [default: runs/]")
-    ] = None,
-    allow_bad_diagnostics: Annotated[bool, typer.Option("--allow-bad-diagnostics")] = False,
+    data: SeedData = None,
+    actors: ActorsFile = None,
+    priors: PriorsFile = None,
+    seed: Seed = 20250630,
+    draws: Draws = 1000,
+    tune: Tune = 500,
+    chains: Chains = 4,
+    horizon: Horizon = 4,
+    sampler: Sampler = "numpyro",
+    runs: RunsDir = None,
+    allow_bad_diagnostics: AllowBad = False,
 ) -> None:
     """Add new observations, refit, publish the forecast in the ledger, and show what changed.
 
@@ -465,19 +480,17 @@ def ingest(
     ledger: Annotated[
         Path | None, typer.Option(help="SQLite store and ledger [default: store/axis.sqlite]")
     ] = None,
-    data: Annotated[Path | None, typer.Option(help="Seed evidence for a new store")] = None,
-    actors: Annotated[Path | None, typer.Option(help="Actors TOML")] = None,
-    priors: Annotated[Path | None, typer.Option(help="Prior set TOML")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed")] = 20250630,
-    draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 1000,
-    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 500,
-    chains: Annotated[int, typer.Option(help="Chains")] = 4,
-    horizon: Annotated[int, typer.Option(help="Forecast periods after the as-of period")] = 4,
-    sampler: Annotated[str, typer.Option(help="numpyro | nutpie | pymc")] = "numpyro",
-    runs: Annotated[
-        Path | None, typer.Option(help="Folder for run folders [default: runs/]")
-    ] = None,
-    allow_bad_diagnostics: Annotated[bool, typer.Option("--allow-bad-diagnostics")] = False,
+    data: SeedData = None,
+    actors: ActorsFile = None,
+    priors: PriorsFile = None,
+    seed: Seed = 20250630,
+    draws: Draws = 1000,
+    tune: Tune = 500,
+    chains: Chains = 4,
+    horizon: Horizon = 4,
+    sampler: Sampler = "numpyro",
+    runs: RunsDir = None,
+    allow_bad_diagnostics: AllowBad = False,
 ) -> None:
     """Code an event-data file (ICEWS, GDELT 2.0) as threat observations and publish them.
 
@@ -605,12 +618,12 @@ def backtest(
     ] = None,
     every: Annotated[str, typer.Option(help="quarter | month | year")] = "quarter",
     data: Annotated[Path | None, typer.Option(help="Observations CSV")] = None,
-    actors: Annotated[Path | None, typer.Option(help="Actors TOML")] = None,
-    priors: Annotated[Path | None, typer.Option(help="Prior set TOML")] = None,
-    seed: Annotated[int, typer.Option(help="Random seed")] = 20250630,
+    actors: ActorsFile = None,
+    priors: PriorsFile = None,
+    seed: Seed = 20250630,
     draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 500,
-    tune: Annotated[int, typer.Option(help="Tuning steps per chain")] = 500,
-    chains: Annotated[int, typer.Option(help="Chains")] = 4,
+    tune: Tune = 500,
+    chains: Chains = 4,
     horizon: Annotated[int, typer.Option(help="Forecast periods after each as-of date")] = 4,
     out: Annotated[
         Path | None, typer.Option(help="Output folder [default: runs/backtest-<time>]")
@@ -683,7 +696,7 @@ def backtest(
 @app.command()
 def sensitivity(
     data: Annotated[Path | None, typer.Option(help="Observations CSV")] = None,
-    actors: Annotated[Path | None, typer.Option(help="Actors TOML")] = None,
+    actors: ActorsFile = None,
     priors: Annotated[Path | None, typer.Option(help="The baseline prior set")] = None,
     rival: Annotated[
         Path | None, typer.Option(help="Rival theory for LOO [default: priors/realist.toml]")
