@@ -346,9 +346,18 @@ def bench_update(root: Path, work: Path, repeats: int, progress: Callable[[str],
 
 
 def bench_rows(
-    root: Path, work: Path, sizes: Sequence[int], progress: Callable[[str], None]
+    root: Path,
+    work: Path,
+    sizes: Sequence[int],
+    progress: Callable[[str], None],
+    fit_max: int = 1_000_000,
 ) -> list[dict[str, Any]]:
-    """Load and fit time and peak memory as the evidence grows from 1,000 to 1,000,000 rows."""
+    """Load time, gradient cost, fit time and peak memory from 1,000 to 1,000,000 rows.
+
+    Sizes above ``fit_max`` are loaded, built and differentiated but not
+    fitted: more rows sharpen the posterior, and NUTS then takes more steps
+    per draw, which is a property of the posterior, not of the model's size.
+    """
     from model.data import load_actors, read_observations
 
     shipped = _shipped(root)
@@ -359,10 +368,15 @@ def bench_rows(
         path = work / "rows" / f"rows-{n}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
         resample_rows(frame, n, seed=n).to_csv(path, index=False)
-        _, peak, stdout = run_child(child_args("fit", **{**shipped, "data": str(path)}), env)
+        opts = {**shipped, "data": str(path), "fit": n <= fit_max}
+        _, peak, stdout = run_child(child_args("fit", **opts), env)
         res = child_json(stdout)
         out.append({"rows": n, "file_mb": path.stat().st_size / 1e6, "peak_mb": peak, **res})
-        progress(f"rows {n:,}: load {res['load_s']:.1f} s, fit {res['fit_s']:.1f} s, {peak:.0f} MB")
+        fit = f"fit {res['fit_s']:.1f} s" if "fit_s" in res else "not fitted"
+        progress(
+            f"rows {n:,}: load {res['load_s']:.1f} s, gradient {res['gradient_us']:.0f} us, "
+            f"{fit}, {peak:.0f} MB"
+        )
     return out
 
 
@@ -429,6 +443,7 @@ def run_benchmark(
     repeats: int = 3,
     baseline_cold: bool = False,
     row_sizes: Sequence[int] = (1_000, 100_000, 1_000_000),
+    rows_fit_max: int = 1_000_000,
     scale_grid: Sequence[tuple[int, int]] = ((3, 20), (4, 20), (6, 20), (3, 40), (3, 80)),
     scale_config: dict[str, Any] | None = None,
     progress: Callable[[str], None] = print,
@@ -447,7 +462,7 @@ def run_benchmark(
     if "update" in sections:
         results.main.append(bench_update(root, work, repeats, progress))
     if "rows" in sections:
-        results.rows = bench_rows(root, work, row_sizes, progress)
+        results.rows = bench_rows(root, work, row_sizes, progress, rows_fit_max)
     if "scale" in sections:
         results.scale = bench_scale(root, work, scale_grid, scale_config or {}, progress)
     return results
@@ -472,34 +487,55 @@ def _model(options: dict[str, Any]) -> Any:
     return build_model(inputs.evidence, inputs.priors)
 
 
+def _gradient_us(model: Any, n: int = 300) -> float:
+    """Microseconds per log-density-and-gradient evaluation (JAX, compiled, one thread)."""
+    import jax
+    import jax.numpy as jnp
+    from pymc.sampling.jax import get_jaxified_logp
+
+    logp = get_jaxified_logp(model)
+    point = model.initial_point()
+    values = [jnp.asarray(point[v.name]) for v in model.value_vars]
+    f = jax.jit(jax.value_and_grad(lambda *x: logp(x), argnums=tuple(range(len(values)))))
+    jax.block_until_ready(f(*values))
+    t0 = time.perf_counter()
+    for _ in range(n):
+        out = f(*values)
+    jax.block_until_ready(out)
+    return (time.perf_counter() - t0) / n * 1e6
+
+
 def _fit_child(options: dict[str, Any]) -> dict[str, Any]:
-    """Load a case and fit it: load and fit seconds, ESS, divergences."""
-    from model.forecast import SamplerConfig, diagnostics, run_forecast
+    """Load a case; time one gradient; optionally fit: seconds, ESS, steps per draw."""
+    from model.build import build_model
+    from model.forecast import SamplerConfig, annotate, diagnostics, sample
 
     t0 = time.perf_counter()
     inputs = _inputs(options)
     t1 = time.perf_counter()
-    config = SamplerConfig(**options.get("config", {}))
-    idata = run_forecast(inputs, config)
-    t2 = time.perf_counter()
-    diag = diagnostics(idata)
-    ev = inputs.evidence
-    return {
+    model = build_model(inputs.evidence, inputs.priors)
+    out: dict[str, Any] = {
         "load_s": t1 - t0,
-        "fit_s": t2 - t1,
-        "ess": diag["ess_bulk_min"],
-        "divergences": diag["divergences"],
-        "r_hat_max": diag["r_hat_max"],
         "rows": len(inputs.observations),
-        "cells": len(ev.threat_cells),
-        "free_parameters": int(
-            sum(
-                idata.posterior[v].isel(chain=0, draw=0).size
-                for v in json.loads(idata.attrs["free_variables"])
-                if v in idata.posterior
-            )
-        ),
+        "cells": len(inputs.evidence.threat_cells),
+        "free_parameters": int(sum(np.size(v) for v in model.initial_point().values())),
+        "gradient_us": _gradient_us(model),
     }
+    if options.get("fit", True):
+        config = SamplerConfig(**options.get("config", {}))
+        t2 = time.perf_counter()
+        idata = annotate(sample(model, config), inputs, config)
+        out["fit_s"] = time.perf_counter() - t2
+        diag = diagnostics(idata)
+        out.update(
+            ess=diag["ess_bulk_min"],
+            divergences=diag["divergences"],
+            r_hat_max=diag["r_hat_max"],
+            steps_per_draw=float(idata.sample_stats["n_steps"].mean())
+            if "n_steps" in idata.sample_stats
+            else None,
+        )
+    return out
 
 
 def _sampler_child(options: dict[str, Any]) -> dict[str, Any]:

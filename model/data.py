@@ -14,7 +14,7 @@ import io
 import shutil
 import tempfile
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -263,10 +263,10 @@ def read_observations(path: str | Path, actors: Actors) -> pd.DataFrame:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open(encoding="utf-8", newline="") as handle:  # streamed: a big file is not
+            return _parse_rows(handle, str(path), actors)  # held in memory twice
     except (OSError, UnicodeDecodeError) as err:
         raise InputError([Problem(str(path), None, "-", f"cannot read: {err}")]) from err
-    return parse_observations(text, str(path), actors)
 
 
 def parse_observations(text: str, name: str, actors: Actors) -> pd.DataFrame:
@@ -275,7 +275,12 @@ def parse_observations(text: str, name: str, actors: Actors) -> pd.DataFrame:
     The one validator of every observation, hand-coded or derived (the
     event-data adapter writes its rows as CSV text and passes them here).
     """
-    reader = csv.reader(io.StringIO(text))
+    return _parse_rows(io.StringIO(text), name, actors)
+
+
+def _parse_rows(lines: Iterable[str], name: str, actors: Actors) -> pd.DataFrame:
+    """Validate CSV lines (header first) into the observation frame (:func:`read_observations`)."""
+    reader = csv.reader(lines)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
