@@ -326,7 +326,7 @@ def bench_update(root: Path, work: Path, repeats: int, progress: Callable[[str],
     def new_file(i: int) -> Path:
         rows = frame[frame["kind"] == "threat"].tail(3).copy()
         rows["id"] = [f"bench-{i}-{n}" for n in range(len(rows))]
-        rows["date"] = "2025-09-15"
+        rows["date"] = f"2025-09-{i + 2:02d}"  # a new date: not a duplicate of stored evidence
         rows["note"] = f"benchmark update {i}"
         path = work / "update" / f"new-{i}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -335,12 +335,16 @@ def bench_update(root: Path, work: Path, repeats: int, progress: Callable[[str],
 
     progress("update: seeding the store and warming the caches")
     run_child([*base, str(new_file(-1))], env)
+    def published(i: int, stdout: str) -> None:
+        if "Added 3 observation(s)" not in stdout:  # a skipped update would time nothing
+            raise RuntimeError(f"update {i} did not add its rows:\n{stdout[-1500:]}")
+
     return repeat(
         "axis update (3 new rows), warm caches",
         repeats,
         lambda i: [*base, str(new_file(i))],
         lambda i: env,
-        lambda i, _: None,
+        published,
         progress,
     )
 
