@@ -335,6 +335,7 @@ def bench_update(root: Path, work: Path, repeats: int, progress: Callable[[str],
 
     progress("update: seeding the store and warming the caches")
     run_child([*base, str(new_file(-1))], env)
+
     def published(i: int, stdout: str) -> None:
         if "Added 3 observation(s)" not in stdout:  # a skipped update would time nothing
             raise RuntimeError(f"update {i} did not add its rows:\n{stdout[-1500:]}")

@@ -45,8 +45,6 @@ an unreliable LOO estimate; they are counted in the table, not used to flag.
 from __future__ import annotations
 
 import functools
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -55,6 +53,7 @@ import pymc as pm
 import xarray as xr
 
 from model.build import _threat_logp, _threat_random
+from model.data import atomic_file
 from model.evidence import Evidence
 from model.forecast import HDI_PROB
 from model.theory import OUTCOME_LEVELS, OUTCOMES, STRATEGIES, THREAT_CODES
@@ -644,13 +643,6 @@ def fit_table(checks: xr.DataTree):
 def write_checks(checks: xr.DataTree, path: Path) -> Path:
     """Write a checks tree atomically (a temporary sibling renamed into place)."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         checks.to_netcdf(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

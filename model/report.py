@@ -17,8 +17,6 @@ import base64
 import html
 import io
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
@@ -29,6 +27,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
+from model.data import atomic_file
 from model.forecast import ESS_BULK_MIN, HDI_PROB, RHAT_MAX, diagnostics
 
 REPORT_FILE = "report.html"
@@ -444,15 +443,8 @@ def write_report(run: str | Path, checks: xr.DataTree | None = None) -> tuple[Pa
         checks = xr.open_datatree(path)
     text = render_html(summary, idata, checks, report_figures(run, idata, checks))
     out = run / REPORT_FILE
-    fd, tmp = tempfile.mkstemp(prefix=f".{REPORT_FILE}.", dir=run)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(out) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return out, time.perf_counter() - start
 
 
