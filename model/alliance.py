@@ -11,7 +11,7 @@ import numpy as np
 import pytensor.tensor as pt
 from pytensor.tensor import TensorLike, TensorVariable
 
-from model.strategy import sum_over_external
+from model.strategy import sum_over_external, take
 from model.theory import ALLIANCE_TYPES, STRATEGIES, type_index_matrix
 
 BALANCING: int = STRATEGIES.index("balancing")
@@ -63,7 +63,11 @@ def dyad_factor(q_first: TensorLike, q_second: TensorLike, weight: TensorLike) -
     q1 = pt.as_tensor_variable(q_first)
     q2 = pt.as_tensor_variable(q_second)
     w = pt.as_tensor_variable(weight)  # (..., x, y), or one (x, y) for all
-    return pt.matmul(pt.matmul(q1, w), q2.swapaxes(-1, -2))
+    # broadcast and sum rather than batched matmuls: XLA's CPU batched dot of
+    # many 3x4 matrices costs far more than one fused loop over 144 terms
+    return (q1[..., :, None, :, None] * w[..., None, None, :, :] * q2[..., None, :, None, :]).sum(
+        axis=(-1, -2)
+    )
 
 
 def axis_log_prob(
@@ -195,6 +199,9 @@ def behaviour_log_likelihood(
     spread = _pair_to_type().T  # (type, x*y): types back onto strategy pairs
     weight = pt.dot(pt.exp(log_type - type_max[..., None]), spread)
     weight = weight.reshape((*weight.shape[:-1], n_strat, n_strat), ndim=weight.ndim + 1)
-    factor = pt.log(dyad_factor(q_tilde[dyad_pairs[:, 0]], q_tilde[dyad_pairs[:, 1]], weight))
+    n_pairs = int(dyad_pairs.max()) + 1
+    q_first = take(q_tilde, dyad_pairs[:, 0], n_pairs)
+    q_second = take(q_tilde, dyad_pairs[:, 1], n_pairs)
+    factor = pt.log(dyad_factor(q_first, q_second, weight))
     offset = cl_max.sum(axis=0) + ol_max.sum(axis=(0, 2)) + type_max.sum(axis=0)
     return sum_over_external(log_p_external, factor, members) + offset

@@ -20,7 +20,7 @@ from model.alliance import (
 )
 from model.evidence import Evidence
 from model.priors import PriorSet
-from model.strategy import strategy_given_external, strategy_marginal
+from model.strategy import strategy_given_external, strategy_marginal, take
 from model.threat import code_log_probs, level_log_probs, random_walk
 
 
@@ -73,7 +73,11 @@ def build_model(evidence: Evidence, priors: PriorSet) -> pm.Model:
         cells = evidence.threat_cells
         if len(cells):
             ind = cells[:, 2]
-            log_p = code_log_probs(theta[cells[:, 0], cells[:, 1]], discrimination[ind], shift[ind])
+            n_t = len(evidence.periods)
+            theta_cells = take(
+                theta.reshape((-1,)), cells[:, 0] * n_t + cells[:, 1], len(s.series) * n_t
+            )
+            log_p = code_log_probs(theta_cells, discrimination[ind], shift[ind])
             n_total = evidence.threat_counts.sum(axis=1, keepdims=True)
             pm.CustomDist(
                 "threat_evidence",
@@ -108,9 +112,14 @@ def build_model(evidence: Evidence, priors: PriorSet) -> pm.Model:
         conduct_error = priors["conduct_error"].create_variable("conduct_error")
         outcome_error = priors["outcome_error"].create_variable("outcome_error")
         if len(b):
+            # the likelihood needs the levels and strategies in these periods only
+            log_p_b = level_log_probs(take(theta, b, len(evidence.periods), axis=1), sharpness)
+            q_b = strategy_given_external(
+                take(pt.exp(log_p_b), s.pair_internal_series, len(s.series)), mapping
+            )
             ll = behaviour_log_likelihood(
-                log_p_ext[:, b],
-                q[:, b],
+                log_p_b[:n_partners],
+                q_b,
                 evidence.conduct_counts,
                 evidence.outcome_counts,
                 pt.stack([commitment, cohesion]),

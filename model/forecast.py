@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import platform
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -25,6 +26,7 @@ import xarray as xr
 
 from model.data import COLUMNS, Actors, atomic_folder, default_as_of, load_actors, read_observations
 from model.evidence import REPORT_PERIODS, Evidence, aggregate
+from model.nuts import sample_numpyro
 from model.priors import PriorSet, load_priors
 from model.theory import OUTSIDE_THEORY
 
@@ -158,26 +160,41 @@ def sample(model: pm.Model, config: SamplerConfig, *, progressbar: bool = False)
     if config.sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {config.sampler!r}; choose one of {SAMPLERS}")
     kwargs: dict[str, Any] = {}
+    t0 = time.perf_counter()
     if config.sampler == "numpyro":
+        # numpyro's NUTS in coordinates where the posterior is rounder (model.nuts):
+        # the random walks anchored at the last period with evidence
         _enable_jax_cache()
-        kwargs["nuts"] = {"chain_method": "parallel"}
-    elif config.sampler == "nutpie":
-        # nutpie's own adaptation on JAX-compiled gradients: compiles in seconds and shares
-        # the persistent JAX cache (its numba backend, PyMC's default, compiles for minutes)
-        _enable_jax_cache()
-        kwargs["compile_kwargs"] = {"mode": "JAX", "gradient_backend": "jax"}
-    with model:
-        idata = pm.sample(
+        idata = sample_numpyro(
+            model,
             draws=config.draws,
             tune=config.tune,
             chains=config.chains,
-            random_seed=config.seed,
+            seed=config.seed,
             target_accept=config.target_accept,
-            nuts_sampler=config.sampler,
+            anchor=model.coords["window"][0],
             progressbar=progressbar,
-            compute_convergence_checks=False,
-            **kwargs,
         )
+    else:
+        if config.sampler == "nutpie":
+            # nutpie's own adaptation on JAX-compiled gradients: compiles in seconds and
+            # shares the persistent JAX cache (its numba backend, PyMC's default, compiles
+            # for minutes)
+            _enable_jax_cache()
+            kwargs["compile_kwargs"] = {"mode": "JAX", "gradient_backend": "jax"}
+        with model:
+            idata = pm.sample(
+                draws=config.draws,
+                tune=config.tune,
+                chains=config.chains,
+                random_seed=config.seed,
+                target_accept=config.target_accept,
+                nuts_sampler=config.sampler,
+                progressbar=progressbar,
+                compute_convergence_checks=False,
+                **kwargs,
+            )
+    idata.posterior.attrs["sampling_time"] = round(time.perf_counter() - t0, 2)
     idata.attrs["free_variables"] = json.dumps([rv.name for rv in model.free_RVs])
     return idata
 

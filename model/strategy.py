@@ -48,6 +48,20 @@ def strategy_marginal(p_external: TensorLike, q: TensorLike) -> TensorVariable:
     return (p_external[..., :, None] * pt.as_tensor_variable(q)).sum(axis=-2)
 
 
+def take(x: TensorLike, index: np.ndarray, size: int, axis: int = 0) -> TensorVariable:
+    """``x`` indexed by the integer array ``index`` along ``axis`` (of length ``size``).
+
+    Computed as a product with a constant one-hot matrix rather than a gather:
+    a gather's gradient is a scatter-add, which XLA runs as a serial loop on
+    CPU, while a matrix product's gradient is a matrix product. For finite
+    ``x`` the result is exact (each entry is one value times 1 plus zeros);
+    do not use it on tensors that may hold infinities.
+    """
+    one_hot = np.eye(size)[np.asarray(index, dtype=np.int64)]  # (len(index), size)
+    out = pt.tensordot(one_hot, pt.as_tensor_variable(x), axes=[[1], [axis]])
+    return pt.moveaxis(out, 0, axis) if axis else out
+
+
 def external_combinations(k: int) -> np.ndarray:
     """Every assignment of the three external levels to ``k`` states: ``(3**k, k)``."""
     return np.array(list(product(range(3), repeat=k)), dtype=np.int64)

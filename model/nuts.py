@@ -1,0 +1,284 @@
+"""NUTS in better coordinates: the same posterior, about half the leapfrog steps.
+
+``pm.sample`` runs NUTS on the model's value variables. Two features of this
+model make that space awkward for a diagonal mass matrix, and both have an
+exact change of variables that removes them:
+
+* **The random walk is pinned at the end, parametrised at the start.** The
+  evidence fixes each threat series near the last periods with evidence,
+  while the free variables are the series' start ``threat_init`` and its
+  standardised innovations: the start and every innovation before the pinned
+  period trade off along one narrow ridge. The sampler uses the series'
+  value at an *anchor* period instead (the first period of the reported
+  window, the last with evidence) and recovers the start as
+  ``init = anchor - (theta[anchor] - init)``. The map is a shear with unit
+  Jacobian, so the density is unchanged.
+* **A Dirichlet's log-ratio coordinates are correlated.** Each Dirichlet row
+  with constant concentrations ``a`` is drawn instead as independent
+  ``log Gamma(a_i, 1)`` coordinates ``y`` with ``x = softmax(y)``; the
+  normalised Gammas are exactly Dirichlet(``a``), and the one extra
+  direction (the Gammas' total) is a priori independent of ``x``.
+
+The prior, the likelihood and every reported quantity are the model's own
+(compiled from :meth:`pymc.Model.logp`); only the coordinates NUTS moves in
+differ. Measured on the shipped data: 31 leapfrog steps per draw instead of
+63 at the same acceptance target, and no loss of ESS (``scripts/benchmark.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from pytensor.graph.basic import Constant
+from pytensor.graph.replace import graph_replace
+from pytensor.graph.traversal import graph_inputs
+from xarray import DataTree
+
+#: numpyro's per-draw statistics, renamed as PyMC names them.
+_STATS: dict[str, str] = {
+    "diverging": "diverging",
+    "num_steps": "n_steps",
+    "potential_energy": "lp",
+    "energy": "energy",
+    "adapt_state.step_size": "step_size",
+    "accept_prob": "acceptance_rate",
+}
+
+
+@dataclass(frozen=True)
+class Coordinates:
+    """The space NUTS samples in, and the way back to the model's value variables.
+
+    Attributes
+    ----------
+    names
+        Sampler coordinate names, in input order.
+    logp
+        JAX function of the coordinates (in ``names`` order): the joint log density.
+    to_values
+        JAX function of the coordinates: the model's value variables, in
+        ``model.value_vars`` order.
+    from_values
+        JAX function of the model's value variables: the coordinates.
+    anchored
+        Whether the random-walk anchor is in use.
+    gamma
+        Names of the Dirichlets drawn as normalised Gammas.
+    """
+
+    names: tuple[str, ...]
+    logp: Callable[..., Any]
+    to_values: Callable[..., Any]
+    from_values: Callable[..., Any]
+    anchored: bool
+    gamma: tuple[str, ...]
+
+
+def _constant(var: pt.TensorVariable) -> np.ndarray | None:
+    """Evaluate a graph with no free inputs; ``None`` if it has any."""
+    if all(isinstance(v, Constant) for v in graph_inputs([var])):
+        return np.asarray(var.eval())
+    return None
+
+
+def _dirichlet_concentration(model: pm.Model, rv: pt.TensorVariable) -> np.ndarray | None:
+    """Constant concentrations of a Dirichlet free variable, broadcast to its shape."""
+    if not isinstance(rv.owner.op, type(pm.Dirichlet.rv_op)):
+        return None
+    a = _constant(rv.owner.op.dist_params(rv.owner)[0])
+    if a is None:
+        return None
+    shape = tuple(model.initial_point()[model.rvs_to_values[rv].name].shape)
+    return np.broadcast_to(a, (*shape[:-1], shape[-1] + 1)).astype("float64")
+
+
+def log_gamma_density(y: pt.TensorVariable, a: np.ndarray) -> pt.TensorVariable:
+    """Log density of ``y = log g`` with ``g ~ Gamma(a, 1)``, Jacobian included."""
+    return pt.sum(a * y - pt.exp(y) - pt.gammaln(a))
+
+
+def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
+    """Build the sampler's coordinates for ``model``.
+
+    Parameters
+    ----------
+    model
+        A model from :func:`model.build.build_model`.
+    anchor
+        Period label at which to anchor the random walk (``None``: no anchor).
+    """
+    from pymc.sampling.jax import get_jaxified_graph
+
+    value_of = {rv: model.rvs_to_values[rv] for rv in model.free_RVs}
+    replace: dict[pt.TensorVariable, pt.TensorVariable] = {}
+    inputs: dict[str, pt.TensorVariable] = {}
+    to_coords: dict[str, pt.TensorVariable] = {}
+    extra = pt.constant(0.0, dtype="float64")
+    anchored = False
+    if anchor is not None and "threat_init" in model.named_vars:
+        init_rv = model["threat_init"]
+        init_v = value_of[init_rv]
+        theta = model.replace_rvs_by_values([model["theta"]])[0]
+        ref = list(model.coords["period"]).index(anchor)
+        zero = pt.constant(np.zeros(model.initial_point()[init_v.name].shape))
+        rest = graph_replace(theta[:, ref], {init_v: zero})
+        anchor_v = init_v.type(name="threat_anchor")
+        replace[init_v] = anchor_v - rest  # a shear: unit Jacobian whatever ``rest`` is
+        inputs["threat_anchor"] = anchor_v
+        to_coords["threat_anchor"] = init_v + rest  # theta at the anchor
+        anchored = True
+    dropped = []
+    for rv in model.free_RVs:
+        a = _dirichlet_concentration(model, rv)
+        if a is None:
+            continue
+        value = value_of[rv]
+        y = pt.tensor(name=f"{rv.name}_log_gamma", shape=a.shape, dtype="float64")
+        x = pt.special.softmax(y, axis=-1)
+        transform = model.rvs_to_transforms[rv]
+        replace[value] = transform.forward(x, *rv.owner.inputs)
+        inputs[y.name] = y
+        simplex = transform.backward(value, *rv.owner.inputs)
+        to_coords[y.name] = pt.log(simplex) + np.log(a.sum(axis=-1, keepdims=True))
+        extra = extra + log_gamma_density(y, a)
+        dropped.append(rv)
+    for rv in model.free_RVs:
+        v = value_of[rv]
+        if v not in replace:
+            inputs[v.name] = v
+            to_coords[v.name] = v
+    kept = [rv for rv in model.free_RVs if rv not in dropped]
+    logp = model.logp(vars=[*kept, *model.observed_RVs, *model.potentials]) + extra
+    logp = graph_replace(logp, replace, strict=False)
+    values = [replace.get(v, v) for v in model.value_vars]
+    names = tuple(inputs)
+    ins = [inputs[n] for n in names]
+    return Coordinates(
+        names=names,
+        logp=get_jaxified_graph(inputs=ins, outputs=[logp]),
+        to_values=get_jaxified_graph(inputs=ins, outputs=[_fresh(v) for v in values]),
+        from_values=get_jaxified_graph(
+            inputs=model.value_vars, outputs=[_fresh(to_coords[n]) for n in names]
+        ),
+        anchored=anchored,
+        gamma=tuple(rv.name for rv in dropped),
+    )
+
+
+def _fresh(var: pt.TensorVariable) -> pt.TensorVariable:
+    """Copy a bare input so that a compiled graph computes every output."""
+    return var.copy() if var.owner is None else var
+
+
+def _initial(model: pm.Model, coords: Coordinates, chains: int, seed: int) -> dict[str, np.ndarray]:
+    """Jittered starting points, one per chain, in sampler coordinates (like ``pm.sample``)."""
+    import jax.numpy as jnp
+
+    rng = np.random.default_rng(seed)
+    point = model.initial_point()
+    starts = []
+    for _ in range(chains):
+        for _attempt in range(20):
+            values = [
+                point[v.name] + rng.uniform(-1, 1, np.shape(point[v.name]))
+                for v in model.value_vars
+            ]
+            c = [np.asarray(x) for x in coords.from_values(*map(jnp.asarray, values))]
+            if np.isfinite(float(coords.logp(*c)[0])):
+                break
+        starts.append(c)
+    return {n: np.stack([s[i] for s in starts]) for i, n in enumerate(coords.names)}
+
+
+def sample_numpyro(
+    model: pm.Model,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    seed: int,
+    target_accept: float,
+    anchor: str | None,
+    progressbar: bool = False,
+) -> DataTree:
+    """NUTS (numpyro) in :func:`sampler_coordinates`; returns what ``pm.sample`` would.
+
+    Chains run in parallel, one per JAX host device. The posterior group holds
+    every free variable (constrained) and deterministic of the model, with the
+    model's dims; ``sample_stats`` holds PyMC's names.
+    """
+    import jax
+    import numpyro
+    from arviz_base import from_dict, make_attrs
+    from numpyro.infer import MCMC, NUTS
+    from pymc.backends.arviz import (
+        coords_and_dims_for_inferencedata,
+        find_constants,
+        find_observations,
+    )
+    from pymc.sampling.jax import get_jaxified_graph
+    from pymc.util import get_default_varnames
+
+    coords = sampler_coordinates(model, anchor)
+    names = coords.names
+
+    def potential(z: dict[str, jax.Array]) -> jax.Array:
+        return -coords.logp(*(z[n] for n in names))[0]
+
+    init = _initial(model, coords, chains, seed)
+    mcmc = MCMC(
+        NUTS(potential_fn=potential, target_accept_prob=target_accept),
+        num_warmup=tune,
+        num_samples=draws,
+        num_chains=chains,
+        chain_method="parallel" if jax.local_device_count() >= chains else "sequential",
+        progress_bar=progressbar,
+    )
+    keys = jax.random.split(jax.random.PRNGKey(seed), chains)
+    mcmc.run(
+        keys if chains > 1 else keys[0],
+        init_params=init if chains > 1 else {n: v[0] for n, v in init.items()},
+        extra_fields=tuple(_STATS),
+    )
+    z = mcmc.get_samples(group_by_chain=True)
+    outputs = list(get_default_varnames(model.unobserved_value_vars, include_transformed=False))
+    post_fn = get_jaxified_graph(inputs=model.value_vars, outputs=outputs)
+
+    @jax.jit
+    def postprocess(z: dict[str, jax.Array]) -> list[jax.Array]:
+        def one(*c: jax.Array) -> list[jax.Array]:
+            return post_fn(*coords.to_values(*c))
+
+        return jax.vmap(jax.vmap(one))(*(z[n] for n in names))
+
+    posterior = {v.name: np.asarray(r) for v, r in zip(outputs, postprocess(z), strict=True)}
+    fields = mcmc.get_extra_fields(group_by_chain=True)
+    stats = {_STATS[k]: np.asarray(v) for k, v in fields.items() if k in _STATS}
+    stats["tree_depth"] = np.log2(stats["n_steps"]).astype(int) + 1
+    model_coords, dims = coords_and_dims_for_inferencedata(model)
+    groups: dict[str, Any] = {"posterior": posterior, "sample_stats": stats}
+    for name, found in (("observed_data", find_observations), ("constant_data", find_constants)):
+        data = found(model)
+        if data is not None:
+            groups[name] = data
+    return from_dict(
+        data=groups,
+        coords=model_coords,
+        dims=dims,
+        sample_dims=["chain", "draw"],
+        attrs={
+            "posterior": make_attrs(
+                {
+                    "tuning_steps": tune,
+                    "sampler_coordinates": ",".join(names),
+                    "random_walk_anchor": anchor if coords.anchored else "",
+                },
+                inference_library=numpyro,
+            )
+        },
+    )
