@@ -26,7 +26,7 @@ import xarray as xr
 
 from model.data import COLUMNS, Actors, atomic_folder, default_as_of, load_actors, read_observations
 from model.evidence import REPORT_PERIODS, Evidence, aggregate
-from model.nuts import sample_numpyro
+from model.nuts import STATE_GROUP, sample_numpyro
 from model.priors import PriorSet, load_priors
 from model.theory import OUTSIDE_THEORY
 
@@ -155,8 +155,18 @@ def _enable_jax_cache() -> None:
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
-def sample(model: pm.Model, config: SamplerConfig, *, progressbar: bool = False) -> xr.DataTree:
-    """Draw the posterior with the chosen sampler, reproducibly from ``config.seed``."""
+def sample(
+    model: pm.Model,
+    config: SamplerConfig,
+    *,
+    progressbar: bool = False,
+    warm: xr.Dataset | None = None,
+) -> xr.DataTree:
+    """Draw the posterior with the chosen sampler, reproducibly from ``config.seed``.
+
+    ``warm`` is a previous run's sampler state (:func:`model.nuts.load_sampler_state`);
+    the numpyro sampler starts from it when it fits, the others ignore it.
+    """
     if config.sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {config.sampler!r}; choose one of {SAMPLERS}")
     kwargs: dict[str, Any] = {}
@@ -174,6 +184,7 @@ def sample(model: pm.Model, config: SamplerConfig, *, progressbar: bool = False)
             target_accept=config.target_accept,
             anchor=model.coords["window"][0],
             progressbar=progressbar,
+            warm=warm,
         )
     else:
         if config.sampler == "nutpie":
@@ -393,6 +404,7 @@ def annotate(idata: xr.DataTree, inputs: Inputs, config: SamplerConfig) -> xr.Da
                     "priors": inputs.priors.name,
                     "seed": config.seed,
                     "sampler": asdict(config),
+                    "warm_start": _warm_source(idata),
                     "as_of": inputs.as_of.isoformat(),
                     "rows": ev.n_rows,
                     "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -405,14 +417,28 @@ def annotate(idata: xr.DataTree, inputs: Inputs, config: SamplerConfig) -> xr.Da
     return idata
 
 
+def _warm_source(idata: xr.DataTree) -> str | None:
+    """Name the run a warm-started fit started from (``None`` after a full warm-up)."""
+    if not idata.posterior.attrs.get("warm_start"):
+        return None
+    return idata[STATE_GROUP].attrs.get("warm_source")
+
+
 def run_forecast(
-    inputs: Inputs, config: SamplerConfig, *, progressbar: bool = False
+    inputs: Inputs,
+    config: SamplerConfig,
+    *,
+    progressbar: bool = False,
+    warm: xr.Dataset | None = None,
 ) -> xr.DataTree:
     """Build, sample and annotate: the posterior with its provenance and diagnostics."""
     from model.build import build_model
 
     model = build_model(inputs.evidence, inputs.priors)
-    return annotate(sample(model, config, progressbar=progressbar), inputs, config)
+    idata = sample(model, config, progressbar=progressbar, warm=warm)
+    if warm is not None and idata.posterior.attrs.get("warm_start"):
+        idata[STATE_GROUP].attrs["warm_source"] = warm.attrs.get("source", "")
+    return annotate(idata, inputs, config)
 
 
 def write_run(idata: xr.DataTree, out: Path, figures: dict[str, Any] | None = None) -> Path:

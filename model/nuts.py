@@ -19,6 +19,14 @@ exact change of variables that removes them:
   normalised Gammas are exactly Dirichlet(``a``), and the one extra
   direction (the Gammas' total) is a priori independent of ``x``.
 
+* **Pooled effects the evidence pins are better centred.** A non-centred
+  pooled vector (``Prior(..., centered=False)``: ``x = mu + sigma * offset``)
+  whose members the evidence identifies well has an inverse funnel: as
+  ``sigma`` shrinks, every offset must grow, and NUTS diverges there. The
+  sampler moves ``x`` itself, with ``mu`` non-centred around the members'
+  average: ``mu = mean(x) + sigma / sqrt(k) * m``; Jacobian
+  ``sigma**(1 - k) / sqrt(k)`` (``sigma**-k`` when ``mu`` is a constant).
+
 The prior, the likelihood and every reported quantity are the model's own
 (compiled from :meth:`pymc.Model.logp`); only the coordinates NUTS moves in
 differ. Measured on the shipped data: 31 leapfrog steps per draw instead of
@@ -29,11 +37,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
+import xarray as xr
 from pytensor.graph.basic import Constant
 from pytensor.graph.replace import graph_replace
 from pytensor.graph.traversal import graph_inputs
@@ -69,6 +79,8 @@ class Coordinates:
         Whether the random-walk anchor is in use.
     gamma
         Names of the Dirichlets drawn as normalised Gammas.
+    centred
+        Names of the pooled vectors sampled centred.
     """
 
     names: tuple[str, ...]
@@ -77,6 +89,7 @@ class Coordinates:
     from_values: Callable[..., Any]
     anchored: bool
     gamma: tuple[str, ...]
+    centred: tuple[str, ...]
 
 
 def _constant(var: pt.TensorVariable) -> np.ndarray | None:
@@ -95,6 +108,28 @@ def _dirichlet_concentration(model: pm.Model, rv: pt.TensorVariable) -> np.ndarr
         return None
     shape = tuple(model.initial_point()[model.rvs_to_values[rv].name].shape)
     return np.broadcast_to(a, (*shape[:-1], shape[-1] + 1)).astype("float64")
+
+
+def _pooled_group(
+    model: pm.Model, rv: pt.TensorVariable
+) -> tuple[str, pt.TensorVariable, pt.TensorVariable | None] | None:
+    """``(name, sigma, mu)`` if ``rv`` is the offset of a non-centred pooled vector.
+
+    ``pymc_extras.prior.Prior(..., centered=False)`` draws ``name_offset``
+    standard normal with ``name = mu + sigma * name_offset``; ``mu`` is a free
+    scalar or a constant (``None`` here).
+    """
+    if not rv.name.endswith("_offset") or rv.ndim != 1:
+        return None
+    base = rv.name.removesuffix("_offset")
+    free = set(model.free_RVs)
+    sigma = model.named_vars.get(f"{base}_sigma")
+    mu = model.named_vars.get(f"{base}_mu")
+    if sigma not in free or sigma.ndim or base not in model.named_vars:
+        return None
+    if mu is not None and (mu not in free or mu.ndim or model.rvs_to_transforms.get(mu)):
+        return None
+    return base, sigma, mu
 
 
 def log_gamma_density(y: pt.TensorVariable, a: np.ndarray) -> pt.TensorVariable:
@@ -132,6 +167,32 @@ def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
         inputs["threat_anchor"] = anchor_v
         to_coords["threat_anchor"] = init_v + rest  # theta at the anchor
         anchored = True
+    centred = []
+    for rv in model.free_RVs:
+        group = _pooled_group(model, rv)
+        if group is None:
+            continue
+        base, sigma_rv, mu_rv = group
+        offset_v = value_of[rv]
+        sigma = model.replace_rvs_by_values([sigma_rv])[0]
+        k = int(np.prod(model.initial_point()[offset_v.name].shape))
+        raw = offset_v.type(name=f"{base}_centred")
+        inputs[raw.name] = raw
+        if mu_rv is None:  # effects around zero: raw = sigma * offset
+            replace[offset_v] = raw / sigma
+            extra = extra - k * pt.log(sigma)
+            to_coords[raw.name] = sigma * offset_v
+        else:  # the mean, non-centred around the effects' average
+            mu_v = value_of[mu_rv]
+            local = mu_v.type(name=f"{base}_mu_local")
+            mu = raw.mean() + sigma / np.sqrt(k) * local
+            replace[mu_v] = mu
+            replace[offset_v] = (raw - mu) / sigma
+            extra = extra + (1 - k) * pt.log(sigma) - 0.5 * np.log(k)
+            to_coords[raw.name] = mu_v + sigma * offset_v
+            to_coords[local.name] = (mu_v - (mu_v + sigma * offset_v).mean()) * np.sqrt(k) / sigma
+            inputs[local.name] = local
+        centred.append(base)
     dropped = []
     for rv in model.free_RVs:
         a = _dirichlet_concentration(model, rv)
@@ -167,6 +228,7 @@ def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
         ),
         anchored=anchored,
         gamma=tuple(rv.name for rv in dropped),
+        centred=tuple(centred),
     )
 
 
@@ -195,6 +257,53 @@ def _initial(model: pm.Model, coords: Coordinates, chains: int, seed: int) -> di
     return {n: np.stack([s[i] for s in starts]) for i, n in enumerate(coords.names)}
 
 
+#: Name of the run-folder group that keeps the adapted sampler, for warm starts.
+STATE_GROUP = "sampler_state"
+
+#: Warm-up iterations of a warm start: the step size is re-tuned, the mass matrix kept.
+WARM_TUNE = 150
+
+
+def sampler_state(mcmc: Any, names: tuple[str, ...]) -> xr.Dataset:
+    """Collect the adapted sampler at the end of a run: positions, mass matrix, step size.
+
+    A later fit of the same structure (``axis update`` with a few new rows)
+    starts from it instead of adapting from scratch.
+    """
+    last = mcmc.last_state
+    chains = np.asarray(last.adapt_state.step_size).reshape(-1).size
+    data: dict[str, Any] = {}
+    for n in names:
+        z = np.asarray(last.z[n]).reshape((chains, *np.shape(last.z[n])[int(chains > 1) :]))
+        data[f"z_{n}"] = (("chain", *(f"{n}_dim_{i}" for i in range(z.ndim - 1))), z)
+    inverse_mass = last.adapt_state.inverse_mass_matrix
+    if isinstance(inverse_mass, dict):  # one block: every coordinate, diagonal
+        (inverse_mass,) = inverse_mass.values()
+    data["inverse_mass"] = (("chain", "flat"), np.asarray(inverse_mass).reshape(chains, -1))
+    data["step_size"] = (("chain",), np.asarray(last.adapt_state.step_size).reshape(-1))
+    return xr.Dataset(data, attrs={"names": ",".join(names)})
+
+
+def load_sampler_state(run_folder: Path) -> xr.Dataset | None:
+    """Read a run folder's saved sampler state (``None`` if it has none or cannot be read)."""
+    path = Path(run_folder) / "posterior.nc"
+    try:
+        state = xr.open_dataset(path, group=STATE_GROUP).load()
+    except (OSError, ValueError, KeyError):
+        return None
+    state.attrs["source"] = str(run_folder)
+    return state
+
+
+def _warm_usable(
+    state: xr.Dataset | None, coords: Coordinates, init: dict[str, np.ndarray]
+) -> bool:
+    """Whether a saved sampler state fits these coordinates (same names and shapes)."""
+    if state is None or state.attrs.get("names") != ",".join(coords.names):
+        return False
+    return all(state[f"z_{n}"].shape[1:] == init[n].shape[1:] for n in coords.names)
+
+
 def sample_numpyro(
     model: pm.Model,
     *,
@@ -205,12 +314,19 @@ def sample_numpyro(
     target_accept: float,
     anchor: str | None,
     progressbar: bool = False,
+    warm: xr.Dataset | None = None,
 ) -> DataTree:
     """NUTS (numpyro) in :func:`sampler_coordinates`; returns what ``pm.sample`` would.
 
     Chains run in parallel, one per JAX host device. The posterior group holds
     every free variable (constrained) and deterministic of the model, with the
-    model's dims; ``sample_stats`` holds PyMC's names.
+    model's dims; ``sample_stats`` holds PyMC's names; ``sampler_state``
+    holds the adapted sampler (:func:`sampler_state`).
+
+    With ``warm`` (a previous run's ``sampler_state`` of the same structure),
+    the chains start where that run ended, keep its mass matrix and re-tune
+    only the step size, in :data:`WARM_TUNE` iterations instead of ``tune``.
+    A state that does not fit is ignored (a full warm-up is run).
     """
     import jax
     import numpyro
@@ -231,8 +347,20 @@ def sample_numpyro(
         return -coords.logp(*(z[n] for n in names))[0]
 
     init = _initial(model, coords, chains, seed)
+    kernel: dict[str, Any] = {}
+    warmed = _warm_usable(warm, coords, init)
+    if warmed:
+        last = np.arange(chains) % warm.sizes["chain"]
+        init = {n: np.asarray(warm[f"z_{n}"].values)[last] for n in names}
+        kernel = {
+            "step_size": float(np.median(warm["step_size"].values)),
+            # flattened in sorted-name order, numpyro's order for a dict of coordinates
+            "inverse_mass_matrix": np.asarray(warm["inverse_mass"].values).mean(axis=0),
+            "adapt_mass_matrix": False,
+        }
+        tune = min(tune, WARM_TUNE)
     mcmc = MCMC(
-        NUTS(potential_fn=potential, target_accept_prob=target_accept),
+        NUTS(potential_fn=potential, target_accept_prob=target_accept, **kernel),
         num_warmup=tune,
         num_samples=draws,
         num_chains=chains,
@@ -266,7 +394,7 @@ def sample_numpyro(
         data = found(model)
         if data is not None:
             groups[name] = data
-    return from_dict(
+    idata = from_dict(
         data=groups,
         coords=model_coords,
         dims=dims,
@@ -277,8 +405,11 @@ def sample_numpyro(
                     "tuning_steps": tune,
                     "sampler_coordinates": ",".join(names),
                     "random_walk_anchor": anchor if coords.anchored else "",
+                    "warm_start": int(warmed),
                 },
                 inference_library=numpyro,
             )
         },
     )
+    idata[STATE_GROUP] = sampler_state(mcmc, names)
+    return idata

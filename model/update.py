@@ -18,6 +18,7 @@ import pandas as pd
 
 from model.data import Actors, InputError, Problem, file_sha256, read_observations
 from model.forecast import SamplerConfig, prepare_inputs, run_forecast, summarise, write_run
+from model.nuts import load_sampler_state
 from model.priors import PriorSet
 from model.store import Publication, Source, Store, split_new
 
@@ -56,11 +57,13 @@ def _fit_and_write(
     as_of: date | None,
     horizon: int,
     allow_bad: bool,
+    warm_from: Path | None = None,
 ) -> dict[str, Any]:
     from model.plots import run_figures
 
     inputs = prepare_inputs(actors, frame, priors, as_of=as_of, horizon=horizon)
-    idata = run_forecast(inputs, config)
+    warm = load_sampler_state(warm_from) if warm_from is not None else None
+    idata = run_forecast(inputs, config, warm=warm)
     summary = summarise(idata)
     if not summary["diagnostics"]["passed"] and not allow_bad:
         raise DiagnosticsFailedError(summary["diagnostics"])
@@ -138,15 +141,18 @@ def publish_update(
     if not result.added:
         return result
 
-    if store.ledger().empty:  # publish the baseline of the seed evidence first
-        out = runs_dir / f"{stamp}-baseline"
-        base = _fit_and_write(actors, stored, priors, config, out, **fit)
-        publications.append(Publication([(seed_frame, seed_src)], base, out))
+    ledger = store.ledger()
+    if ledger.empty:  # publish the baseline of the seed evidence first
+        previous = runs_dir / f"{stamp}-baseline"
+        base = _fit_and_write(actors, stored, priors, config, previous, **fit)
+        publications.append(Publication([(seed_frame, seed_src)], base, previous))
         result.previous = base
     else:
         result.previous = store.last_summary()
+        previous = Path(ledger["run_folder"].iloc[-1])
     out = runs_dir / f"{stamp}-update"
-    result.summary = _fit_and_write(actors, known, priors, config, out, **fit)
+    # a few new rows barely move the posterior: start from the previous run's adapted sampler
+    result.summary = _fit_and_write(actors, known, priors, config, out, warm_from=previous, **fit)
     publications.append(Publication(batches, result.summary, out))
     result.ledger_ids = store.publish(publications)
     result.run_folder = out

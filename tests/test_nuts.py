@@ -9,6 +9,8 @@ times the log-total's known marginal, times ``|det dF|`` (by JAX autodiff).
 
 from __future__ import annotations
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -31,6 +33,7 @@ def test_coordinates_anchor_the_walks_and_free_the_dirichlets(shipped):
     assert coords.anchored
     assert set(coords.gamma) == {"strategy_map", "commitment", "cohesion"}
     assert "threat_anchor" in coords.names and "threat_init" not in coords.names
+    assert set(coords.centred) == {"discrimination_raw", "threshold_shift"}
 
 
 def test_round_trip_to_model_values(shipped):
@@ -96,3 +99,42 @@ def test_sampler_density_is_the_model_density_after_change_of_variables(shipped,
     expected = model_logp(*values)[0] + log_u_density + log_det
     got = coords.logp(*unflatten(flat))[0]
     np.testing.assert_allclose(float(got), float(expected), rtol=1e-10, atol=1e-8)
+
+
+def test_warm_start_resumes_the_adapted_sampler_and_agrees(small_fit, shipped_inputs, tmp_path):
+    """A refit from a saved run keeps its mass matrix, re-tunes briefly, and agrees with it."""
+    import arviz as az
+
+    from model.forecast import SamplerConfig, run_forecast, write_run
+    from model.nuts import STATE_GROUP, WARM_TUNE, load_sampler_state
+    from tests.conftest import SMALL
+
+    folder = write_run(small_fit, tmp_path / "previous")
+    warm = load_sampler_state(folder)
+    assert warm is not None and warm.attrs["source"] == str(folder)
+    assert warm["inverse_mass"].shape[0] == SMALL["chains"]
+    refit = run_forecast(shipped_inputs, SamplerConfig(**{**SMALL, "seed": 8}), warm=warm)
+    assert refit.posterior.attrs["warm_start"] == 1
+    assert refit.posterior.attrs["tuning_steps"] == WARM_TUNE
+    assert json.loads(refit.attrs["provenance"])["warm_start"] == str(folder)
+    assert STATE_GROUP in refit.children
+    diag = json.loads(refit.attrs["diagnostics"])
+    assert diag["divergences"] == 0 and diag["ess_bulk_min"] >= 400
+    # the same posterior: P(axis) at the last evidence period within 4 combined MCSEs
+    last = json.loads(small_fit.attrs["report_periods"])["last_evidence"]
+    a, b = (f.posterior["p_axis"].sel(period=last) for f in (small_fit, refit))
+    se = np.hypot(float(az.mcse(a)), float(az.mcse(b)))
+    assert abs(float(a.mean()) - float(b.mean())) < 4 * se
+
+
+def test_a_state_of_another_structure_is_ignored(small_fit, shipped_inputs):
+    from model.forecast import SamplerConfig, run_forecast
+    from model.nuts import STATE_GROUP
+
+    state = small_fit[STATE_GROUP].to_dataset()
+    state.attrs["names"] = "something,else"
+    fit = run_forecast(
+        shipped_inputs, SamplerConfig(draws=20, tune=20, chains=2, seed=1), warm=state
+    )
+    assert fit.posterior.attrs["warm_start"] == 0
+    assert json.loads(fit.attrs["provenance"])["warm_start"] is None
