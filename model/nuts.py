@@ -238,23 +238,32 @@ def _fresh(var: pt.TensorVariable) -> pt.TensorVariable:
 
 
 def _initial(model: pm.Model, coords: Coordinates, chains: int, seed: int) -> dict[str, np.ndarray]:
-    """Jittered starting points, one per chain, in sampler coordinates (like ``pm.sample``)."""
-    import jax.numpy as jnp
+    """Jittered starting points, one per chain, in sampler coordinates (like ``pm.sample``).
+
+    Each chain starts at the model's initial point plus uniform(-1, 1) noise in
+    the value space; a start with a non-finite density is redrawn.
+    """
+    import jax
 
     rng = np.random.default_rng(seed)
     point = model.initial_point()
-    starts = []
-    for _ in range(chains):
-        for _attempt in range(20):
-            values = [
-                point[v.name] + rng.uniform(-1, 1, np.shape(point[v.name]))
-                for v in model.value_vars
-            ]
-            c = [np.asarray(x) for x in coords.from_values(*map(jnp.asarray, values))]
-            if np.isfinite(float(coords.logp(*c)[0])):
-                break
-        starts.append(c)
-    return {n: np.stack([s[i] for s in starts]) for i, n in enumerate(coords.names)}
+    to_coords = jax.jit(jax.vmap(coords.from_values))
+    density = jax.jit(jax.vmap(lambda *c: coords.logp(*c)[0]))
+    starts: list[np.ndarray] | None = None
+    for _attempt in range(20):
+        values = [
+            point[v.name] + rng.uniform(-1, 1, (chains, *np.shape(point[v.name])))
+            for v in model.value_vars
+        ]
+        fresh = [np.array(x) for x in to_coords(*values)]  # writable copies
+        if starts is None:
+            starts, bad = fresh, np.ones(chains, dtype=bool)
+        for old, new in zip(starts, fresh, strict=True):
+            old[bad] = new[bad]
+        bad = ~np.isfinite(np.asarray(density(*starts)))
+        if not bad.any():
+            break
+    return dict(zip(coords.names, starts, strict=True))
 
 
 #: Name of the run-folder group that keeps the adapted sampler, for warm starts.

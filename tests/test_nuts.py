@@ -119,7 +119,10 @@ def test_warm_start_resumes_the_adapted_sampler_and_agrees(small_fit, shipped_in
     assert json.loads(refit.attrs["provenance"])["warm_start"] == str(folder)
     assert STATE_GROUP in refit.children
     diag = json.loads(refit.attrs["diagnostics"])
-    assert diag["divergences"] == 0 and diag["ess_bulk_min"] >= 400
+    cold = json.loads(small_fit.attrs["diagnostics"])
+    # as efficient as the fully adapted run it resumes (these are small runs: 4 x 300 draws)
+    assert diag["divergences"] == 0 and diag["r_hat_max"] < 1.02
+    assert diag["ess_bulk_min"] >= 0.5 * cold["ess_bulk_min"], (diag, cold["ess_bulk_min"])
     # the same posterior: P(axis) at the last evidence period within 4 combined MCSEs
     last = json.loads(small_fit.attrs["report_periods"])["last_evidence"]
     a, b = (f.posterior["p_axis"].sel(period=last) for f in (small_fit, refit))
