@@ -210,6 +210,7 @@ def forecast(
     )
     with console.status("sampling (the first run compiles the model; later runs reuse the cache)"):
         idata = run_forecast(inputs, config)
+    _say_retry(idata)
     from model.plots import run_figures
 
     write_run(idata, out, run_figures(idata))
@@ -237,6 +238,18 @@ def forecast(
             raise typer.Exit(EXIT_DIAGNOSTICS)
     if report_failed:
         raise typer.Exit(1)
+
+
+def _say_retry(idata: Any) -> None:
+    """Tell the analyst when a diverging draw was redone with smaller steps."""
+    attempts = json.loads(idata.attrs.get("sampling_attempts", "[]"))
+    if len(attempts) > 1:
+        first, last = attempts[0], attempts[-1]
+        console.print(
+            f"The first draw had {first['divergences']} divergence(s) at target_accept "
+            f"{first['target_accept']}; drawn again at {last['target_accept']} "
+            f"({first['seconds']} s + {last['seconds']} s)."
+        )
 
 
 def _write_report(run: Path, inputs: Any | None, idata: Any | None = None) -> None:

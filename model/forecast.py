@@ -12,7 +12,7 @@ import json
 import os
 import platform
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -51,6 +51,9 @@ class SamplerConfig:
     seed: int = 20250630
     sampler: str = "numpyro"
     target_accept: float = 0.95
+    #: If a run diverges, it is drawn again once at this acceptance target
+    #: (smaller steps); ``None`` never retries.
+    retry_target_accept: float | None = 0.99
 
 
 @dataclass(frozen=True)
@@ -436,9 +439,28 @@ def run_forecast(
 
     model = build_model(inputs.evidence, inputs.priors)
     idata = sample(model, config, progressbar=progressbar, warm=warm)
+    attempts = [_attempt(idata, config.target_accept)]
+    retry = config.retry_target_accept
+    if attempts[0]["divergences"] and retry is not None and retry > config.target_accept:
+        # a divergence means a region the step size could not follow: the standard
+        # remedy is smaller steps, so draw once more (same seed) before the gate judges
+        idata = sample(
+            model, replace(config, target_accept=retry), progressbar=progressbar, warm=warm
+        )
+        attempts.append(_attempt(idata, retry))
     if warm is not None and idata.posterior.attrs.get("warm_start"):
         idata[STATE_GROUP].attrs["warm_source"] = warm.attrs.get("source", "")
+    idata.attrs["sampling_attempts"] = json.dumps(attempts)
     return annotate(idata, inputs, config)
+
+
+def _attempt(idata: xr.DataTree, target_accept: float) -> dict[str, Any]:
+    """One sampling attempt, for the record: its acceptance target, divergences and time."""
+    return {
+        "target_accept": target_accept,
+        "divergences": int(idata.sample_stats["diverging"].sum()),
+        "seconds": idata.posterior.attrs.get("sampling_time"),
+    }
 
 
 def write_run(idata: xr.DataTree, out: Path, figures: dict[str, Any] | None = None) -> Path:

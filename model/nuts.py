@@ -13,12 +13,6 @@ exact change of variables that removes them:
   window, the last with evidence) and recovers the start as
   ``init = anchor - (theta[anchor] - init)``. The map is a shear with unit
   Jacobian, so the density is unchanged.
-* **A Dirichlet's log-ratio coordinates are correlated.** Each Dirichlet row
-  with constant concentrations ``a`` is drawn instead as independent
-  ``log Gamma(a_i, 1)`` coordinates ``y`` with ``x = softmax(y)``; the
-  normalised Gammas are exactly Dirichlet(``a``), and the one extra
-  direction (the Gammas' total) is a priori independent of ``x``.
-
 * **Pooled effects the evidence pins are better centred.** A non-centred
   pooled vector (``Prior(..., centered=False)``: ``x = mu + sigma * offset``)
   whose members the evidence identifies well has an inverse funnel: as
@@ -44,9 +38,7 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
-from pytensor.graph.basic import Constant
 from pytensor.graph.replace import graph_replace
-from pytensor.graph.traversal import graph_inputs
 from xarray import DataTree
 
 #: numpyro's per-draw statistics, renamed as PyMC names them.
@@ -77,8 +69,6 @@ class Coordinates:
         JAX function of the model's value variables: the coordinates.
     anchored
         Whether the random-walk anchor is in use.
-    gamma
-        Names of the Dirichlets drawn as normalised Gammas.
     centred
         Names of the pooled vectors sampled centred.
     """
@@ -88,26 +78,7 @@ class Coordinates:
     to_values: Callable[..., Any]
     from_values: Callable[..., Any]
     anchored: bool
-    gamma: tuple[str, ...]
     centred: tuple[str, ...]
-
-
-def _constant(var: pt.TensorVariable) -> np.ndarray | None:
-    """Evaluate a graph with no free inputs; ``None`` if it has any."""
-    if all(isinstance(v, Constant) for v in graph_inputs([var])):
-        return np.asarray(var.eval())
-    return None
-
-
-def _dirichlet_concentration(model: pm.Model, rv: pt.TensorVariable) -> np.ndarray | None:
-    """Constant concentrations of a Dirichlet free variable, broadcast to its shape."""
-    if not isinstance(rv.owner.op, type(pm.Dirichlet.rv_op)):
-        return None
-    a = _constant(rv.owner.op.dist_params(rv.owner)[0])
-    if a is None:
-        return None
-    shape = tuple(model.initial_point()[model.rvs_to_values[rv].name].shape)
-    return np.broadcast_to(a, (*shape[:-1], shape[-1] + 1)).astype("float64")
 
 
 def _pooled_group(
@@ -130,11 +101,6 @@ def _pooled_group(
     if mu is not None and (mu not in free or mu.ndim or model.rvs_to_transforms.get(mu)):
         return None
     return base, sigma, mu
-
-
-def log_gamma_density(y: pt.TensorVariable, a: np.ndarray) -> pt.TensorVariable:
-    """Log density of ``y = log g`` with ``g ~ Gamma(a, 1)``, Jacobian included."""
-    return pt.sum(a * y - pt.exp(y) - pt.gammaln(a))
 
 
 def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
@@ -193,28 +159,12 @@ def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
             to_coords[local.name] = (mu_v - (mu_v + sigma * offset_v).mean()) * np.sqrt(k) / sigma
             inputs[local.name] = local
         centred.append(base)
-    dropped = []
-    for rv in model.free_RVs:
-        a = _dirichlet_concentration(model, rv)
-        if a is None:
-            continue
-        value = value_of[rv]
-        y = pt.tensor(name=f"{rv.name}_log_gamma", shape=a.shape, dtype="float64")
-        x = pt.special.softmax(y, axis=-1)
-        transform = model.rvs_to_transforms[rv]
-        replace[value] = transform.forward(x, *rv.owner.inputs)
-        inputs[y.name] = y
-        simplex = transform.backward(value, *rv.owner.inputs)
-        to_coords[y.name] = pt.log(simplex) + np.log(a.sum(axis=-1, keepdims=True))
-        extra = extra + log_gamma_density(y, a)
-        dropped.append(rv)
     for rv in model.free_RVs:
         v = value_of[rv]
         if v not in replace:
             inputs[v.name] = v
             to_coords[v.name] = v
-    kept = [rv for rv in model.free_RVs if rv not in dropped]
-    logp = model.logp(vars=[*kept, *model.observed_RVs, *model.potentials]) + extra
+    logp = model.logp() + extra
     logp = graph_replace(logp, replace, strict=False)
     values = [replace.get(v, v) for v in model.value_vars]
     names = tuple(inputs)
@@ -227,7 +177,6 @@ def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
             inputs=model.value_vars, outputs=[_fresh(to_coords[n]) for n in names]
         ),
         anchored=anchored,
-        gamma=tuple(rv.name for rv in dropped),
         centred=tuple(centred),
     )
 

@@ -2,9 +2,8 @@
 
 The check is a change-of-variables identity, computed independently of how
 :mod:`model.nuts` builds its density: the map ``F`` from sampler coordinates
-to (the model's value variables, each Gamma-drawn Dirichlet row's log total
-``u``) is a bijection, and the sampler's density must be the model's density
-times the log-total's known marginal, times ``|det dF|`` (by JAX autodiff).
+to the model's value variables is a bijection, and the sampler's density
+must be the model's density at ``F(c)`` times ``|det dF(c)|`` (by JAX autodiff).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from jax.scipy.special import gammaln
 
 from model.build import build_model
 from model.nuts import sampler_coordinates
@@ -28,10 +26,9 @@ def shipped(shipped_inputs):
     return model, coords
 
 
-def test_coordinates_anchor_the_walks_and_free_the_dirichlets(shipped):
+def test_coordinates_anchor_the_walks_and_centre_the_pooled_effects(shipped):
     _, coords = shipped
     assert coords.anchored
-    assert set(coords.gamma) == {"strategy_map", "commitment", "cohesion"}
     assert "threat_anchor" in coords.names and "threat_init" not in coords.names
     assert set(coords.centred) == {"discrimination_raw", "threshold_shift"}
 
@@ -52,12 +49,6 @@ def test_sampler_density_is_the_model_density_after_change_of_variables(shipped,
 
     model, coords = shipped
     model_logp = get_jaxified_graph(inputs=model.value_vars, outputs=[model.logp()])
-    names = list(coords.names)
-    gamma_concentration = {
-        f"{rv.name}_log_gamma": np.asarray(rv.owner.inputs[-1].eval())
-        for rv in model.free_RVs
-        if rv.name in coords.gamma
-    }
     rng = np.random.default_rng(seed)
     point = model.initial_point()
     start = coords.from_values(
@@ -74,29 +65,16 @@ def test_sampler_density_is_the_model_density_after_change_of_variables(shipped,
         return [p.reshape(s) for p, s in zip(parts, shapes, strict=True)]
 
     def forward(flat):
-        """F: sampler coordinates -> (model values, log totals of the Gamma rows), flattened."""
-        c = unflatten(flat)
-        values = coords.to_values(*c)
-        totals = [jax.nn.logsumexp(c[names.index(n)], axis=-1).ravel() for n in gamma_concentration]
-        return jnp.concatenate([jnp.ravel(v) for v in values] + totals)
+        """F: sampler coordinates -> the model's value variables, flattened."""
+        return jnp.concatenate([jnp.ravel(v) for v in coords.to_values(*unflatten(flat))])
 
     flat = jnp.concatenate([jnp.ravel(x) for x in start])
     jac = jax.jacfwd(forward)(flat)
     assert jac.shape[0] == jac.shape[1]  # a bijection between spaces of one dimension
     _, log_det = jnp.linalg.slogdet(jac)
-    image = forward(flat)
-    n_values = sum(int(np.prod(np.shape(point[v.name]))) for v in model.value_vars)
-    value_parts = jnp.split(
-        image[:n_values], np.cumsum([np.size(point[v.name]) for v in model.value_vars])[:-1]
-    )
-    values = [
-        p.reshape(np.shape(point[v.name]))
-        for p, v in zip(value_parts, model.value_vars, strict=True)
-    ]
-    u = image[n_values:]
-    total_a = np.concatenate([a.sum(axis=-1).ravel() for a in gamma_concentration.values()])
-    log_u_density = jnp.sum(total_a * u - jnp.exp(u) - gammaln(total_a))  # log Gamma(A, 1) total
-    expected = model_logp(*values)[0] + log_u_density + log_det
+    assert abs(float(log_det)) > 1e-3  # the centring's Jacobian is not trivial
+    values = coords.to_values(*unflatten(flat))
+    expected = model_logp(*values)[0] + log_det
     got = coords.logp(*unflatten(flat))[0]
     np.testing.assert_allclose(float(got), float(expected), rtol=1e-10, atol=1e-8)
 
@@ -141,3 +119,29 @@ def test_a_state_of_another_structure_is_ignored(small_fit, shipped_inputs):
     )
     assert fit.posterior.attrs["warm_start"] == 0
     assert json.loads(fit.attrs["provenance"])["warm_start"] is None
+
+
+def test_a_diverging_draw_is_redrawn_with_smaller_steps(shipped_inputs, monkeypatch):
+    """The retry logic: a first draw with a divergence is redone at the retry target."""
+    import model.forecast as forecast
+
+    real, targets = forecast.sample, []
+
+    def first_diverges(model, config, **kwargs):
+        idata = real(model, config, **kwargs)
+        targets.append(config.target_accept)
+        if len(targets) == 1:
+            diverging = idata.sample_stats["diverging"].values.copy()
+            diverging[0, 0] = True
+            stats = idata.sample_stats.to_dataset()
+            idata["sample_stats"] = stats.assign(diverging=stats["diverging"].copy(data=diverging))
+        return idata
+
+    monkeypatch.setattr(forecast, "sample", first_diverges)
+    config = forecast.SamplerConfig(draws=20, tune=20, chains=2, seed=1, retry_target_accept=0.99)
+    fit = forecast.run_forecast(shipped_inputs, config)
+    attempts = json.loads(fit.attrs["sampling_attempts"])
+    assert targets == [0.95, 0.99]
+    assert [a["target_accept"] for a in attempts] == [0.95, 0.99]
+    assert attempts[0]["divergences"] >= 1
+    assert attempts[1]["divergences"] == int(fit.sample_stats["diverging"].sum())
