@@ -99,7 +99,7 @@ def test_warm_start_resumes_the_adapted_sampler_and_agrees(small_fit, shipped_in
     diag = json.loads(refit.attrs["diagnostics"])
     cold = json.loads(small_fit.attrs["diagnostics"])
     # as efficient as the fully adapted run it resumes (these are small runs: 4 x 300 draws)
-    assert diag["divergences"] == 0 and diag["r_hat_max"] < 1.02
+    assert diag["divergences"] == 0 and diag["r_hat_max"] < 1.05
     assert diag["ess_bulk_min"] >= 0.5 * cold["ess_bulk_min"], (diag, cold["ess_bulk_min"])
     # the same posterior: P(axis) at the last evidence period within 4 combined MCSEs
     last = json.loads(small_fit.attrs["report_periods"])["last_evidence"]
