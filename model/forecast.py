@@ -26,7 +26,7 @@ import xarray as xr
 
 from model.data import COLUMNS, Actors, atomic_folder, default_as_of, load_actors, read_observations
 from model.evidence import REPORT_PERIODS, Evidence, aggregate
-from model.nuts import STATE_GROUP, sample_numpyro
+from model.nuts import sample_numpyro
 from model.priors import PriorSet, load_priors
 from model.theory import OUTSIDE_THEORY
 
@@ -390,8 +390,17 @@ def summary_frame(summary: dict[str, Any]) -> pd.DataFrame:
     )
 
 
-def annotate(idata: xr.DataTree, inputs: Inputs, config: SamplerConfig) -> xr.DataTree:
-    """Attach the case, report periods, provenance and diagnostics to a posterior."""
+def annotate(
+    idata: xr.DataTree,
+    inputs: Inputs,
+    config: SamplerConfig,
+    *,
+    warm_source: str | None = None,
+) -> xr.DataTree:
+    """Attach the case, report periods, provenance and diagnostics to a posterior.
+
+    ``warm_source`` names the run a warm-started fit started from.
+    """
     ev = inputs.evidence
     actors = ev.structure.actors
     idata.attrs.update(
@@ -407,7 +416,7 @@ def annotate(idata: xr.DataTree, inputs: Inputs, config: SamplerConfig) -> xr.Da
                     "priors": inputs.priors.name,
                     "seed": config.seed,
                     "sampler": asdict(config),
-                    "warm_start": _warm_source(idata),
+                    "warm_start": warm_source,
                     "as_of": inputs.as_of.isoformat(),
                     "rows": ev.n_rows,
                     "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -418,13 +427,6 @@ def annotate(idata: xr.DataTree, inputs: Inputs, config: SamplerConfig) -> xr.Da
     )
     idata.attrs["diagnostics"] = json.dumps(diagnostics(idata))
     return idata
-
-
-def _warm_source(idata: xr.DataTree) -> str | None:
-    """Name the run a warm-started fit started from (``None`` after a full warm-up)."""
-    if not idata.posterior.attrs.get("warm_start"):
-        return None
-    return idata[STATE_GROUP].attrs.get("warm_source")
 
 
 def run_forecast(
@@ -448,10 +450,9 @@ def run_forecast(
             model, replace(config, target_accept=retry), progressbar=progressbar, warm=warm
         )
         attempts.append(_attempt(idata, retry))
-    if warm is not None and idata.posterior.attrs.get("warm_start"):
-        idata[STATE_GROUP].attrs["warm_source"] = warm.attrs.get("source", "")
     idata.attrs["sampling_attempts"] = json.dumps(attempts)
-    return annotate(idata, inputs, config)
+    warmed = warm is not None and idata.posterior.attrs.get("warm_start")
+    return annotate(idata, inputs, config, warm_source=warm.attrs.get("source") if warmed else None)
 
 
 def _attempt(idata: xr.DataTree, target_accept: float) -> dict[str, Any]:

@@ -118,6 +118,7 @@ def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
     from pymc.sampling.jax import get_jaxified_graph
 
     value_of = {rv: model.rvs_to_values[rv] for rv in model.free_RVs}
+    shape_of = {name: np.shape(value) for name, value in model.initial_point().items()}
     replace: dict[pt.TensorVariable, pt.TensorVariable] = {}
     inputs: dict[str, pt.TensorVariable] = {}
     to_coords: dict[str, pt.TensorVariable] = {}
@@ -128,7 +129,7 @@ def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
         init_v = value_of[init_rv]
         theta = model.replace_rvs_by_values([model["theta"]])[0]
         ref = list(model.coords["period"]).index(anchor)
-        zero = pt.constant(np.zeros(model.initial_point()[init_v.name].shape))
+        zero = pt.constant(np.zeros(shape_of[init_v.name]))
         rest = graph_replace(theta[:, ref], {init_v: zero})
         anchor_v = init_v.type(name="threat_anchor")
         replace[init_v] = anchor_v - rest  # a shear: unit Jacobian whatever ``rest`` is
@@ -143,7 +144,7 @@ def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
         base, sigma_rv, mu_rv = group
         offset_v = value_of[rv]
         sigma = model.replace_rvs_by_values([sigma_rv])[0]
-        k = int(np.prod(model.initial_point()[offset_v.name].shape))
+        k = int(np.prod(shape_of[offset_v.name]))
         raw = offset_v.type(name=f"{base}_centred")
         inputs[raw.name] = raw
         if mu_rv is None:  # effects around zero: raw = sigma * offset
