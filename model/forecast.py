@@ -186,8 +186,8 @@ def sample(
             seed=config.seed,
             target_accept=config.target_accept,
             anchor=model.coords["window"][0],
-            progressbar=progressbar,
             warm=warm,
+            cache_dir=str(cache_dir() / "jax"),
         )
     else:
         if config.sampler == "nutpie":

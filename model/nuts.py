@@ -32,7 +32,7 @@ of far fewer divergences (``scripts/benchmark.py``, the README).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,8 @@ import pytensor.tensor as pt
 import xarray as xr
 from pytensor.graph.replace import graph_replace
 from xarray import DataTree
+
+from model.chains import ChainJob, ChainResult, WorkerPool, usable_cores
 
 #: numpyro's per-draw statistics, renamed as PyMC names them.
 _STATS: dict[str, str] = {
@@ -225,23 +227,18 @@ STATE_GROUP = "sampler_state"
 WARM_TUNE = 150
 
 
-def sampler_state(mcmc: Any, names: tuple[str, ...]) -> xr.Dataset:
+def sampler_state(result: ChainResult, names: tuple[str, ...]) -> xr.Dataset:
     """Collect the adapted sampler at the end of a run: positions, mass matrix, step size.
 
     A later fit of the same structure (``axis update`` with a few new rows)
     starts from it instead of adapting from scratch.
     """
-    last = mcmc.last_state
-    chains = np.asarray(last.adapt_state.step_size).reshape(-1).size
     data: dict[str, Any] = {}
     for n in names:
-        z = np.asarray(last.z[n]).reshape((chains, *np.shape(last.z[n])[int(chains > 1) :]))
+        z = result.last[n]
         data[f"z_{n}"] = (("chain", *(f"{n}_dim_{i}" for i in range(z.ndim - 1))), z)
-    inverse_mass = last.adapt_state.inverse_mass_matrix
-    if isinstance(inverse_mass, dict):  # one block: every coordinate, diagonal
-        (inverse_mass,) = inverse_mass.values()
-    data["inverse_mass"] = (("chain", "flat"), np.asarray(inverse_mass).reshape(chains, -1))
-    data["step_size"] = (("chain",), np.asarray(last.adapt_state.step_size).reshape(-1))
+    data["inverse_mass"] = (("chain", "flat"), result.inverse_mass)
+    data["step_size"] = (("chain",), result.step_size)
     return xr.Dataset(data, attrs={"names": ",".join(names)})
 
 
@@ -274,12 +271,16 @@ def sample_numpyro(
     seed: int,
     target_accept: float,
     anchor: str | None,
-    progressbar: bool = False,
     warm: xr.Dataset | None = None,
+    workers: int | None = None,
+    cache_dir: str | None = None,
 ) -> DataTree:
     """NUTS (numpyro) in :func:`sampler_coordinates`; returns what ``pm.sample`` would.
 
-    Chains run in parallel, one per JAX host device. The posterior group holds
+    Chains run in parallel in ``workers`` processes (default: one per usable
+    core, at most one per chain; 0 or 1 runs them in this process), see
+    :mod:`model.chains`. ``cache_dir`` is JAX's persistent compilation cache
+    for the chain program. The posterior group holds
     every free variable (constrained) and deterministic of the model, with the
     model's dims; ``sample_stats`` holds PyMC's names; ``sampler_state``
     holds the adapted sampler (:func:`sampler_state`).
@@ -292,7 +293,6 @@ def sample_numpyro(
     import jax
     import numpyro
     from arviz_base import from_dict, make_attrs
-    from numpyro.infer import MCMC, NUTS
     from pymc.backends.arviz import (
         coords_and_dims_for_inferencedata,
         find_constants,
@@ -301,40 +301,40 @@ def sample_numpyro(
     from pymc.sampling.jax import get_jaxified_graph
     from pymc.util import get_default_varnames
 
-    coords = sampler_coordinates(model, anchor)
-    names = coords.names
+    workers = min(chains, usable_cores()) if workers is None else workers
+    with WorkerPool(workers) as pool:  # started now: their imports overlap the build below
+        coords = sampler_coordinates(model, anchor)
+        names = coords.names
 
-    def potential(z: dict[str, jax.Array]) -> jax.Array:
-        return -coords.logp(*(z[n] for n in names))[0]
+        def potential(z: dict[str, jax.Array]) -> jax.Array:
+            return -coords.logp(*(z[n] for n in names))[0]
 
-    init = _initial(model, coords, chains, seed)
-    kernel: dict[str, Any] = {}
-    warmed = _warm_usable(warm, coords, init)
-    if warmed:
-        last = np.arange(chains) % warm.sizes["chain"]
-        init = {n: np.asarray(warm[f"z_{n}"].values)[last] for n in names}
-        kernel = {
-            "step_size": float(np.median(warm["step_size"].values)),
-            # flattened in sorted-name order, numpyro's order for a dict of coordinates
-            "inverse_mass_matrix": np.asarray(warm["inverse_mass"].values).mean(axis=0),
-            "adapt_mass_matrix": False,
-        }
-        tune = min(tune, WARM_TUNE)
-    mcmc = MCMC(
-        NUTS(potential_fn=potential, target_accept_prob=target_accept, **kernel),
-        num_warmup=tune,
-        num_samples=draws,
-        num_chains=chains,
-        chain_method="parallel" if jax.local_device_count() >= chains else "sequential",
-        progress_bar=progressbar,
-    )
-    keys = jax.random.split(jax.random.PRNGKey(seed), chains)
-    mcmc.run(
-        keys if chains > 1 else keys[0],
-        init_params=init if chains > 1 else {n: v[0] for n, v in init.items()},
-        extra_fields=tuple(_STATS),
-    )
-    z = mcmc.get_samples(group_by_chain=True)
+        init = _initial(model, coords, chains, seed)
+        job = ChainJob(
+            names=names,
+            init=init,
+            keys=np.asarray(jax.random.split(jax.random.PRNGKey(seed), chains)),
+            tune=tune,
+            draws=draws,
+            target_accept=target_accept,
+            fields=tuple(_STATS),
+            cache_dir=cache_dir,
+        )
+        warmed = _warm_usable(warm, coords, init)
+        if warmed:
+            last = np.arange(chains) % warm.sizes["chain"]
+            job = replace(
+                job,
+                init={n: np.asarray(warm[f"z_{n}"].values)[last] for n in names},
+                step_size=float(np.median(warm["step_size"].values)),
+                # flattened in sorted-name order, numpyro's order for a dict of coordinates
+                inverse_mass=np.asarray(warm["inverse_mass"].values).mean(axis=0),
+                adapt_mass=False,
+                tune=min(tune, WARM_TUNE),
+            )
+        result = pool.run(job, potential, {n: v[0] for n, v in init.items()})
+    tune = job.tune
+    z = result.samples
     outputs = list(get_default_varnames(model.unobserved_value_vars, include_transformed=False))
     post_fn = get_jaxified_graph(inputs=model.value_vars, outputs=outputs)
 
@@ -346,8 +346,7 @@ def sample_numpyro(
         return jax.vmap(jax.vmap(one))(*(z[n] for n in names))
 
     posterior = {v.name: np.asarray(r) for v, r in zip(outputs, postprocess(z), strict=True)}
-    fields = mcmc.get_extra_fields(group_by_chain=True)
-    stats = {_STATS[k]: np.asarray(v) for k, v in fields.items() if k in _STATS}
+    stats = {_STATS[k]: v for k, v in result.fields.items() if k in _STATS}
     stats["tree_depth"] = np.log2(stats["n_steps"]).astype(int) + 1
     model_coords, dims = coords_and_dims_for_inferencedata(model)
     groups: dict[str, Any] = {"posterior": posterior, "sample_stats": stats}
@@ -367,10 +366,11 @@ def sample_numpyro(
                     "sampler_coordinates": ",".join(names),
                     "random_walk_anchor": anchor if coords.anchored else "",
                     "warm_start": int(warmed),
+                    "worker_processes": pool.size,
                 },
                 inference_library=numpyro,
             )
         },
     )
-    idata[STATE_GROUP] = sampler_state(mcmc, names)
+    idata[STATE_GROUP] = sampler_state(result, names)
     return idata
