@@ -245,9 +245,12 @@ def _say_retry(idata: Any) -> None:
     attempts = json.loads(idata.attrs.get("sampling_attempts", "[]"))
     if len(attempts) > 1:
         first, last = attempts[0], attempts[-1]
+        which = (
+            f"chain(s) {', '.join(map(str, last['chains']))}" if "chains" in last else "every chain"
+        )
         console.print(
             f"The first draw had {first['divergences']} divergence(s) at target_accept "
-            f"{first['target_accept']}; drawn again at {last['target_accept']} "
+            f"{first['target_accept']}; {which} drawn again at {last['target_accept']} "
             f"({first['seconds']} s + {last['seconds']} s)."
         )
 

@@ -26,7 +26,7 @@ import xarray as xr
 
 from model.data import COLUMNS, Actors, atomic_folder, default_as_of, load_actors, read_observations
 from model.evidence import REPORT_PERIODS, Evidence, aggregate
-from model.nuts import sample_numpyro
+from model.nuts import sample_numpyro, splice_chains
 from model.priors import PriorSet, load_priors
 from model.theory import OUTSIDE_THEORY
 
@@ -164,11 +164,13 @@ def sample(
     *,
     progressbar: bool = False,
     warm: xr.Dataset | None = None,
+    only_chains: list[int] | None = None,
 ) -> xr.DataTree:
     """Draw the posterior with the chosen sampler, reproducibly from ``config.seed``.
 
     ``warm`` is a previous run's sampler state (:func:`model.nuts.load_sampler_state`);
     the numpyro sampler starts from it when it fits, the others ignore it.
+    ``only_chains`` (numpyro only) draws just those chains of the full run.
     """
     if config.sampler not in SAMPLERS:
         raise ValueError(f"unknown sampler {config.sampler!r}; choose one of {SAMPLERS}")
@@ -188,6 +190,7 @@ def sample(
             anchor=model.coords["window"][0],
             warm=warm,
             cache_dir=str(cache_dir() / "jax"),
+            only_chains=only_chains,
         )
     else:
         if config.sampler == "nutpie":
@@ -445,11 +448,20 @@ def run_forecast(
     retry = config.retry_target_accept
     if attempts[0]["divergences"] and retry is not None and retry > config.target_accept:
         # a divergence means a region the step size could not follow: the standard
-        # remedy is smaller steps, so draw once more (same seed) before the gate judges
-        idata = sample(
-            model, replace(config, target_accept=retry), progressbar=progressbar, warm=warm
-        )
-        attempts.append(_attempt(idata, retry))
+        # remedy is smaller steps, so draw once more (same seed) before the gate judges.
+        # numpyro's chains are independent: only the chains that diverged are redrawn,
+        # each from its own key and start
+        again = replace(config, target_accept=retry)
+        if config.sampler == "numpyro":
+            diverged = np.flatnonzero(idata.sample_stats["diverging"].sum("draw").values)
+            chains = [int(c) for c in diverged]
+            fresh = sample(model, again, warm=warm, only_chains=chains)
+            idata = splice_chains(idata, fresh, chains)
+            attempts.append({**_attempt(fresh, retry), "chains": chains})
+        else:
+            idata = sample(model, again, progressbar=progressbar, warm=warm)
+            attempts.append(_attempt(idata, retry))
+        attempts[-1]["divergences_after"] = int(idata.sample_stats["diverging"].sum())
     idata.attrs["sampling_attempts"] = json.dumps(attempts)
     warmed = warm is not None and idata.posterior.attrs.get("warm_start")
     return annotate(idata, inputs, config, warm_source=warm.attrs.get("source") if warmed else None)

@@ -31,7 +31,8 @@ of far fewer divergences (``scripts/benchmark.py``, the README).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -274,6 +275,7 @@ def sample_numpyro(
     warm: xr.Dataset | None = None,
     workers: int | None = None,
     cache_dir: str | None = None,
+    only_chains: Sequence[int] | None = None,
 ) -> DataTree:
     """NUTS (numpyro) in :func:`sampler_coordinates`; returns what ``pm.sample`` would.
 
@@ -289,6 +291,9 @@ def sample_numpyro(
     the chains start where that run ended, keep its mass matrix and re-tune
     only the step size, in :data:`WARM_TUNE` iterations instead of ``tune``.
     A state that does not fit is ignored (a full warm-up is run).
+
+    ``only_chains`` runs just those of the ``chains`` chains, each with the key
+    and start it has in the full run (to redraw a chain; :func:`splice_chains`).
     """
     import jax
     import numpyro
@@ -301,7 +306,8 @@ def sample_numpyro(
     from pymc.sampling.jax import get_jaxified_graph
     from pymc.util import get_default_varnames
 
-    workers = min(chains, usable_cores()) if workers is None else workers
+    subset = list(range(chains)) if only_chains is None else sorted(only_chains)
+    workers = min(len(subset), usable_cores()) if workers is None else workers
     with WorkerPool(workers) as pool:  # started now: their imports overlap the build below
         coords = sampler_coordinates(model, anchor)
         names = coords.names
@@ -332,6 +338,8 @@ def sample_numpyro(
                 adapt_mass=False,
                 tune=min(tune, WARM_TUNE),
             )
+        if only_chains is not None:
+            job = job.part(subset, job.potential)
         result = pool.run(job, potential, {n: v[0] for n, v in init.items()})
     tune = job.tune
     z = result.samples
@@ -367,6 +375,7 @@ def sample_numpyro(
                     "random_walk_anchor": anchor if coords.anchored else "",
                     "warm_start": int(warmed),
                     "worker_processes": pool.size,
+                    "chains_of_full_run": json.dumps(subset),
                 },
                 inference_library=numpyro,
             )
@@ -374,3 +383,28 @@ def sample_numpyro(
     )
     idata[STATE_GROUP] = sampler_state(result, names)
     return idata
+
+
+def splice_chains(idata: DataTree, fresh: DataTree, chains: Sequence[int]) -> DataTree:
+    """Replace ``chains`` of ``idata`` by the chains of ``fresh``, in order.
+
+    Every chain-indexed variable of the posterior, the sampler statistics and
+    the sampler state is replaced; the rest of ``idata`` is kept.
+    """
+    out = idata.copy(deep=True)
+    idx = list(chains)
+    for group in ("posterior", "sample_stats", STATE_GROUP):
+        if group not in idata.children:
+            continue
+        ds = out[group].to_dataset()
+        new = fresh[group].to_dataset()
+        for name, da in ds.data_vars.items():
+            if "chain" not in da.dims:
+                continue
+            values = da.values.copy()
+            axis = da.dims.index("chain")
+            replacement = new[name].transpose(*da.dims).values
+            np.moveaxis(values, axis, 0)[idx] = np.moveaxis(replacement, axis, 0)
+            ds[name] = da.copy(data=values)
+        out[group] = ds
+    return out

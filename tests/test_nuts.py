@@ -121,27 +121,37 @@ def test_a_state_of_another_structure_is_ignored(small_fit, shipped_inputs):
     assert json.loads(fit.attrs["provenance"])["warm_start"] is None
 
 
-def test_a_diverging_draw_is_redrawn_with_smaller_steps(shipped_inputs, monkeypatch):
-    """The retry logic: a first draw with a divergence is redone at the retry target."""
+def test_a_diverging_chain_is_redrawn_with_smaller_steps(shipped_inputs, monkeypatch):
+    """The retry logic: only the chain with a divergence is redone, at the retry target."""
     import model.forecast as forecast
 
-    real, targets = forecast.sample, []
+    real, calls = forecast.sample, []
 
     def first_diverges(model, config, **kwargs):
         idata = real(model, config, **kwargs)
-        targets.append(config.target_accept)
-        if len(targets) == 1:
-            diverging = idata.sample_stats["diverging"].values.copy()
-            diverging[0, 0] = True
+        calls.append((config.target_accept, kwargs.get("only_chains"), idata))
+        if len(calls) == 1:
+            diverging = np.zeros_like(idata.sample_stats["diverging"].values)
+            diverging[1, 0] = True  # chain 1 alone diverged
             stats = idata.sample_stats.to_dataset()
             idata["sample_stats"] = stats.assign(diverging=stats["diverging"].copy(data=diverging))
         return idata
 
     monkeypatch.setattr(forecast, "sample", first_diverges)
-    config = forecast.SamplerConfig(draws=20, tune=20, chains=2, seed=1, retry_target_accept=0.99)
+    config = forecast.SamplerConfig(draws=20, tune=20, chains=3, seed=1, retry_target_accept=0.99)
     fit = forecast.run_forecast(shipped_inputs, config)
     attempts = json.loads(fit.attrs["sampling_attempts"])
-    assert targets == [0.95, 0.99]
+    assert [(t, c) for t, c, _ in calls] == [(0.95, None), (0.99, [1])]
     assert [a["target_accept"] for a in attempts] == [0.95, 0.99]
-    assert attempts[0]["divergences"] >= 1
-    assert attempts[1]["divergences"] == int(fit.sample_stats["diverging"].sum())
+    assert attempts[0]["divergences"] >= 1 and attempts[1]["chains"] == [1]
+    assert attempts[1]["divergences_after"] == int(fit.sample_stats["diverging"].sum())
+    first, fresh = calls[0][2], calls[1][2]
+    theta = fit.posterior["theta"].values
+    # chains 0 and 2 kept from the first draw; chain 1 is the redraw's only chain
+    np.testing.assert_array_equal(theta[[0, 2]], first.posterior["theta"].values[[0, 2]])
+    np.testing.assert_array_equal(theta[1], fresh.posterior["theta"].values[0])
+    assert not np.array_equal(theta[1], first.posterior["theta"].values[1])
+    np.testing.assert_array_equal(
+        fit.sample_stats["step_size"].values[1], fresh.sample_stats["step_size"].values[0]
+    )
+    assert fit.sampler_state["z_threat_anchor"].shape[0] == 3
