@@ -26,7 +26,7 @@ import xarray as xr
 
 from model.data import COLUMNS, Actors, atomic_folder, default_as_of, load_actors, read_observations
 from model.evidence import REPORT_PERIODS, Evidence, aggregate
-from model.nuts import sample_numpyro, splice_chains
+from model.nuts import STATE_GROUP, sample_numpyro, splice_chains
 from model.priors import PriorSet, load_priors
 from model.theory import OUTSIDE_THEORY
 
@@ -450,12 +450,14 @@ def run_forecast(
         # a divergence means a region the step size could not follow: the standard
         # remedy is smaller steps, so draw once more (same seed) before the gate judges.
         # numpyro's chains are independent: only the chains that diverged are redrawn,
-        # each from its own key and start
+        # each from its own key, starting where it ended, with the adapted mass matrix
+        # (only the step size is re-tuned, for the new target)
         again = replace(config, target_accept=retry)
         if config.sampler == "numpyro":
             diverged = np.flatnonzero(idata.sample_stats["diverging"].sum("draw").values)
             chains = [int(c) for c in diverged]
-            fresh = sample(model, again, warm=warm, only_chains=chains)
+            adapted = idata[STATE_GROUP].to_dataset()
+            fresh = sample(model, again, warm=adapted, only_chains=chains)
             idata = splice_chains(idata, fresh, chains)
             attempts.append({**_attempt(fresh, retry), "chains": chains})
         else:
