@@ -1,17 +1,19 @@
 """NUTS chains in worker processes, one per core.
 
 Why processes: XLA's CPU runtime runs several chains in one process (one
-virtual device each) far below a core's speed. Measured on the shipped
-model on 2 cores: a leapfrog step costs about 180 us in a process of its
-own, whether or not a second such process runs beside it, but about 440 us of
-CPU when four chains share one process on four virtual devices. So the
-chains are split into one contiguous group per core, and each group runs
-sequentially in a single-threaded worker process.
+virtual device each) below the speed of separate processes. Measured on the
+shipped model on 2 cores, 200 NUTS iterations per chain: four chains in one
+process on four virtual devices ran 8,500-10,500 leapfrog steps a second in
+all; two single-threaded processes, one chain each, ran 10,800-11,200 (about
+180 us a step each, the same as one process alone). So the chains are split
+into one contiguous group per core, and each group runs sequentially in a
+worker process.
 
 The workers need no PyMC: the parent exports the sampler's log density once
 (:mod:`jax.export`, with its gradient), and a worker imports only JAX and
 numpyro, deserialises it and runs numpyro's NUTS. Workers are started
-before the parent builds the model, so their imports overlap that work.
+before the parent builds the sampler's coordinates, so their imports overlap
+that work.
 
 A chain's draws depend only on its key, its start and the compiled program,
 not on which worker ran it, so a seed gives the same draws on any number of

@@ -52,7 +52,8 @@ class SamplerConfig:
     sampler: str = "numpyro"
     target_accept: float = 0.95
     #: If a run diverges, it is drawn again once at this acceptance target
-    #: (smaller steps); ``None`` never retries.
+    #: (smaller steps): with numpyro only the chains that diverged, otherwise
+    #: the whole run; ``None`` never retries.
     retry_target_accept: float | None = 0.99
 
 
