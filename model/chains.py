@@ -27,7 +27,7 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,20 +90,8 @@ class ChainJob:
     def part(self, chains: Sequence[int], potential: bytes) -> ChainJob:
         """Restrict the job to ``chains``, carrying the exported potential."""
         idx = np.asarray(chains)
-        return ChainJob(
-            names=self.names,
-            init={n: v[idx] for n, v in self.init.items()},
-            keys=self.keys[idx],
-            tune=self.tune,
-            draws=self.draws,
-            target_accept=self.target_accept,
-            fields=self.fields,
-            step_size=self.step_size,
-            inverse_mass=self.inverse_mass,
-            adapt_mass=self.adapt_mass,
-            potential=potential,
-            cache_dir=self.cache_dir,
-        )
+        init = {n: v[idx] for n, v in self.init.items()}
+        return replace(self, init=init, keys=self.keys[idx], potential=potential)
 
 
 @dataclass
