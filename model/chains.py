@@ -27,7 +27,7 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,11 +87,10 @@ class ChainJob:
         """Number of chains in the job."""
         return int(self.keys.shape[0])
 
-    def part(self, chains: Sequence[int], potential: bytes) -> ChainJob:
-        """Restrict the job to ``chains``, carrying the exported potential."""
+    def part(self, chains: Sequence[int]) -> ChainJob:
+        """Restrict the job to ``chains``."""
         idx = np.asarray(chains)
-        init = {n: v[idx] for n, v in self.init.items()}
-        return replace(self, init=init, keys=self.keys[idx], potential=potential)
+        return replace(self, init={n: v[idx] for n, v in self.init.items()}, keys=self.keys[idx])
 
 
 @dataclass
@@ -106,7 +105,6 @@ class ChainResult:
     last: dict[str, np.ndarray]
     step_size: np.ndarray
     inverse_mass: np.ndarray
-    seconds: list[float] = field(default_factory=list)
 
     @staticmethod
     def concat(parts: Sequence[ChainResult]) -> ChainResult:
@@ -121,7 +119,6 @@ class ChainResult:
             last=cat(lambda p: p.last),
             step_size=np.concatenate([p.step_size for p in parts]),
             inverse_mass=np.concatenate([p.inverse_mass for p in parts]),
-            seconds=[s for p in parts for s in p.seconds],
         )
 
 
@@ -131,8 +128,6 @@ def run_chains(potential: Callable[[dict[str, Any]], Any], job: ChainJob) -> Cha
     The compiled program is shared by the chains, so only the first pays for
     compilation (or a persistent-cache lookup).
     """
-    import time
-
     import jax
     from numpyro.infer import MCMC, NUTS
 
@@ -145,7 +140,6 @@ def run_chains(potential: Callable[[dict[str, Any]], Any], job: ChainJob) -> Cha
     if job.inverse_mass is not None:
         kernel["inverse_mass_matrix"] = np.asarray(job.inverse_mass)
     n = job.chains
-    t0 = time.perf_counter()
     mcmc = MCMC(
         NUTS(potential_fn=potential, target_accept_prob=job.target_accept, **kernel),
         num_warmup=job.tune,
@@ -174,7 +168,6 @@ def run_chains(potential: Callable[[dict[str, Any]], Any], job: ChainJob) -> Cha
         last={k: chained(v) for k, v in last.z.items()},
         step_size=chained(last.adapt_state.step_size).reshape(n),
         inverse_mass=chained(inverse_mass).reshape(n, -1),
-        seconds=[time.perf_counter() - t0],
     )
 
 
@@ -197,7 +190,7 @@ class WorkerPool:
         self.procs: list[subprocess.Popen[bytes]] = []
         if workers < 2:
             return
-        env = dict(os.environ, XLA_FLAGS=WORKER_XLA_FLAGS, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, XLA_FLAGS=WORKER_XLA_FLAGS)
         root = str(Path(__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         for _ in range(workers):
@@ -256,7 +249,7 @@ class WorkerPool:
         groups = [g for g in np.array_split(np.arange(job.chains), self.size) if len(g)]
         for proc, group in zip(self.procs, groups, strict=False):
             assert proc.stdin is not None
-            proc.stdin.write(pickle.dumps(job.part(group.tolist(), blob)))
+            proc.stdin.write(pickle.dumps(replace(job.part(group.tolist()), potential=blob)))
             proc.stdin.close()
             proc.stdin = None  # sent; ``communicate`` below only reads
         for proc in self.procs[len(groups) :]:  # more workers than chains: nothing to do

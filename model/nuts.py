@@ -31,7 +31,6 @@ of far fewer divergences (``scripts/benchmark.py``, the README).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -339,7 +338,7 @@ def sample_numpyro(
                 tune=min(tune, WARM_TUNE),
             )
         if only_chains is not None:
-            job = job.part(subset, job.potential)
+            job = job.part(subset)
         result = pool.run(job, potential, {n: v[0] for n, v in init.items()})
     tune = job.tune
     z = result.samples
@@ -375,7 +374,6 @@ def sample_numpyro(
                     "random_walk_anchor": anchor if coords.anchored else "",
                     "warm_start": int(warmed),
                     "worker_processes": pool.size,
-                    "chains_of_full_run": json.dumps(subset),
                 },
                 inference_library=numpyro,
             )
