@@ -148,7 +148,7 @@ def forecast(
         int, typer.Option(help="Random seed; the same seed gives the same draws")
     ] = 20250630,
     draws: Draws = 1000,
-    tune: Tune = 500,
+    tune: Tune = 300,
     chains: Chains = 4,
     horizon: Horizon = 4,
     as_of: Annotated[
@@ -381,7 +381,7 @@ def update(
     priors: PriorsFile = None,
     seed: Seed = 20250630,
     draws: Draws = 1000,
-    tune: Tune = 500,
+    tune: Tune = 300,
     chains: Chains = 4,
     horizon: Horizon = 4,
     sampler: Sampler = "numpyro",
@@ -501,7 +501,7 @@ def ingest(
     priors: PriorsFile = None,
     seed: Seed = 20250630,
     draws: Draws = 1000,
-    tune: Tune = 500,
+    tune: Tune = 300,
     chains: Chains = 4,
     horizon: Horizon = 4,
     sampler: Sampler = "numpyro",
@@ -638,7 +638,7 @@ def backtest(
     priors: PriorsFile = None,
     seed: Seed = 20250630,
     draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 500,
-    tune: Tune = 500,
+    tune: Tune = 300,
     chains: Chains = 4,
     horizon: Annotated[int, typer.Option(help="Forecast periods after each as-of date")] = 4,
     out: Annotated[

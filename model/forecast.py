@@ -24,6 +24,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from model.convergence import dataset_diagnostics
 from model.data import COLUMNS, Actors, atomic_folder, default_as_of, load_actors, read_observations
 from model.evidence import REPORT_PERIODS, Evidence, aggregate
 from model.nuts import STATE_GROUP, sample_numpyro, splice_chains
@@ -46,7 +47,7 @@ class SamplerConfig:
     """How to sample. Defaults are the ones the benchmark chose."""
 
     draws: int = 1000
-    tune: int = 500
+    tune: int = 300
     chains: int = 4
     seed: int = 20250630
     sampler: str = "numpyro"
@@ -226,9 +227,7 @@ def diagnostics(idata: xr.DataTree) -> dict[str, Any]:
     names = json.loads(idata.attrs.get("free_variables", "[]")) + list(REPORTED)
     post = idata.posterior.to_dataset()
     names = [n for n in names if n in post]
-    ds = post[names]
-    rhat = az.rhat(ds)
-    ess = az.ess(ds, method="bulk")
+    rhat, ess = dataset_diagnostics(post[names])
     r_max = float(np.nanmax([np.nanmax(rhat[v].values) for v in rhat.data_vars]))
     e_min = float(np.nanmin([np.nanmin(ess[v].values) for v in ess.data_vars]))
     div = int(idata.sample_stats["diverging"].sum())

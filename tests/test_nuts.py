@@ -1,9 +1,14 @@
 """The sampler's coordinates carry exactly the model's posterior.
 
 The check is a change-of-variables identity, computed independently of how
-:mod:`model.nuts` builds its density: the map ``F`` from sampler coordinates
-to the model's value variables is a bijection, and the sampler's density
-must be the model's density at ``F(c)`` times ``|det dF(c)|`` (by JAX autodiff).
+:mod:`model.nuts` builds its density. Each Dirichlet row is sampled as ``K``
+log-Gammas ``u``: the row's shares are ``softmax(u)`` and the extra
+coordinate is the log total ``R = logsumexp(u)``, which the sampler gives the
+density of ``log Gamma(sum(alpha), 1)``, independent of everything else. So
+``G(c) = (F(c), R(c))``, with ``F`` the map to the model's value variables,
+is a bijection, and the sampler's density must be the model's density at
+``F(c)``, times the density of ``R(c)``, times ``|det dG(c)|`` (by JAX
+autodiff). Integrating ``R`` out leaves the model's posterior exactly.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ def test_coordinates_anchor_the_walks_and_centre_the_pooled_effects(shipped):
     assert coords.anchored
     assert "threat_anchor" in coords.names and "threat_init" not in coords.names
     assert set(coords.centred) == {"discrimination_raw", "threshold_shift"}
+    assert set(coords.gamma) == {"strategy_map", "commitment", "cohesion"}
 
 
 def test_round_trip_to_model_values(shipped):
@@ -46,17 +52,23 @@ def test_round_trip_to_model_values(shipped):
 @pytest.mark.parametrize("seed", [1, 2])
 def test_sampler_density_is_the_model_density_after_change_of_variables(shipped, seed):
     from pymc.sampling.jax import get_jaxified_graph
+    from scipy.special import gammaln
 
     model, coords = shipped
     model_logp = get_jaxified_graph(inputs=model.value_vars, outputs=[model.logp()])
     rng = np.random.default_rng(seed)
     point = model.initial_point()
-    start = coords.from_values(
-        *(
-            jnp.asarray(point[v.name] + 0.5 * rng.normal(size=np.shape(point[v.name])))
-            for v in model.value_vars
+    start = list(
+        coords.from_values(
+            *(
+                jnp.asarray(point[v.name] + 0.5 * rng.normal(size=np.shape(point[v.name])))
+                for v in model.value_vars
+            )
         )
     )
+    gamma = [coords.names.index(f"{n}_log_gamma") for n in coords.gamma]
+    for i in gamma:  # move the Gamma totals off the point the inverse map picks
+        start[i] = start[i] + rng.normal(size=start[i].shape[:-1])[..., None]
     shapes = [np.shape(x) for x in start]
     sizes = [int(np.prod(s)) for s in shapes]
 
@@ -64,18 +76,27 @@ def test_sampler_density_is_the_model_density_after_change_of_variables(shipped,
         parts = jnp.split(flat, np.cumsum(sizes)[:-1])
         return [p.reshape(s) for p, s in zip(parts, shapes, strict=True)]
 
+    def totals(c):
+        return [jax.scipy.special.logsumexp(c[i], axis=-1) for i in gamma]
+
     def forward(flat):
-        """F: sampler coordinates -> the model's value variables, flattened."""
-        return jnp.concatenate([jnp.ravel(v) for v in coords.to_values(*unflatten(flat))])
+        """G: sampler coordinates -> (model's value variables, Gamma log totals), flattened."""
+        c = unflatten(flat)
+        return jnp.concatenate([jnp.ravel(v) for v in [*coords.to_values(*c), *totals(c)]])
 
     flat = jnp.concatenate([jnp.ravel(x) for x in start])
     jac = jax.jacfwd(forward)(flat)
     assert jac.shape[0] == jac.shape[1]  # a bijection between spaces of one dimension
     _, log_det = jnp.linalg.slogdet(jac)
     assert abs(float(log_det)) > 1e-3  # the centring's Jacobian is not trivial
-    values = coords.to_values(*unflatten(flat))
-    expected = model_logp(*values)[0] + log_det
-    got = coords.logp(*unflatten(flat))[0]
+    c = unflatten(flat)
+    total_logp = 0.0
+    for name, r in zip(coords.gamma, totals(c), strict=True):
+        a = np.asarray(model[name].owner.inputs[-1].eval()).sum(axis=-1)
+        r = np.asarray(r)
+        total_logp += float(np.sum(a * r - np.exp(r) - gammaln(a)))
+    expected = model_logp(*coords.to_values(*c))[0] + total_logp + log_det
+    got = coords.logp(*c)[0]
     np.testing.assert_allclose(float(got), float(expected), rtol=1e-10, atol=1e-8)
 
 

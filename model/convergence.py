@@ -1,0 +1,100 @@
+"""Rank-normalised split R-hat and bulk ESS of many quantities at once.
+
+The convergence gate checks every free parameter and every reported
+quantity: about a thousand scalars of 4,000 draws each. ArviZ computes the
+rank normalisation one scalar at a time, which took 5-7 s of a forecast on
+two cores. Here it is done for all quantities in one vectorised pass; ArviZ's
+own estimators then run on the normalised draws (its ``"identity"`` methods),
+so the numbers are ArviZ's ``rhat(method="rank")`` and ``ess(method="bulk")``
+exactly (``tests/test_convergence.py``), in about a third of the time.
+"""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import xarray as xr
+from scipy import stats
+from scipy.special import ndtri
+
+
+def split_chains(draws: np.ndarray) -> np.ndarray:
+    """``(chain, draw, ...)`` to ``(2 chain, draw // 2, ...)``: each chain's halves.
+
+    With an odd number of draws the middle one is left out, as ArviZ does.
+    """
+    half = draws.shape[1] // 2
+    return np.concatenate([draws[:, :half], draws[:, draws.shape[1] - half :]], axis=0)
+
+
+def z_scale(draws: np.ndarray) -> np.ndarray:
+    """Replace each quantity's draws by the normal scores of their pooled ranks.
+
+    Ranks over all chains and draws (ties averaged), Blom's offset 3/8, probit:
+    the rank normalisation of Vehtari et al. (2021). ``draws`` is ``(chain, draw, q)``.
+    """
+    flat = draws.reshape(-1, draws.shape[-1])
+    ranks = stats.rankdata(flat, method="average", axis=0)
+    n = flat.shape[0]
+    return ndtri((ranks - 3 / 8) / (n - 2 * 3 / 8 + 1)).reshape(draws.shape)
+
+
+def rank_diagnostics(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rank-normalised split R-hat and bulk ESS of each quantity.
+
+    Parameters
+    ----------
+    draws
+        ``(chain, draw, quantity)``.
+
+    Returns
+    -------
+    r_hat, ess_bulk
+        ``(quantity,)`` each; ``nan`` where ArviZ gives ``nan`` (non-finite
+        draws; R-hat of a single chain).
+    """
+    draws = np.asarray(draws, dtype=float)
+    split = split_chains(draws)
+    bulk = z_scale(split)
+    median = np.median(split.reshape(-1, split.shape[-1]), axis=0)
+    tail = z_scale(np.abs(split - median))
+
+    def per_quantity(z: np.ndarray) -> xr.DataArray:
+        return xr.DataArray(np.moveaxis(z, -1, 0), dims=("quantity", "chain", "draw"))
+
+    r_hat = np.maximum(
+        az.rhat(per_quantity(bulk), method="identity").values,
+        az.rhat(per_quantity(tail), method="identity").values,
+    )
+    if draws.shape[0] < 2:
+        r_hat = np.full(draws.shape[-1], np.nan)
+    ess = az.ess(per_quantity(bulk), method="identity").values
+    return r_hat, ess
+
+
+def dataset_diagnostics(ds: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset]:
+    """:func:`rank_diagnostics` of every variable of a posterior dataset.
+
+    Returns R-hat and bulk ESS datasets shaped like ``ds`` without its
+    ``chain`` and ``draw`` dims, as ``az.rhat(ds)`` and ``az.ess(ds)`` are.
+    """
+    names = list(ds.data_vars)
+    blocks = [ds[n].transpose("chain", "draw", ...) for n in names]
+    stacked = np.concatenate(
+        [b.values.reshape(b.shape[0], b.shape[1], -1) for b in blocks], axis=-1
+    )
+    r_hat, ess = rank_diagnostics(stacked)
+    out_r, out_e = {}, {}
+    start = 0
+    for name, block in zip(names, blocks, strict=True):
+        dims, shape = block.dims[2:], block.shape[2:]
+        size = int(np.prod(shape, dtype=int))
+        coords = {d: block.coords[d] for d in dims if d in block.coords}
+        out_r[name] = xr.DataArray(
+            r_hat[start : start + size].reshape(shape), dims=dims, coords=coords
+        )
+        out_e[name] = xr.DataArray(
+            ess[start : start + size].reshape(shape), dims=dims, coords=coords
+        )
+        start += size
+    return xr.Dataset(out_r), xr.Dataset(out_e)
