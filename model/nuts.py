@@ -212,7 +212,7 @@ def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
         replace[y] = (u - u.mean(axis=-1, keepdims=True))[..., :-1]
         (alpha,) = model.replace_rvs_by_values([rv.owner.op.dist_params(rv.owner)[0]])
         total = pt.broadcast_to(alpha, shape).sum(axis=-1)
-        # u -> (y, log total) has the constant Jacobian K per row
+        # |det d(y, log total) / du| = 1 / K for every row: a constant, kept for exactness
         rows = int(np.prod(shape[:-1]))
         extra = extra + log_gamma_total(pt.logsumexp(u, axis=-1), total) - rows * np.log(shape[-1])
         full = pt.concatenate([y, -y.sum(axis=-1, keepdims=True)], axis=-1)
