@@ -62,12 +62,13 @@ def rank_diagnostics(draws: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     def per_quantity(z: np.ndarray) -> xr.DataArray:
         return xr.DataArray(np.moveaxis(z, -1, 0), dims=("quantity", "chain", "draw"))
 
-    r_hat = np.maximum(
-        az.rhat(per_quantity(bulk), method="identity").values,
-        az.rhat(per_quantity(tail), method="identity").values,
-    )
-    if draws.shape[0] < 2:
+    if draws.shape[0] < 2:  # split halves of one chain are not chains: no R-hat
         r_hat = np.full(draws.shape[-1], np.nan)
+    else:
+        r_hat = np.maximum(
+            az.rhat(per_quantity(bulk), method="identity").values,
+            az.rhat(per_quantity(tail), method="identity").values,
+        )
     ess = az.ess(per_quantity(bulk), method="identity").values
     return r_hat, ess
 
