@@ -145,13 +145,67 @@ def repeat(
 def resample_rows(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     """``n`` rows drawn with replacement from real ones, each kept in its own period.
 
-    The cells and the code mix stay those of the real evidence; only the
-    volume changes, which is what "cost flat in rows" is about.
+    Only the layout of these rows (who, when, which indicator) is used by
+    :func:`simulated_rows`: their codes would be copies, and a cell of copies
+    of one code is perfectly separated, which drives the discrimination to
+    infinity instead of sharpening the posterior.
     """
     rng = np.random.default_rng(seed)
     out = frame.iloc[rng.integers(len(frame), size=n)].reset_index(drop=True).copy()
     out["id"] = [f"s{i}" for i in range(n)]
     out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
+    return out
+
+
+def simulated_rows(
+    frame: pd.DataFrame, actors: Any, priors: Any, n: int, seed: int, truth_seed: int = 0
+) -> pd.DataFrame:
+    """``n`` rows where the real ones fall, with codes drawn from the model.
+
+    The layout (rows per threat cell, per pair and per dyad, in the real
+    periods) is the real evidence resampled to ``n`` rows; the codes are drawn
+    from the model's own generative story (:mod:`model.simulate`) at one prior
+    draw of every parameter (``truth_seed``), the same truth at every size.
+    More rows then sharpen the posterior around that truth at the rate real
+    evidence would, which is what "cost as the evidence grows" is about.
+    """
+    from model.build import build_model
+    from model.evidence import aggregate
+    from model.simulate import (
+        Design,
+        PriorSampler,
+        observation_frame,
+        simulate_behaviour,
+        simulate_threat,
+    )
+    from model.theory import THREAT_INDICATORS
+
+    as_of = date.fromisoformat(AS_OF)
+    rows = resample_rows(frame, n, seed)
+    layout = aggregate(rows.assign(date=pd.to_datetime(rows["date"])), actors, as_of)
+    truth = PriorSampler(build_model(layout, priors))(truth_seed)
+    s, n_t = layout.structure, len(layout.periods)
+    threat = np.zeros((len(s.series), n_t, len(THREAT_INDICATORS)), dtype=np.int64)
+    cells = layout.threat_cells
+    threat[cells[:, 0], cells[:, 1], cells[:, 2]] = layout.threat_counts.sum(axis=1)
+    b = layout.behaviour_periods
+    conduct = np.zeros((len(s.pairs), n_t), dtype=np.int64)
+    conduct[:, b] = layout.conduct_counts.sum(axis=-1)
+    outcome = np.zeros((len(s.dyads), n_t, layout.outcome_counts.shape[2]), dtype=np.int64)
+    outcome[:, b] = layout.outcome_counts.sum(axis=-1)
+    rng = np.random.default_rng(seed)
+    start = pd.Period(actors.start, freq="Q").start_time.date()
+    design = Design(
+        partners=tuple(actors.partners), external=actors.external, start=start, n_periods=n_t
+    )
+    behaviour = simulate_behaviour(truth, s, conduct, outcome, rng)
+    out = observation_frame(
+        design,
+        simulate_threat(truth, threat, rng),
+        behaviour.conduct_counts,
+        behaviour.outcome_counts,
+    )
+    out["date"] = out["date"].dt.strftime("%Y-%m-%d")
     return out
 
 
@@ -364,15 +418,18 @@ def bench_rows(
     per draw, which is a property of the posterior, not of the model's size.
     """
     from model.data import load_actors, read_observations
+    from model.priors import load_priors
 
     shipped = _shipped(root)
-    frame = read_observations(shipped["data"], load_actors(shipped["actors"]))[list(COLUMNS)]
+    actors = load_actors(shipped["actors"])
+    frame = read_observations(shipped["data"], actors)[list(COLUMNS)]
+    priors = load_priors(shipped["priors"])
     env = cache_env(work / "warm-cache")
     out = []
     for n in sizes:
         path = work / "rows" / f"rows-{n}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        resample_rows(frame, n, seed=n).to_csv(path, index=False)
+        simulated_rows(frame, actors, priors, n, seed=n).to_csv(path, index=False)
         opts = {**shipped, "data": str(path), "fit": n <= fit_max}
         _, peak, stdout = run_child(child_args("fit", **opts), env)
         res = child_json(stdout)

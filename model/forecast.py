@@ -180,7 +180,8 @@ def sample(
     t0 = time.perf_counter()
     if config.sampler == "numpyro":
         # numpyro's NUTS in coordinates where the posterior is rounder (model.nuts):
-        # the random walks anchored at the last period with evidence
+        # the random walks anchored at the last period with evidence, and moved at
+        # the periods whose evidence pins them
         _enable_jax_cache()
         idata = sample_numpyro(
             model,

@@ -5,15 +5,22 @@ model make that space awkward for a diagonal mass matrix, and each has an
 exact change of variables that removes it (the last adds a coordinate
 that integrates out):
 
-* **The random walk is pinned at the end, parametrised at the start.** The
-  evidence fixes each threat series near the last periods with evidence,
+* **The random walk is pinned where the evidence is, parametrised at the start.**
+  The evidence fixes each threat series near the last periods with evidence,
   while the free variables are the series' start ``threat_init`` and its
   standardised innovations: the start and every innovation before the pinned
-  period trade off along one narrow ridge. The sampler uses the series'
-  value at an *anchor* period instead (the first period of the reported
-  window, the last with evidence) and recovers the start as
-  ``init = anchor - (theta[anchor] - init)``. The map is a shear with unit
-  Jacobian, so the density is unchanged.
+  period trade off along one narrow ridge. The sampler moves the series'
+  value at *knots* instead: the *anchor* (the first period of the reported
+  window, the last with evidence) and every period whose threat codes carry
+  more information on the score than the walk does (:func:`threat_knots`;
+  none with the shipped evidence, every period with evidence at 100,000
+  rows). Between two knots the innovations are a Brownian bridge, their mean
+  set by the knots and the rest free (:func:`walk_map`); before the first and
+  after the last knot they are the model's own. The map is linear given the
+  drift; its Jacobian is ``drift**-1 * L**-1/2`` per bridge of ``L`` steps.
+  Knots pinned by many codes are pinned relative to the code thresholds only,
+  so with bridges the threshold shifts' mean becomes one coordinate that moves
+  every knot with it (a shear, Jacobian ``sqrt(n)``).
 * **Pooled effects the evidence pins are better centred.** A non-centred
   pooled vector (``Prior(..., centered=False)``: ``x = mu + sigma * offset``)
   whose members the evidence identifies well has an inverse funnel: as
@@ -45,6 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +98,8 @@ class Coordinates:
         Names of the pooled vectors sampled centred.
     gamma
         Names of the Dirichlet variables sampled as normalised Gammas.
+    knots
+        Number of random-walk knots (one per series when only anchored).
     """
 
     names: tuple[str, ...]
@@ -99,6 +109,7 @@ class Coordinates:
     anchored: bool
     centred: tuple[str, ...]
     gamma: tuple[str, ...] = ()
+    knots: int = 0
 
 
 def _pooled_group(
@@ -144,7 +155,186 @@ def log_gamma_total(total: TensorLike, concentration: TensorLike) -> pt.TensorVa
     return (a * r - pt.exp(r) - pt.gammaln(a)).sum()
 
 
-def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
+def bridge_basis(n: int) -> np.ndarray:
+    """``(n, n - 1)`` orthonormal columns orthogonal to the ones vector (Helmert's).
+
+    Between two knots ``L`` steps apart the standardised innovations are
+    ``z = (theta_b - theta_a) / (drift * L) + B w``: ``B`` carries the bridge's
+    ``L - 1`` free directions, none of which moves the knots.
+    """
+    out = np.zeros((n, n - 1))
+    for j in range(1, n):
+        out[:j, j - 1] = 1.0 / np.sqrt(j * (j + 1))
+        out[j, j - 1] = -j / np.sqrt(j * (j + 1))
+    return out
+
+
+@dataclass(frozen=True)
+class WalkMap:
+    """The random walk in knot coordinates: a linear map, given the drift.
+
+    Each series is sampled at its *knots* (the anchor period and every period
+    whose evidence pins it) with the innovations between two knots as a
+    Brownian bridge, and the innovations before the first and after the last
+    knot as they are. With ``z`` the model's standardised innovations of all
+    series, flattened ``(series * step)``, ``k`` the knot values and ``r`` the
+    remaining coordinates:
+
+    * ``z = P r + (Q k) / drift[series of the step]``;
+    * ``init = F k - drift * (G r)`` (the walk run back from the first knot);
+    * back: ``r = P.T z``, ``k = theta[knots]``.
+
+    Attributes
+    ----------
+    knots
+        ``(knot, 2)``: series and period of every knot, series-major.
+    P, Q, F, G
+        The constant matrices above.
+    intervals
+        Number of bridges per series: the Jacobian is
+        ``prod drift**-intervals * prod L**-1/2``.
+    log_length
+        ``sum_bridges log L`` (for the constant ``-1/2 sum log L``).
+    """
+
+    knots: np.ndarray
+    P: np.ndarray
+    Q: np.ndarray
+    F: np.ndarray
+    G: np.ndarray
+    intervals: np.ndarray
+    log_length: float
+
+    @property
+    def identity(self) -> bool:
+        """Whether ``P`` is the identity (no bridge: one knot per series)."""
+        return self.P.shape[0] == self.P.shape[1] and bool(
+            np.array_equal(self.P, np.eye(len(self.P)))
+        )
+
+
+def walk_map(knots: Sequence[Sequence[int]], n_periods: int) -> WalkMap:
+    """Build :class:`WalkMap` for a list of knot periods per series.
+
+    Every series needs at least one knot; periods index the model's
+    ``period`` dim (the walk has ``n_periods - 1`` steps; step ``u`` moves
+    period ``u`` to ``u + 1``).
+    """
+    n_s, n_u = len(knots), n_periods - 1
+    columns: list[np.ndarray] = []  # of P
+    q_entries: list[tuple[int, int, float]] = []  # (step, knot, value) of Q
+    first: list[int] = []  # each series' first knot
+    before: list[tuple[int, int]] = []  # (series, column of r) summed back to init
+    where: list[tuple[int, int]] = []
+    intervals = np.zeros(n_s)
+    log_length = 0.0
+
+    def column(steps: np.ndarray, weights: np.ndarray | float) -> int:
+        col = np.zeros(n_s * n_u)
+        col[steps] = weights
+        columns.append(col)
+        return len(columns) - 1
+
+    for s, periods in enumerate(knots):
+        ks = sorted({int(k) for k in periods})
+        if not ks:
+            raise ValueError(f"series {s} has no knot")
+        row, base = s * n_u, len(where)
+        first.append(base)
+        where += [(s, k) for k in ks]
+        before += [(s, column(np.array([row + u]), 1.0)) for u in range(ks[0])]
+        for j, (a, b) in enumerate(pairwise(ks)):
+            steps = row + np.arange(a, b)
+            intervals[s] += 1
+            log_length += np.log(b - a)
+            for u in steps:  # every step of the bridge shares the knots' difference
+                q_entries += [(u, base + j + 1, 1.0 / (b - a)), (u, base + j, -1.0 / (b - a))]
+            for w in bridge_basis(b - a).T:
+                column(steps, w)
+        for u in range(ks[-1], n_u):  # after the last knot
+            column(np.array([row + u]), 1.0)
+    P = np.stack(columns, axis=1) if columns else np.zeros((n_s * n_u, 0))
+    Q = np.zeros((n_s * n_u, len(where)))
+    for u, k, value in q_entries:
+        Q[u, k] += value
+    F = np.zeros((n_s, len(where)))
+    F[np.arange(n_s), first] = 1.0
+    G = np.zeros((n_s, P.shape[1]))
+    for s, c in before:
+        G[s, c] = 1.0
+    return WalkMap(np.array(where), P, Q, F, G, intervals, float(log_length))
+
+
+def shift_basis(n: int, seen: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``n`` threshold shifts into the mean of the ``seen`` ones and contrasts.
+
+    Returns ``along`` (``1`` on the seen indicators) and ``(n, n - 1)``
+    orthonormal columns orthogonal to it: Helmert contrasts among the seen
+    shifts and a unit column for each unseen one, so that
+    ``x = mean * along + basis @ contrast``.
+    """
+    seen = sorted(seen)
+    unseen = [i for i in range(n) if i not in seen]
+    along = np.zeros(n)
+    along[seen] = 1.0
+    basis = np.zeros((n, n - 1))
+    basis[seen, : len(seen) - 1] = bridge_basis(len(seen))
+    basis[unseen, len(seen) - 1 :] = np.eye(len(unseen))
+    return along, basis
+
+
+def _observed_indicators(model: pm.Model) -> list[int]:
+    """Return the indicators with at least one threat cell in the model's evidence."""
+    indicators = list(model.coords["indicator"])
+    return sorted({indicators.index(c.split("|")[2]) for c in model.coords["threat_cell"]})
+
+
+def threat_knots(model: pm.Model, anchor: str) -> list[list[int]]:
+    """Knot periods of every series: the anchor, and the periods the evidence pins.
+
+    A period is a knot of a series when the Fisher information its threat
+    codes carry about the series' latent score (:func:`model.simulate.code_information`,
+    summed over its codes) reaches the random walk's own precision there,
+    ``2 / drift**2`` from its two neighbours; both are taken at the model's
+    initial point (the prior's centre). There the evidence, not the walk,
+    sets the score, and a knot moved directly is the better coordinate; with
+    the shipped evidence (at most three codes in a cell) no period qualifies
+    and the walk is only anchored.
+    """
+    from pymc.sampling.jax import get_jaxified_graph
+
+    from model.simulate import code_information
+
+    series, periods = list(model.coords["series"]), list(model.coords["period"])
+    ref = periods.index(anchor)
+    knots = [{ref} for _ in series]
+    needed = ("threat_evidence", "theta", "threat_drift", "discrimination", "threshold_shift")
+    if not all(n in model.named_vars for n in needed):
+        return [sorted(k) for k in knots]
+    point = model.initial_point()
+    at_start = get_jaxified_graph(
+        inputs=model.value_vars,
+        outputs=model.replace_rvs_by_values([model[n] for n in needed[1:]]),
+    )
+    theta, drift, disc, shift = (
+        np.asarray(x) for x in at_start(*(point[v.name] for v in model.value_vars))
+    )
+    drift = np.broadcast_to(drift, (len(series),))
+    counts = model.rvs_to_values[model["threat_evidence"]].data.sum(axis=-1)
+    info = np.zeros((len(series), len(periods)))
+    indicators = list(model.coords["indicator"])
+    for label, n in zip(model.coords["threat_cell"], counts, strict=True):
+        s, p, i = label.split("|")
+        s, t, i = series.index(s), periods.index(p), indicators.index(i)
+        info[s, t] += n * code_information(theta[s, t], disc[i], shift[i])
+    for s, t in zip(*np.nonzero(info >= 2.0 / drift[:, None] ** 2), strict=True):
+        knots[s].add(int(t))
+    return [sorted(k) for k in knots]
+
+
+def sampler_coordinates(
+    model: pm.Model, anchor: str | None, knots: Sequence[Sequence[int]] | None = None
+) -> Coordinates:
     """Build the sampler's coordinates for ``model``.
 
     Parameters
@@ -153,6 +343,9 @@ def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
         A model from :func:`model.build.build_model`.
     anchor
         Period label at which to anchor the random walk (``None``: no anchor).
+    knots
+        Knot periods per series (default: :func:`threat_knots`); ignored without
+        an anchor.
     """
     from pymc.sampling.jax import get_jaxified_graph
 
@@ -163,17 +356,28 @@ def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
     to_coords: dict[str, pt.TensorVariable] = {}
     extra = pt.constant(0.0, dtype="float64")
     anchored = False
+    walk: WalkMap | None = None
     if anchor is not None and "threat_init" in model.named_vars:
-        init_rv = model["threat_init"]
-        init_v = value_of[init_rv]
-        theta = model.replace_rvs_by_values([model["theta"]])[0]
-        ref = list(model.coords["period"]).index(anchor)
-        zero = pt.constant(np.zeros(shape_of[init_v.name]))
-        rest = graph_replace(theta[:, ref], {init_v: zero})
-        anchor_v = init_v.type(name="threat_anchor")
-        replace[init_v] = anchor_v - rest  # a shear: unit Jacobian whatever ``rest`` is
-        inputs["threat_anchor"] = anchor_v
-        to_coords["threat_anchor"] = init_v + rest  # theta at the anchor
+        knots = threat_knots(model, anchor) if knots is None else knots
+        n_s, n_u = shape_of[value_of[model["threat_innovation"]].name]
+        walk = walk_map(knots, n_u + 1)
+        init_v = value_of[model["threat_init"]]
+        z_v = value_of[model["threat_innovation"]]
+        (drift,) = model.replace_rvs_by_values([model["threat_drift"]])
+        drift = pt.broadcast_to(drift, (n_s,))
+        k_v = pt.tensor("threat_knots", shape=(len(walk.knots),), dtype=init_v.dtype)
+        r_v = pt.tensor("threat_steps", shape=(walk.P.shape[1],), dtype=init_v.dtype)
+        # with one knot per series there is no bridge: P is the identity and Q is zero
+        z = r_v if walk.identity else pt.dot(walk.P, r_v)
+        if walk.Q.any():
+            z = z + pt.dot(walk.Q, k_v) / pt.repeat(drift, n_u)
+        replace[z_v] = z.reshape((n_s, n_u))
+        replace[init_v] = pt.dot(walk.F, k_v) - drift * pt.dot(walk.G, r_v)
+        extra = extra - (walk.intervals * pt.log(drift)).sum() - 0.5 * walk.log_length
+        (theta,) = model.replace_rvs_by_values([model["theta"]])
+        inputs[k_v.name], inputs[r_v.name] = k_v, r_v
+        to_coords[k_v.name] = theta[walk.knots[:, 0], walk.knots[:, 1]]
+        to_coords[r_v.name] = pt.dot(walk.P.T, z_v.reshape((-1,)))
         anchored = True
     centred = []
     for rv in model.free_RVs:
@@ -226,6 +430,30 @@ def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
     logp = model.logp() + extra
     logp = graph_replace(logp, replace, strict=False)
     values = [replace.get(v, v) for v in model.value_vars]
+    level = "threshold_shift_centred"
+    if anchored and not walk.identity and level in inputs:
+        # Knots pinned by the evidence are pinned relative to the code thresholds
+        # only: every score and the shifts of every indicator with evidence can
+        # move together. That ridge becomes one coordinate, the mean of those
+        # shifts, with the knots riding on it; the rest of the shifts are
+        # orthonormal contrasts to it.
+        x_v, k_v = inputs.pop(level), inputs.pop("threat_knots")
+        seen = _observed_indicators(model)
+        along, basis = shift_basis(shape_of["threshold_shift_offset"][0], seen)
+        mean = pt.scalar("threat_level", dtype=x_v.dtype)
+        contrast = pt.tensor("threshold_shift_contrast", shape=(basis.shape[1],), dtype=x_v.dtype)
+        knots_rel = k_v.type(name="threat_knots_relative")
+        shear = {x_v: mean * along + pt.dot(basis, contrast), k_v: knots_rel + mean}
+        # |det d(knots, shifts) / d(relative knots, mean, contrasts)| = sqrt(#seen)
+        logp = graph_replace(logp, shear, strict=False) + 0.5 * np.log(len(seen))
+        values = [graph_replace(v, shear, strict=False) for v in values]
+        x, k = to_coords.pop(level), to_coords.pop("threat_knots")
+        for var, to in (
+            (knots_rel, k - x[seen].mean()),
+            (mean, x[seen].mean()),
+            (contrast, pt.dot(basis.T, x)),
+        ):
+            inputs[var.name], to_coords[var.name] = var, to
     names = tuple(inputs)
     ins = [inputs[n] for n in names]
     return Coordinates(
@@ -238,6 +466,7 @@ def sampler_coordinates(model: pm.Model, anchor: str | None) -> Coordinates:
         anchored=anchored,
         centred=tuple(centred),
         gamma=tuple(gamma),
+        knots=0 if walk is None else len(walk.knots),
     )
 
 
@@ -427,6 +656,7 @@ def sample_numpyro(
                     "tuning_steps": tune,
                     "sampler_coordinates": ",".join(names),
                     "random_walk_anchor": anchor if coords.anchored else "",
+                    "random_walk_knots": coords.knots,
                     "warm_start": int(warmed),
                     "worker_processes": pool.size,
                 },

@@ -177,6 +177,26 @@ def code_probs_np(theta: np.ndarray, discrimination: np.ndarray, shift: np.ndarr
     return -np.diff(above, prepend=1.0, append=0.0, axis=-1)
 
 
+def code_information(
+    theta: np.ndarray, discrimination: np.ndarray, shift: np.ndarray
+) -> np.ndarray:
+    """Fisher information one threat code carries about ``theta``: ``sum_c p_c'(theta)**2 / p_c``.
+
+    With ``P(code > c) = logistic(d (theta - tau_c - delta))``, the derivative of
+    each cumulative term is ``d g (1 - g)``, and a category's derivative is the
+    difference of two of them. The sampler compares this, times the number of
+    codes, with the random walk's own precision to decide where the evidence
+    pins a series (:func:`model.nuts.threat_knots`).
+    """
+    d = np.asarray(discrimination, dtype=float)[..., None]
+    eta = np.asarray(theta, dtype=float)[..., None] - np.asarray(shift, dtype=float)[..., None]
+    above = expit(d * (eta - CODE_CUTPOINTS))
+    slope = d * above * (1.0 - above)
+    p = -np.diff(above, prepend=1.0, append=0.0, axis=-1)
+    dp = -np.diff(slope, prepend=0.0, append=0.0, axis=-1)
+    return (dp**2 / p).sum(axis=-1)
+
+
 def _categorical(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """One category per row of ``p`` (last axis), vectorised."""
     u = rng.random(p.shape[:-1])[..., None]

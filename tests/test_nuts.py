@@ -24,17 +24,31 @@ from model.build import build_model
 from model.nuts import sampler_coordinates
 
 
-@pytest.fixture(scope="module")
-def shipped(shipped_inputs):
+@pytest.fixture(scope="module", params=["anchored", "bridged"])
+def shipped(request, shipped_inputs):
+    """The shipped model in the sampler's coordinates: anchored only, or with bridges.
+
+    The shipped evidence pins no period strongly enough for a knot, so the
+    bridged variant names knots by hand: adjacent ones (a bridge of one step),
+    distant ones, and knots before and after the anchor.
+    """
     model = build_model(shipped_inputs.evidence, shipped_inputs.priors)
-    coords = sampler_coordinates(model, model.coords["window"][0])
-    return model, coords
+    anchor = model.coords["window"][0]
+    knots = None
+    if request.param == "bridged":
+        ref = list(model.coords["period"]).index(anchor)
+        knots = [sorted({2 + s, 10, 11, ref, ref + 3}) for s in range(len(model.coords["series"]))]
+    return model, sampler_coordinates(model, anchor, knots)
 
 
 def test_coordinates_anchor_the_walks_and_centre_the_pooled_effects(shipped):
-    _, coords = shipped
+    model, coords = shipped
     assert coords.anchored
-    assert "threat_anchor" in coords.names and "threat_init" not in coords.names
+    assert "threat_init" not in coords.names and "threat_innovation" not in coords.names
+    if "threat_level" in coords.names:  # bridged: the shifts' mean carries the knots
+        assert {"threat_knots_relative", "threshold_shift_contrast"} <= set(coords.names)
+    else:
+        assert "threat_knots" in coords.names
     assert set(coords.centred) == {"discrimination_raw", "threshold_shift"}
     assert set(coords.gamma) == {"strategy_map", "commitment", "cohesion"}
 
@@ -175,4 +189,49 @@ def test_a_diverging_chain_is_redrawn_with_smaller_steps(shipped_inputs, monkeyp
     np.testing.assert_array_equal(
         fit.sample_stats["step_size"].values[1], fresh.sample_stats["step_size"].values[0]
     )
-    assert fit.sampler_state["z_threat_anchor"].shape[0] == 3
+    assert fit.sampler_state["z_threat_knots"].shape[0] == 3
+
+
+def test_knots_where_the_evidence_outweighs_the_walk(shipped_inputs):
+    """Only the anchor with the shipped evidence; every period with evidence at 100 times its codes.
+
+    At the prior's centre a code carries about 0.74 units of information on
+    the latent score and the walk about 2 / 0.2**2 = 50, so the shipped cells
+    (at most three codes) make no knot and a hundred times each makes one.
+    """
+    from dataclasses import replace
+
+    from model.nuts import threat_knots
+
+    ev = shipped_inputs.evidence
+    anchor = ev.periods[ev.report_index[0]]
+    ref = ev.report_index[0]
+    with_evidence = [
+        {int(t) for s2, t, _ in ev.threat_cells if s2 == s} for s in range(len(ev.structure.series))
+    ]
+    model = build_model(ev, shipped_inputs.priors)
+    assert threat_knots(model, anchor) == [[ref]] * len(with_evidence)
+    heavy = build_model(replace(ev, threat_counts=ev.threat_counts * 100), shipped_inputs.priors)
+    assert threat_knots(heavy, anchor) == [sorted(p | {ref}) for p in with_evidence]
+
+
+def test_walk_map_round_trip_and_bridge_sums():
+    """Values -> (knots, rest) -> values is the identity; a bridge moves no knot."""
+    from model.nuts import bridge_basis, walk_map
+
+    rng = np.random.default_rng(3)
+    n_t, knots = 12, [[0, 5], [3], [2, 3, 9, 11]]
+    walk = walk_map(knots, n_t)
+    n_s = len(knots)
+    init, z, drift = rng.normal(size=n_s), rng.normal(size=(n_s, n_t - 1)), rng.gamma(2, 0.1, n_s)
+    theta = np.concatenate([init[:, None], init[:, None] + np.cumsum(drift[:, None] * z, 1)], 1)
+    k = theta[walk.knots[:, 0], walk.knots[:, 1]]
+    r = walk.P.T @ z.ravel()
+    assert len(k) + len(r) == n_s * n_t  # a bijection between spaces of one dimension
+    back = walk.P @ r + walk.Q @ k / np.repeat(drift, n_t - 1)
+    np.testing.assert_allclose(back, z.ravel(), atol=1e-12)
+    np.testing.assert_allclose(walk.F @ k - drift * (walk.G @ r), init, atol=1e-12)
+    np.testing.assert_array_equal(walk.intervals, [1, 0, 3])
+    basis = bridge_basis(4)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(3), atol=1e-12)
+    np.testing.assert_allclose(basis.sum(axis=0), 0.0, atol=1e-12)

@@ -211,3 +211,17 @@ def test_sparse_design_has_evidence_once_every_n_periods():
     assert conduct[:, ~design.observed()].sum() == 0 and outcome[:, ~design.observed()].sum() == 0
     ev = template_evidence(design)
     assert ev.behaviour_periods.tolist() == [3, 7] and ev.report_index[0] == 7
+
+
+@pytest.mark.parametrize(
+    ("theta", "d", "delta"), [(0.0, 2.0, 0.0), (0.9, 4.0, 0.3), (-2.5, 1.0, -0.2)]
+)
+def test_code_information_is_the_fisher_information(theta, d, delta):
+    """``sum_c p_c'**2 / p_c`` equals the variance of the score, by central differences."""
+    from model.simulate import code_information
+
+    h = 1e-6
+    p = code_probs_np(theta, d, delta)
+    score = np.log(code_probs_np(theta + h, d, delta)) - np.log(code_probs_np(theta - h, d, delta))
+    score = score / (2 * h)
+    np.testing.assert_allclose(code_information(theta, d, delta), (p * score**2).sum(), rtol=1e-6)
