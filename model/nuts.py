@@ -289,6 +289,10 @@ def _observed_indicators(model: pm.Model) -> list[int]:
     return sorted({indicators.index(c.split("|")[2]) for c in model.coords["threat_cell"]})
 
 
+#: A period becomes a knot when its codes' information reaches this share of the walk's.
+KNOT_INFORMATION: float = 1.0
+
+
 def threat_knots(model: pm.Model, anchor: str) -> list[list[int]]:
     """Knot periods of every series: the anchor, and the periods the evidence pins.
 
@@ -327,7 +331,8 @@ def threat_knots(model: pm.Model, anchor: str) -> list[list[int]]:
         s, p, i = label.split("|")
         s, t, i = series.index(s), periods.index(p), indicators.index(i)
         info[s, t] += n * code_information(theta[s, t], disc[i], shift[i])
-    for s, t in zip(*np.nonzero(info >= 2.0 / drift[:, None] ** 2), strict=True):
+    walk_precision = 2.0 / drift[:, None] ** 2
+    for s, t in zip(*np.nonzero(info >= KNOT_INFORMATION * walk_precision), strict=True):
         knots[s].add(int(t))
     return [sorted(k) for k in knots]
 
