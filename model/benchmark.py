@@ -413,9 +413,9 @@ def bench_rows(
 ) -> list[dict[str, Any]]:
     """Load time, gradient cost, fit time and peak memory from 1,000 to 1,000,000 rows.
 
+    The rows of every size are :func:`simulated_rows` (the same truth).
     Sizes above ``fit_max`` are loaded, built and differentiated but not
-    fitted: more rows sharpen the posterior, and NUTS then takes more steps
-    per draw, which is a property of the posterior, not of the model's size.
+    fitted (a quick look at load cost and memory).
     """
     from model.data import load_actors, read_observations
     from model.priors import load_priors

@@ -305,7 +305,8 @@ def threat_knots(model: pm.Model, anchor: str) -> list[list[int]]:
     the shipped evidence (at most three codes in a cell) no period qualifies
     and the walk is only anchored.
     """
-    from pymc.sampling.jax import get_jaxified_graph
+    import pytensor
+    from pytensor.compile.mode import Mode
 
     from model.simulate import code_information
 
@@ -316,9 +317,11 @@ def threat_knots(model: pm.Model, anchor: str) -> list[list[int]]:
     if not all(n in model.named_vars for n in needed):
         return [sorted(k) for k in knots]
     point = model.initial_point()
-    at_start = get_jaxified_graph(
-        inputs=model.value_vars,
-        outputs=model.replace_rvs_by_values([model[n] for n in needed[1:]]),
+    at_start = pytensor.function(  # a few small arrays, once: the Python linker is quickest
+        model.value_vars,
+        model.replace_rvs_by_values([model[n] for n in needed[1:]]),
+        mode=Mode(linker="py", optimizer="fast_compile"),
+        on_unused_input="ignore",
     )
     theta, drift, disc, shift = (
         np.asarray(x) for x in at_start(*(point[v.name] for v in model.value_vars))
