@@ -151,39 +151,40 @@ def resample_rows(frame: pd.DataFrame, n: int, seed: int) -> pd.DataFrame:
     infinity instead of sharpening the posterior.
     """
     rng = np.random.default_rng(seed)
-    out = frame.iloc[rng.integers(len(frame), size=n)].reset_index(drop=True).copy()
-    out["id"] = [f"s{i}" for i in range(n)]
-    out["date"] = pd.to_datetime(out["date"]).dt.strftime("%Y-%m-%d")
-    return out
+    return frame.iloc[rng.integers(len(frame), size=n)].reset_index(drop=True)
+
+
+def model_truth(frame: pd.DataFrame, actors: Any, priors: Any, seed: int = 0) -> dict[str, Any]:
+    """One prior draw of every parameter on the case's period grid: the rows' truth.
+
+    The grid depends only on the case and :data:`AS_OF`, so one draw serves
+    every size of :func:`simulated_rows`.
+    """
+    from model.build import build_model
+    from model.evidence import aggregate
+    from model.simulate import PriorSampler
+
+    evidence = aggregate(frame, actors, date.fromisoformat(AS_OF))
+    return PriorSampler(build_model(evidence, priors))(seed)
 
 
 def simulated_rows(
-    frame: pd.DataFrame, actors: Any, priors: Any, n: int, seed: int, truth_seed: int = 0
+    frame: pd.DataFrame, actors: Any, truth: dict[str, Any], n: int, seed: int
 ) -> pd.DataFrame:
     """``n`` rows where the real ones fall, with codes drawn from the model.
 
     The layout (rows per threat cell, per pair and per dyad, in the real
     periods) is the real evidence resampled to ``n`` rows; the codes are drawn
-    from the model's own generative story (:mod:`model.simulate`) at one prior
-    draw of every parameter (``truth_seed``), the same truth at every size.
-    More rows then sharpen the posterior around that truth at the rate real
-    evidence would, which is what "cost as the evidence grows" is about.
+    from the model's own generative story (:mod:`model.simulate`) at ``truth``
+    (:func:`model_truth`), the same at every size. More rows then sharpen
+    the posterior around that truth at the rate real evidence would, which is
+    what "cost as the evidence grows" is about.
     """
-    from model.build import build_model
     from model.evidence import aggregate
-    from model.simulate import (
-        Design,
-        PriorSampler,
-        observation_frame,
-        simulate_behaviour,
-        simulate_threat,
-    )
+    from model.simulate import Design, observation_frame, simulate_behaviour, simulate_threat
     from model.theory import THREAT_INDICATORS
 
-    as_of = date.fromisoformat(AS_OF)
-    rows = resample_rows(frame, n, seed)
-    layout = aggregate(rows.assign(date=pd.to_datetime(rows["date"])), actors, as_of)
-    truth = PriorSampler(build_model(layout, priors))(truth_seed)
+    layout = aggregate(resample_rows(frame, n, seed), actors, date.fromisoformat(AS_OF))
     s, n_t = layout.structure, len(layout.periods)
     threat = np.zeros((len(s.series), n_t, len(THREAT_INDICATORS)), dtype=np.int64)
     cells = layout.threat_cells
@@ -423,13 +424,13 @@ def bench_rows(
     shipped = _shipped(root)
     actors = load_actors(shipped["actors"])
     frame = read_observations(shipped["data"], actors)[list(COLUMNS)]
-    priors = load_priors(shipped["priors"])
+    truth = model_truth(frame, actors, load_priors(shipped["priors"]))
     env = cache_env(work / "warm-cache")
     out = []
     for n in sizes:
         path = work / "rows" / f"rows-{n}.csv"
         path.parent.mkdir(parents=True, exist_ok=True)
-        simulated_rows(frame, actors, priors, n, seed=n).to_csv(path, index=False)
+        simulated_rows(frame, actors, truth, n, seed=n).to_csv(path, index=False)
         opts = {**shipped, "data": str(path), "fit": n <= fit_max}
         _, peak, stdout = run_child(child_args("fit", **opts), env)
         res = child_json(stdout)

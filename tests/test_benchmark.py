@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from model.benchmark import simulated_rows
+from model.benchmark import model_truth, simulated_rows
 from model.data import COLUMNS, load_actors, read_observations
 from model.evidence import aggregate
 from model.priors import load_priors
@@ -13,7 +13,9 @@ def test_simulated_rows_keep_the_layout_and_vary_the_codes(tmp_path):
     """``n`` valid rows in the real cells; a cell's codes differ, unlike copies of one row."""
     actors = load_actors(ACTORS)
     real = read_observations(OBSERVATIONS, actors)
-    rows = simulated_rows(real[list(COLUMNS)], actors, load_priors(DEFAULT_PRIORS), 3000, seed=5)
+    real = real[list(COLUMNS)]
+    truth = model_truth(real, actors, load_priors(DEFAULT_PRIORS))
+    rows = simulated_rows(real, actors, truth, 3000, seed=5)
     assert len(rows) == 3000
     path = tmp_path / "rows.csv"
     rows.to_csv(path, index=False)
