@@ -206,11 +206,9 @@ class WalkMap:
     log_length: float
 
     @property
-    def identity(self) -> bool:
-        """Whether ``P`` is the identity (no bridge: one knot per series)."""
-        return self.P.shape[0] == self.P.shape[1] and bool(
-            np.array_equal(self.P, np.eye(len(self.P)))
-        )
+    def bridged(self) -> bool:
+        """Whether any series has a bridge (else one knot each: ``P = I``, ``Q = 0``)."""
+        return bool(self.intervals.any())
 
 
 def walk_map(knots: Sequence[Sequence[int]], n_periods: int) -> WalkMap:
@@ -283,10 +281,15 @@ def shift_basis(n: int, seen: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     return along, basis
 
 
-def _observed_indicators(model: pm.Model) -> list[int]:
-    """Return the indicators with at least one threat cell in the model's evidence."""
-    indicators = list(model.coords["indicator"])
-    return sorted({indicators.index(c.split("|")[2]) for c in model.coords["threat_cell"]})
+def _threat_cells(model: pm.Model) -> np.ndarray:
+    """``(cell, 3)`` series, period and indicator index of each threat cell of the model.
+
+    Read from the ``threat_cell`` labels (``series|period|indicator``), so the
+    sampler needs nothing but the model.
+    """
+    dims = [list(model.coords[d]) for d in ("series", "period", "indicator")]
+    labels = [c.split("|") for c in model.coords.get("threat_cell", ())]
+    return np.array([[d.index(x) for d, x in zip(dims, c, strict=True)] for c in labels], int)
 
 
 #: A period becomes a knot when its codes' information reaches this share of the walk's.
@@ -328,12 +331,9 @@ def threat_knots(model: pm.Model, anchor: str) -> list[list[int]]:
     )
     drift = np.broadcast_to(drift, (len(series),))
     counts = model.rvs_to_values[model["threat_evidence"]].data.sum(axis=-1)
+    s, t, i = _threat_cells(model).T
     info = np.zeros((len(series), len(periods)))
-    indicators = list(model.coords["indicator"])
-    for label, n in zip(model.coords["threat_cell"], counts, strict=True):
-        s, p, i = label.split("|")
-        s, t, i = series.index(s), periods.index(p), indicators.index(i)
-        info[s, t] += n * code_information(theta[s, t], disc[i], shift[i])
+    np.add.at(info, (s, t), counts * code_information(theta[s, t], disc[i], shift[i]))
     walk_precision = 2.0 / drift[:, None] ** 2
     for s, t in zip(*np.nonzero(info >= KNOT_INFORMATION * walk_precision), strict=True):
         knots[s].add(int(t))
@@ -375,10 +375,9 @@ def sampler_coordinates(
         drift = pt.broadcast_to(drift, (n_s,))
         k_v = pt.tensor("threat_knots", shape=(len(walk.knots),), dtype=init_v.dtype)
         r_v = pt.tensor("threat_steps", shape=(walk.P.shape[1],), dtype=init_v.dtype)
-        # with one knot per series there is no bridge: P is the identity and Q is zero
-        z = r_v if walk.identity else pt.dot(walk.P, r_v)
-        if walk.Q.any():
-            z = z + pt.dot(walk.Q, k_v) / pt.repeat(drift, n_u)
+        z = r_v  # with one knot per series there is no bridge: P is the identity and Q is zero
+        if walk.bridged:
+            z = pt.dot(walk.P, r_v) + pt.dot(walk.Q, k_v) / pt.repeat(drift, n_u)
         replace[z_v] = z.reshape((n_s, n_u))
         replace[init_v] = pt.dot(walk.F, k_v) - drift * pt.dot(walk.G, r_v)
         extra = extra - (walk.intervals * pt.log(drift)).sum() - 0.5 * walk.log_length
@@ -439,14 +438,14 @@ def sampler_coordinates(
     logp = graph_replace(logp, replace, strict=False)
     values = [replace.get(v, v) for v in model.value_vars]
     level = "threshold_shift_centred"
-    if anchored and not walk.identity and level in inputs:
+    if walk is not None and walk.bridged and level in inputs:
         # Knots pinned by the evidence are pinned relative to the code thresholds
         # only: every score and the shifts of every indicator with evidence can
         # move together. That ridge becomes one coordinate, the mean of those
         # shifts, with the knots riding on it; the rest of the shifts are
         # orthonormal contrasts to it.
         x_v, k_v = inputs.pop(level), inputs.pop("threat_knots")
-        seen = _observed_indicators(model)
+        seen = sorted(set(_threat_cells(model)[:, 2].tolist()))
         along, basis = shift_basis(shape_of["threshold_shift_offset"][0], seen)
         mean = pt.scalar("threat_level", dtype=x_v.dtype)
         contrast = pt.tensor("threshold_shift_contrast", shape=(basis.shape[1],), dtype=x_v.dtype)
