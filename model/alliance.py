@@ -63,11 +63,11 @@ def dyad_factor(q_first: TensorLike, q_second: TensorLike, weight: TensorLike) -
     q1 = pt.as_tensor_variable(q_first)
     q2 = pt.as_tensor_variable(q_second)
     w = pt.as_tensor_variable(weight)  # (..., x, y), or one (x, y) for all
-    # broadcast and sum rather than batched matmuls: XLA's CPU batched dot of
-    # many 3x4 matrices costs far more than one fused loop over 144 terms
-    return (q1[..., :, None, :, None] * w[..., None, None, :, :] * q2[..., None, :, None, :]).sum(
-        axis=(-1, -2)
-    )
+    # two broadcast-and-sum contractions (y, then x): a quarter of the products of
+    # one sum over all 144 (a, a', x, y), and unlike XLA's CPU batched dot of
+    # many 3x4 matrices, each is one fused loop
+    inner = (w[..., None, :, :] * q2[..., :, None, :]).sum(axis=-1)  # (..., a', x)
+    return (q1[..., :, None, :] * inner[..., None, :, :]).sum(axis=-1)
 
 
 def axis_log_prob(
@@ -135,6 +135,41 @@ def error_matrix(error: TensorLike, n: int) -> TensorVariable:
     return (1.0 - e) * pt.eye(n) + e / n
 
 
+def coded_counts_likelihood(
+    counts: np.ndarray, error: TensorLike, n: int
+) -> tuple[TensorVariable, TensorVariable]:
+    """``prod_obs E[c, x]`` for every true category ``x``, scaled by its largest ``x``.
+
+    With :func:`error_matrix` a code is right with ``1 - e + e/n`` and any given
+    wrong code has ``e/n``, so for ``N`` codes of which ``n_x`` read ``x`` the log
+    product is ``N log(e/n) + n_x k`` with ``k = log((1 - e + e/n) / (e/n))``:
+    a closed form, no matrix product. Scaling by the largest ``x`` keeps it
+    finite when ``k`` is large.
+
+    Parameters
+    ----------
+    counts
+        ``(..., code)`` constant counts.
+    error
+        Coder error rate, a scalar.
+    n
+        Number of categories.
+
+    Returns
+    -------
+    relative, log_max
+        ``exp(k (n_x - max_x n_x))``, with the counts' shape, and the log of the
+        largest product, ``N log(e/n) + k max_x n_x``, without the last axis.
+    """
+    counts = np.asarray(counts, dtype=float)
+    e = pt.as_tensor_variable(error)
+    log_wrong = pt.log(e / n)
+    k = pt.log1p(-e * (n - 1) / n) - log_wrong
+    top = counts.max(axis=-1, initial=0.0)
+    relative = pt.exp(k * (counts - top[..., None]))
+    return relative, counts.sum(axis=-1) * log_wrong + top * k
+
+
 def behaviour_log_likelihood(
     log_p_external: TensorLike,
     q: TensorLike,
@@ -181,19 +216,14 @@ def behaviour_log_likelihood(
     ``(period,)`` log-likelihoods.
     """
     n_strat, n_out = len(STRATEGIES), 4
-    log_ec = pt.log(error_matrix(conduct_error, n_strat))
-    log_eo = pt.log(error_matrix(outcome_error, n_out))
-    # conduct: log prod_obs P(obs | strategy x), shifted by its max for stability
-    log_cl = pt.dot(pt.as_tensor_variable(conduct_counts), log_ec)  # (pair, T, x)
-    cl_max = log_cl.max(axis=-1)
-    q_tilde = pt.as_tensor_variable(q) * pt.exp(log_cl - cl_max[..., None])[:, :, None, :]
+    # conduct: prod_obs P(obs | strategy x) relative to its largest x (closed form)
+    c_rel, c_offset = coded_counts_likelihood(conduct_counts, conduct_error, n_strat)
+    q_tilde = pt.as_tensor_variable(q) * c_rel[:, :, None, :]
     # outcome: per indicator, sum over the true level l of table[type, l] prod_obs E[c, l]
-    log_ol = pt.dot(pt.as_tensor_variable(outcome_counts), log_eo)  # (D, T, outcome, l)
-    ol_max = log_ol.max(axis=-1)
-    obs_lik = pt.exp(log_ol - ol_max[..., None])  # (D, T, outcome, l)
+    obs_lik, o_offset = coded_counts_likelihood(outcome_counts, outcome_error, n_out)
     tables = pt.as_tensor_variable(tables)
     # by_type[d, t, o, type] = sum_l obs_lik[d, t, o, l] tables[o, type, l]
-    by_type = pt.stack([pt.dot(obs_lik[:, :, o, :], tables[o].T) for o in range(2)], axis=2)
+    by_type = (obs_lik[:, :, :, None, :] * tables[None, None]).sum(axis=-1)
     log_type = pt.log(by_type).sum(axis=2)  # (D, T, type)
     type_max = log_type.max(axis=-1)
     spread = _pair_to_type().T  # (type, x*y): types back onto strategy pairs
@@ -203,5 +233,5 @@ def behaviour_log_likelihood(
     q_first = take(q_tilde, dyad_pairs[:, 0], n_pairs)
     q_second = take(q_tilde, dyad_pairs[:, 1], n_pairs)
     factor = pt.log(dyad_factor(q_first, q_second, weight))
-    offset = cl_max.sum(axis=0) + ol_max.sum(axis=(0, 2)) + type_max.sum(axis=0)
+    offset = c_offset.sum(axis=0) + o_offset.sum(axis=(0, 2)) + type_max.sum(axis=0)
     return sum_over_external(log_p_external, factor, members) + offset

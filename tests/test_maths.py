@@ -9,6 +9,8 @@ from scipy.special import expit
 from model.alliance import (
     axis_log_prob,
     behaviour_log_likelihood,
+    coded_counts_likelihood,
+    error_matrix,
     outcome_probs,
     type_probs,
     weakest_link,
@@ -178,6 +180,20 @@ def _loglik(case, conduct, outcome, e_c, e_o):
         dyad_pairs,
         members,
     ).eval()
+
+
+@pytest.mark.parametrize("n", [4, 5])
+def test_coded_counts_likelihood_equals_the_error_matrix_product(n):
+    """The closed form is ``prod_c E[c, x]**n_c`` over the error matrix, for every true ``x``."""
+    rng = np.random.default_rng(n)
+    counts = rng.integers(0, 6, size=(7, 3, n)).astype(float)
+    counts[0, 0] = 0.0  # a cell without codes: every category equally likely
+    e = 0.13
+    log_e = np.log(error_matrix(e, n).eval())
+    want = counts @ log_e  # (..., x): sum_c n_c log E[c, x]
+    relative, log_max = (t.eval() for t in coded_counts_likelihood(counts, e, n))
+    np.testing.assert_allclose(np.log(relative) + log_max[..., None], want, rtol=1e-12)
+    np.testing.assert_allclose(relative.max(axis=-1), 1.0)
 
 
 def test_behaviour_likelihood_equals_full_enumeration_k2():
