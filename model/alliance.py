@@ -173,8 +173,8 @@ def coded_counts_likelihood(
 def behaviour_log_likelihood(
     log_p_external: TensorLike,
     q: TensorLike,
-    conduct_counts: TensorLike,
-    outcome_counts: TensorLike,
+    conduct_counts: np.ndarray,
+    outcome_counts: np.ndarray,
     tables: TensorLike,
     conduct_error: TensorLike,
     outcome_error: TensorLike,
@@ -198,10 +198,11 @@ def behaviour_log_likelihood(
     q
         ``(pair, period, ext_level, strategy)``.
     conduct_counts
-        ``(pair, period, strategy)``: coded strategies per pair and period.
+        ``(pair, period, strategy)``: coded strategies per pair and period
+        (constants: the evidence).
     outcome_counts
         ``(dyad, period, outcome, outcome_level)``: coded commitment and
-        cohesion levels.
+        cohesion levels (constants).
     tables
         ``(outcome, alliance_type, outcome_level)``: Table 3 as probabilities.
     conduct_error, outcome_error
