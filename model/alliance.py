@@ -136,7 +136,7 @@ def error_matrix(error: TensorLike, n: int) -> TensorVariable:
 
 
 def coded_counts_likelihood(
-    counts: np.ndarray, error: TensorLike, n: int
+    counts: TensorLike, error: TensorLike, n: int
 ) -> tuple[TensorVariable, TensorVariable]:
     """``prod_obs E[c, x]`` for every true category ``x``, scaled by its largest ``x``.
 
@@ -149,7 +149,7 @@ def coded_counts_likelihood(
     Parameters
     ----------
     counts
-        ``(..., code)`` constant counts.
+        ``(..., code)`` counts.
     error
         Coder error rate, a scalar.
     n
@@ -161,11 +161,11 @@ def coded_counts_likelihood(
         ``exp(k (n_x - max_x n_x))``, with the counts' shape, and the log of the
         largest product, ``N log(e/n) + k max_x n_x``, without the last axis.
     """
-    counts = np.asarray(counts, dtype=float)
+    counts = pt.as_tensor_variable(counts)  # constants, or shared data (model.refit)
     e = pt.as_tensor_variable(error)
     log_wrong = pt.log(e / n)
     k = pt.log1p(-e * (n - 1) / n) - log_wrong
-    top = counts.max(axis=-1, initial=0.0)
+    top = counts.max(axis=-1)
     relative = pt.exp(k * (counts - top[..., None]))
     return relative, counts.sum(axis=-1) * log_wrong + top * k
 
@@ -173,8 +173,8 @@ def coded_counts_likelihood(
 def behaviour_log_likelihood(
     log_p_external: TensorLike,
     q: TensorLike,
-    conduct_counts: np.ndarray,
-    outcome_counts: np.ndarray,
+    conduct_counts: TensorLike,
+    outcome_counts: TensorLike,
     tables: TensorLike,
     conduct_error: TensorLike,
     outcome_error: TensorLike,
@@ -198,11 +198,10 @@ def behaviour_log_likelihood(
     q
         ``(pair, period, ext_level, strategy)``.
     conduct_counts
-        ``(pair, period, strategy)``: coded strategies per pair and period
-        (constants: the evidence).
+        ``(pair, period, strategy)``: coded strategies per pair and period.
     outcome_counts
         ``(dyad, period, outcome, outcome_level)``: coded commitment and
-        cohesion levels (constants).
+        cohesion levels.
     tables
         ``(outcome, alliance_type, outcome_level)``: Table 3 as probabilities.
     conduct_error, outcome_error
