@@ -129,22 +129,17 @@ def weakest_link(
     return tail[:, :-1] - tail[:, 1:]
 
 
-def error_matrix(error: TensorLike, n: int) -> TensorVariable:
-    """``E[c, x] = P(coded c | true x)``: right with ``1 - e``, else uniform over ``n``."""
-    e = pt.as_tensor_variable(error)
-    return (1.0 - e) * pt.eye(n) + e / n
-
-
 def coded_counts_likelihood(
     counts: TensorLike, error: TensorLike, n: int
 ) -> tuple[TensorVariable, TensorVariable]:
     """``prod_obs E[c, x]`` for every true category ``x``, scaled by its largest ``x``.
 
-    With :func:`error_matrix` a code is right with ``1 - e + e/n`` and any given
-    wrong code has ``e/n``, so for ``N`` codes of which ``n_x`` read ``x`` the log
-    product is ``N log(e/n) + n_x k`` with ``k = log((1 - e + e/n) / (e/n))``:
-    a closed form, no matrix product. Scaling by the largest ``x`` keeps it
-    finite when ``k`` is large.
+    ``E[c, x] = P(coded c | true x)``: a coder is right with ``1 - e`` and
+    otherwise picks one of the ``n`` categories at random, so a code is right
+    with ``1 - e + e/n`` and any given wrong code has ``e/n``. For ``N`` codes of
+    which ``n_x`` read ``x`` the log product is ``N log(e/n) + n_x k``, with
+    ``k = log((1 - e + e/n) / (e/n))``: a closed form, no matrix product.
+    Scaling by the largest ``x`` keeps it finite when ``k`` is large.
 
     Parameters
     ----------

@@ -445,7 +445,7 @@ def _categorical(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def _coded(counts: np.ndarray, true: np.ndarray, error: np.ndarray, rng) -> np.ndarray:
-    """Replicate codes of true categories: right with ``1 - e``, else uniform (``error_matrix``).
+    """Replicate codes of true categories: right with ``1 - e``, else uniform.
 
     ``counts`` (units) observed totals, ``true`` (sample, units) true
     categories, ``error`` (sample,) rates; returns (sample, units, category).

@@ -14,7 +14,7 @@ module draws those latent quantities instead of summing over them:
    commitment and one true cohesion level from Table 3 given the type;
 4. coded rows: each conduct or outcome row is right with probability
    ``1 - e`` and otherwise uniform over all categories (the true one
-   included), as :func:`model.alliance.error_matrix`; each threat row is an
+   included), as :func:`model.alliance.coded_counts_likelihood`; each threat row is an
    ordered-logistic code given ``theta`` (:func:`model.threat.code_log_probs`).
 
 The result is an observation table in the schema of :mod:`model.data`,

@@ -62,7 +62,7 @@ def test_behaviour_replicates_match_the_models_marginals(small_fit, shipped_inpu
     """At the last period with evidence the model reports strategy and outcome marginals.
 
     E[codes of c] = n * sum_x P(strategy x) E[c, x] for conduct and
-    n * sum_l P(level l) E[c, l] for outcomes, with ``error_matrix`` E; the
+    n * sum_l P(level l) E[c, l] for outcomes, with ``E = (1 - e) I + e / n``; the
     replicates must agree within Monte Carlo error.
     """
     ev = shipped_inputs.evidence
