@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -178,7 +179,10 @@ def code_probs_np(theta: np.ndarray, discrimination: np.ndarray, shift: np.ndarr
 
 
 def code_information(
-    theta: np.ndarray, discrimination: np.ndarray, shift: np.ndarray
+    theta: np.ndarray,
+    discrimination: np.ndarray,
+    shift: np.ndarray,
+    about: Literal["score", "log_discrimination"] = "score",
 ) -> np.ndarray:
     """Fisher information one threat code carries about ``theta``: ``sum_c p_c'(theta)**2 / p_c``.
 
@@ -186,12 +190,19 @@ def code_information(
     each cumulative term is ``d g (1 - g)``, and a category's derivative is the
     difference of two of them. The sampler compares this, times the number of
     codes, with the random walk's own precision to decide where the evidence
-    pins a series (:func:`model.nuts.threat_knots`).
+    pins a series (:func:`model.nuts.threat_knots`), and with a pooling prior's
+    precision to decide which indicators' effects to centre
+    (:func:`model.nuts.centred_members`). The information about the shift
+    ``delta`` is the same as about ``theta``; ``about="log_discrimination"``
+    gives the information about ``log d``, whose cumulative derivatives are
+    ``d (theta - tau_c - delta) g (1 - g)``.
     """
     d = np.asarray(discrimination, dtype=float)[..., None]
     eta = np.asarray(theta, dtype=float)[..., None] - np.asarray(shift, dtype=float)[..., None]
     above = expit(d * (eta - CODE_CUTPOINTS))
     slope = d * above * (1.0 - above)
+    if about == "log_discrimination":
+        slope = slope * (eta - CODE_CUTPOINTS)
     p = -np.diff(above, prepend=1.0, append=0.0, axis=-1)
     dp = -np.diff(slope, prepend=0.0, append=0.0, axis=-1)
     return (dp**2 / p).sum(axis=-1)

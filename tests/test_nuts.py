@@ -23,14 +23,22 @@ import pytest
 from model.build import build_model
 from model.nuts import sampler_coordinates
 
+#: Pooled members centred by hand in the "mixed" variant: some of each vector.
+MIXED = {
+    "threshold_shift": np.array([1, 0, 1, 0, 0, 0], bool),
+    "discrimination_raw": np.array([0, 1, 0, 0, 1, 1], bool),
+}
 
-@pytest.fixture(scope="module", params=["anchored", "bridged"])
+
+@pytest.fixture(scope="module", params=["anchored", "bridged", "mixed"])
 def shipped(request, shipped_inputs):
-    """The shipped model in the sampler's coordinates: anchored only, or with bridges.
+    """The shipped model in the sampler's coordinates: anchored only, with bridges, or mixed.
 
     The shipped evidence pins no period strongly enough for a knot, so the
     bridged variant names knots by hand: adjacent ones (a bridge of one step),
-    distant ones, and knots before and after the anchor.
+    distant ones, and knots before and after the anchor. Nor does it pin a
+    pooled member, so the mixed variant centres some members of each pooled
+    vector by hand.
     """
     model = build_model(shipped_inputs.evidence, shipped_inputs.priors)
     anchor = model.coords["window"][0]
@@ -38,19 +46,51 @@ def shipped(request, shipped_inputs):
     if request.param == "bridged":
         ref = list(model.coords["period"]).index(anchor)
         knots = [sorted({2 + s, 10, 11, ref, ref + 3}) for s in range(len(model.coords["series"]))]
-    return model, sampler_coordinates(model, anchor, knots)
+    centre = MIXED if request.param == "mixed" else None
+    return model, sampler_coordinates(model, anchor, knots, centre)
 
 
-def test_coordinates_anchor_the_walks_and_centre_the_pooled_effects(shipped):
+def test_coordinates_anchor_the_walks_and_centre_what_is_pinned(shipped):
     model, coords = shipped
     assert coords.anchored
     assert "threat_init" not in coords.names and "threat_innovation" not in coords.names
     if "threat_level" in coords.names:  # bridged: the shifts' mean carries the knots
         assert {"threat_knots_relative", "threshold_shift_contrast"} <= set(coords.names)
+        assert coords.centred == ("threshold_shift",)  # all of it, whatever its evidence
     else:
         assert "threat_knots" in coords.names
-    assert set(coords.centred) == {"discrimination_raw", "threshold_shift"}
+    if "discrimination_raw_mixed" in coords.names:
+        assert {"threshold_shift_mixed", "discrimination_raw_mu"} <= set(coords.names)
+        assert set(coords.centred) == {"discrimination_raw", "threshold_shift"}
+    elif "threat_level" not in coords.names:  # no member is pinned: the model's own offsets
+        assert coords.centred == ()
+        assert {"threshold_shift_offset", "discrimination_raw_offset"} <= set(coords.names)
     assert set(coords.gamma) == {"strategy_map", "commitment", "cohesion"}
+
+
+def test_pooled_members_are_centred_where_the_evidence_outweighs_the_prior(shipped_inputs):
+    """None with the shipped evidence; every indicator with codes at 100 times its codes.
+
+    The most informed shipped member carries about three times its pooling
+    prior's precision, below the bar of four; a hundred times the codes puts
+    every indicator with evidence above it, and the one without stays offset.
+    """
+    from dataclasses import replace
+
+    from model.nuts import CENTRE_INFORMATION, centred_members
+
+    ev = shipped_inputs.evidence
+    assert CENTRE_INFORMATION == 4.0
+    model = build_model(ev, shipped_inputs.priors)
+    got = centred_members(model)
+    assert set(got) == {"threshold_shift", "discrimination_raw"}
+    assert not any(m.any() for m in got.values())
+    coded = np.zeros(len(model.coords["indicator"]), bool)
+    coded[[int(i) for _, _, i in ev.threat_cells]] = True
+    assert 0 < coded.sum() < len(coded)
+    heavy = build_model(replace(ev, threat_counts=ev.threat_counts * 100), shipped_inputs.priors)
+    for mask in centred_members(heavy).values():
+        np.testing.assert_array_equal(mask, coded)
 
 
 def test_round_trip_to_model_values(shipped):

@@ -217,7 +217,10 @@ def test_sparse_design_has_evidence_once_every_n_periods():
     ("theta", "d", "delta"), [(0.0, 2.0, 0.0), (0.9, 4.0, 0.3), (-2.5, 1.0, -0.2)]
 )
 def test_code_information_is_the_fisher_information(theta, d, delta):
-    """``sum_c p_c'**2 / p_c`` equals the variance of the score, by central differences."""
+    """``sum_c p_c'**2 / p_c`` equals the variance of the score, by central differences.
+
+    The same for the information about ``log d``.
+    """
     from model.simulate import code_information
 
     h = 1e-6
@@ -225,3 +228,9 @@ def test_code_information_is_the_fisher_information(theta, d, delta):
     score = np.log(code_probs_np(theta + h, d, delta)) - np.log(code_probs_np(theta - h, d, delta))
     score = score / (2 * h)
     np.testing.assert_allclose(code_information(theta, d, delta), (p * score**2).sum(), rtol=1e-6)
+    # about log d: the score of log d, by central differences in log d
+    up = np.log(code_probs_np(theta, d * np.exp(h), delta))
+    score = (up - np.log(code_probs_np(theta, d * np.exp(-h), delta))) / (2 * h)
+    np.testing.assert_allclose(
+        code_information(theta, d, delta, "log_discrimination"), (p * score**2).sum(), rtol=1e-6
+    )
