@@ -25,13 +25,14 @@ that integrates out):
   pooled vector (``Prior(..., centered=False)``: ``x = mu + sigma * offset``)
   whose members the evidence identifies well has an inverse funnel: as
   ``sigma`` shrinks, every offset must grow, and NUTS diverges there. A
-  member whose codes carry more information than its pooling prior
-  (:func:`centred_members`) is moved as ``x`` itself; when every member is,
-  ``mu`` is non-centred around their average:
+  vector with a member whose codes carry well more information than its
+  pooling prior (:func:`centred_members`) is moved as ``x`` itself, with
+  ``mu`` non-centred around the members' average:
   ``mu = mean(x) + sigma / sqrt(k) * m``; Jacobian ``sigma**(1 - k) / sqrt(k)``
-  (``sigma**-k`` when ``mu`` is a constant). Members the evidence leaves near
-  their prior keep the model's offsets: centred, they and their scale trade
-  off along a funnel, and the scale mixed at a quarter of the draws.
+  (``sigma**-k`` when ``mu`` is a constant). A vector the evidence leaves
+  near its prior keeps the model's offsets: centred, its members and their
+  scale trade off along a funnel, and the scale mixed at a quarter of the
+  draws.
 * **A Dirichlet's simplex coordinates are correlated.** PyMC moves a row of
   ``K`` shares in ``K - 1`` centred log-ratios; with unequal concentrations
   (Table 2 and Table 3 rows such as ``[1, 2, 5, 12]``) the prior alone makes
@@ -364,15 +365,16 @@ _POOLED_INFORMATION: dict[str, Literal["score", "log_discrimination"]] = {
 def centred_members(model: pm.Model) -> dict[str, np.ndarray]:
     """Which members of each pooled vector the sampler moves centred.
 
-    A member is centred when the Fisher information its threat codes carry
+    A member is pinned when the Fisher information its threat codes carry
     about it (:func:`model.simulate.code_information`, summed over its codes)
     reaches :data:`CENTRE_INFORMATION` times the pooling prior's precision
     ``1 / sigma**2``; both are taken at the model's initial point, as for
-    :func:`threat_knots`. Such a member is pinned by its evidence, and
-    non-centred it would sit in an inverse funnel. The rest keep the model's
-    non-centred offsets: their pooling scale mixes three times faster so
-    (measured on the shipped evidence, where every member is below the bar).
-    Pooled vectors of other kinds are left non-centred.
+    :func:`threat_knots`. Non-centred, a pinned member would sit in an
+    inverse funnel, so :func:`sampler_coordinates` centres a vector with any
+    pinned member. A vector with none keeps the model's offsets: its pooling
+    scale mixes about three times faster so (measured on the shipped
+    evidence, where no member reaches the bar). Pooled vectors of other
+    kinds are left non-centred.
     """
     from model.simulate import code_information
 
@@ -417,9 +419,10 @@ def sampler_coordinates(
         Knot periods per series (default: :func:`threat_knots`); ignored without
         an anchor.
     centre
-        Members of each pooled vector to move centred, as boolean masks by
-        vector name (default: :func:`centred_members`). With bridged knots the
-        threshold shifts are all centred: the pinned knots ride on their mean.
+        Members of each pooled vector the evidence pins, as boolean masks by
+        vector name (default: :func:`centred_members`); a vector with any is
+        moved centred as a whole. With bridged knots the threshold shifts are
+        centred: the pinned knots ride on their mean.
     """
     from pymc.sampling.jax import get_jaxified_graph
 
@@ -462,20 +465,11 @@ def sampler_coordinates(
             continue
         base, sigma_rv, mu_rv = group
         offset_v = value_of[rv]
-        mask = np.broadcast_to(np.asarray(centre.get(base, False), bool), shape_of[offset_v.name])
-        if not mask.any():  # the model's own offsets
+        if not np.any(centre.get(base, False)):  # the model's own offsets
             continue
         sigma = model.replace_rvs_by_values([sigma_rv])[0]
         k = int(np.prod(shape_of[offset_v.name]))
         centred.append(base)
-        if not mask.all():  # centred where pinned, the offsets elsewhere; the mean as it is
-            mixed = offset_v.type(name=f"{base}_mixed")
-            mu = 0.0 if mu_rv is None else value_of[mu_rv]
-            inputs[mixed.name] = mixed
-            replace[offset_v] = pt.where(mask, (mixed - mu) / sigma, mixed)
-            extra = extra - int(mask.sum()) * pt.log(sigma)
-            to_coords[mixed.name] = pt.where(mask, mu + sigma * offset_v, offset_v)
-            continue
         raw = offset_v.type(name=f"{base}_centred")
         inputs[raw.name] = raw
         if mu_rv is None:  # effects around zero: raw = sigma * offset

@@ -23,7 +23,7 @@ import pytest
 from model.build import build_model
 from model.nuts import sampler_coordinates
 
-#: Pooled members centred by hand in the "mixed" variant: some of each vector.
+#: Pooled members pinned by hand in the "mixed" variant: some of each vector.
 MIXED = {
     "threshold_shift": np.array([1, 0, 1, 0, 0, 0], bool),
     "discrimination_raw": np.array([0, 1, 0, 0, 1, 1], bool),
@@ -37,8 +37,8 @@ def shipped(request, shipped_inputs):
     The shipped evidence pins no period strongly enough for a knot, so the
     bridged variant names knots by hand: adjacent ones (a bridge of one step),
     distant ones, and knots before and after the anchor. Nor does it pin a
-    pooled member, so the mixed variant centres some members of each pooled
-    vector by hand.
+    pooled member, so the mixed variant names some members of each pooled
+    vector as pinned, which centres both vectors.
     """
     model = build_model(shipped_inputs.evidence, shipped_inputs.priors)
     anchor = model.coords["window"][0]
@@ -59,8 +59,8 @@ def test_coordinates_anchor_the_walks_and_centre_what_is_pinned(shipped):
         assert coords.centred == ("threshold_shift",)  # all of it, whatever its evidence
     else:
         assert "threat_knots" in coords.names
-    if "discrimination_raw_mixed" in coords.names:
-        assert {"threshold_shift_mixed", "discrimination_raw_mu"} <= set(coords.names)
+    if "discrimination_raw_centred" in coords.names:  # one pinned member centres the vector
+        assert "threshold_shift_offset" not in coords.names
         assert set(coords.centred) == {"discrimination_raw", "threshold_shift"}
     elif "threat_level" not in coords.names:  # no member is pinned: the model's own offsets
         assert coords.centred == ()
