@@ -300,26 +300,45 @@ def _threat_cells(model: pm.Model) -> np.ndarray:
     return np.array([[d.index(x) for d, x in zip(dims, c, strict=True)] for c in labels], int)
 
 
-def _at_start(model: pm.Model, names: Sequence[str]) -> list[np.ndarray]:
-    """Evaluate the named variables at the model's initial point (the prior's centre)."""
+#: The threat variables the evidence rules (knots, centring) read at the prior's centre.
+_AT_START = ("theta", "threat_drift", "discrimination", "threshold_shift")
+
+
+def _at_start(
+    model: pm.Model, point: dict[str, np.ndarray] | None = None
+) -> dict[str, np.ndarray] | None:
+    """Evaluate the threat variables and pooling scales at the initial point (the prior's centre).
+
+    ``None`` when the model has no threat evidence to weigh. Evaluated once
+    per sampler build and shared by :func:`threat_knots` and
+    :func:`centred_members`; ``point`` is ``model.initial_point()``, if at hand.
+    """
     import pytensor
     from pytensor.compile.mode import Mode
 
-    point = model.initial_point()
+    if not all(n in model.named_vars for n in ("threat_evidence", *_AT_START)):
+        return None
+    pooled = [g[:2] for rv in model.free_RVs if (g := _pooled_group(model, rv)) is not None]
+    # each pooled vector and its scale, once
+    names = list(dict.fromkeys([*_AT_START, *(n for b, sigma in pooled for n in (b, sigma.name))]))
+    point = model.initial_point() if point is None else point
     at_start = pytensor.function(  # a few small arrays, once: the Python linker is quickest
         model.value_vars,
         model.replace_rvs_by_values([model[n] for n in names]),
         mode=Mode(linker="py", optimizer="fast_compile"),
         on_unused_input="ignore",
     )
-    return [np.asarray(x) for x in at_start(*(point[v.name] for v in model.value_vars))]
+    values = at_start(*(point[v.name] for v in model.value_vars))
+    return {n: np.asarray(x) for n, x in zip(names, values, strict=True)}
 
 
 #: A period becomes a knot when its codes' information reaches this share of the walk's.
 KNOT_INFORMATION: float = 1.0
 
 
-def threat_knots(model: pm.Model, anchor: str) -> list[list[int]]:
+def threat_knots(
+    model: pm.Model, anchor: str, start: dict[str, np.ndarray] | None = None
+) -> list[list[int]]:
     """Knot periods of every series: the anchor, and the periods the evidence pins.
 
     A period is a knot of a series when the Fisher information its threat
@@ -329,17 +348,18 @@ def threat_knots(model: pm.Model, anchor: str) -> list[list[int]]:
     initial point (the prior's centre). There the evidence, not the walk,
     sets the score, and a knot moved directly is the better coordinate; with
     the shipped evidence (at most three codes in a cell) no period qualifies
-    and the walk is only anchored.
+    and the walk is only anchored. ``start`` is :func:`_at_start`'s evaluation,
+    if already made.
     """
     from model.simulate import code_information
 
     series, periods = list(model.coords["series"]), list(model.coords["period"])
     ref = periods.index(anchor)
     knots = [{ref} for _ in series]
-    needed = ("threat_evidence", "theta", "threat_drift", "discrimination", "threshold_shift")
-    if not all(n in model.named_vars for n in needed):
+    start = _at_start(model) if start is None else start
+    if start is None:
         return [sorted(k) for k in knots]
-    theta, drift, disc, shift = _at_start(model, needed[1:])
+    theta, drift, disc, shift = (start[n] for n in _AT_START)
     drift = np.broadcast_to(drift, (len(series),))
     counts = model.rvs_to_values[model["threat_evidence"]].data.sum(axis=-1)
     s, t, i = _threat_cells(model).T
@@ -362,8 +382,10 @@ _POOLED_INFORMATION: dict[str, Literal["score", "log_discrimination"]] = {
 }
 
 
-def centred_members(model: pm.Model) -> dict[str, np.ndarray]:
-    """Which members of each pooled vector the sampler moves centred.
+def centred_members(
+    model: pm.Model, start: dict[str, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
+    """Find the members of each pooled vector its evidence pins, as boolean masks.
 
     A member is pinned when the Fisher information its threat codes carry
     about it (:func:`model.simulate.code_information`, summed over its codes)
@@ -374,30 +396,26 @@ def centred_members(model: pm.Model) -> dict[str, np.ndarray]:
     pinned member. A vector with none keeps the model's offsets: its pooling
     scale mixes about three times faster so (measured on the shipped
     evidence, where no member reaches the bar). Pooled vectors of other
-    kinds are left non-centred.
+    kinds are left non-centred. ``start`` is :func:`_at_start`'s evaluation,
+    if already made.
     """
     from model.simulate import code_information
 
-    needed = ("threat_evidence", "theta", "discrimination", "threshold_shift")
-    point = model.initial_point()
-    groups: dict[str, str] = {}  # pooled vector -> its scale's name
-    centre: dict[str, np.ndarray] = {}
-    for rv in model.free_RVs:
-        if (found := _pooled_group(model, rv)) is not None:
-            groups[found[0]] = found[1].name
-            centre[found[0]] = np.zeros(np.shape(point[model.rvs_to_values[rv].name]), bool)
-    if not all(n in model.named_vars for n in needed):
-        return centre
-    theta, disc, shift, *sigmas = _at_start(model, [*needed[1:], *groups.values()])
+    start = _at_start(model) if start is None else start
+    if start is None:  # no threat evidence: nothing is pinned
+        return {}
+    theta, disc, shift = start["theta"], start["discrimination"], start["threshold_shift"]
     counts = model.rvs_to_values[model["threat_evidence"]].data.sum(axis=-1)
     s, t, i = _threat_cells(model).T
-    for (base, _), sigma in zip(groups.items(), sigmas, strict=True):
-        about = _POOLED_INFORMATION.get(base)
-        if about is None:
+    centre: dict[str, np.ndarray] = {}
+    for rv in model.free_RVs:
+        if (found := _pooled_group(model, rv)) is None:
             continue
-        info = np.zeros(len(centre[base]))
-        np.add.at(info, i, counts * code_information(theta[s, t], disc[i], shift[i], about))
-        centre[base] = info * sigma**2 >= CENTRE_INFORMATION
+        base, sigma = found[:2]
+        info = np.zeros(np.shape(start[base]))
+        if (about := _POOLED_INFORMATION.get(base)) is not None:
+            np.add.at(info, i, counts * code_information(theta[s, t], disc[i], shift[i], about))
+        centre[base] = info * start[sigma.name] ** 2 >= CENTRE_INFORMATION
     return centre
 
 
@@ -427,15 +445,17 @@ def sampler_coordinates(
     from pymc.sampling.jax import get_jaxified_graph
 
     value_of = {rv: model.rvs_to_values[rv] for rv in model.free_RVs}
-    shape_of = {name: np.shape(value) for name, value in model.initial_point().items()}
+    point = model.initial_point()
+    shape_of = {name: np.shape(value) for name, value in point.items()}
     replace: dict[pt.TensorVariable, pt.TensorVariable] = {}
     inputs: dict[str, pt.TensorVariable] = {}
     to_coords: dict[str, pt.TensorVariable] = {}
     extra = pt.constant(0.0, dtype="float64")
     anchored = False
     walk: WalkMap | None = None
+    start = _at_start(model, point) if knots is None or centre is None else None
     if anchor is not None and "threat_init" in model.named_vars:
-        knots = threat_knots(model, anchor) if knots is None else knots
+        knots = threat_knots(model, anchor, start) if knots is None else knots
         n_s, n_u = shape_of[value_of[model["threat_innovation"]].name]
         walk = walk_map(knots, n_u + 1)
         init_v = value_of[model["threat_init"]]
@@ -455,7 +475,7 @@ def sampler_coordinates(
         to_coords[k_v.name] = theta[walk.knots[:, 0], walk.knots[:, 1]]
         to_coords[r_v.name] = pt.dot(walk.P.T, z_v.reshape((-1,)))
         anchored = True
-    centre = dict(centred_members(model) if centre is None else centre)
+    centre = dict(centred_members(model, start) if centre is None else centre)
     if walk is not None and walk.bridged and "threshold_shift" in centre:
         centre["threshold_shift"] = np.ones_like(centre["threshold_shift"], bool)
     centred = []

@@ -23,21 +23,21 @@ import pytest
 from model.build import build_model
 from model.nuts import sampler_coordinates
 
-#: Pooled members pinned by hand in the "mixed" variant: some of each vector.
-MIXED = {
+#: Pooled members pinned by hand in the "centred" variant: some of each vector.
+PINNED = {
     "threshold_shift": np.array([1, 0, 1, 0, 0, 0], bool),
     "discrimination_raw": np.array([0, 1, 0, 0, 1, 1], bool),
 }
 
 
-@pytest.fixture(scope="module", params=["anchored", "bridged", "mixed"])
+@pytest.fixture(scope="module", params=["anchored", "bridged", "centred"])
 def shipped(request, shipped_inputs):
-    """The shipped model in the sampler's coordinates: anchored only, with bridges, or mixed.
+    """The shipped model in the sampler's coordinates: anchored only, with bridges, or centred.
 
     The shipped evidence pins no period strongly enough for a knot, so the
     bridged variant names knots by hand: adjacent ones (a bridge of one step),
     distant ones, and knots before and after the anchor. Nor does it pin a
-    pooled member, so the mixed variant names some members of each pooled
+    pooled member, so the centred variant names some members of each pooled
     vector as pinned, which centres both vectors.
     """
     model = build_model(shipped_inputs.evidence, shipped_inputs.priors)
@@ -46,7 +46,7 @@ def shipped(request, shipped_inputs):
     if request.param == "bridged":
         ref = list(model.coords["period"]).index(anchor)
         knots = [sorted({2 + s, 10, 11, ref, ref + 3}) for s in range(len(model.coords["series"]))]
-    centre = MIXED if request.param == "mixed" else None
+    centre = PINNED if request.param == "centred" else None
     return model, sampler_coordinates(model, anchor, knots, centre)
 
 
