@@ -106,6 +106,25 @@ def test_every_shipped_prior_set_loads():
         assert len(ps.sha256) == 64
 
 
+#: How codes are read, not what the theory says: every shipped set shares these,
+#: so refitting under ``priors/*.toml`` varies the theory and the dynamics only.
+MEASUREMENT = (
+    "discrimination",
+    "threshold_shift",
+    "level_sharpness",
+    "conduct_error",
+    "outcome_error",
+)
+
+
+def test_every_shipped_prior_set_shares_the_measurement_priors():
+    default = load_priors(DEFAULT_PRIORS).tables
+    for path in sorted((ROOT / "priors").glob("*.toml")):
+        tables = load_priors(path).tables
+        differ = [g for g in MEASUREMENT if tables[g] != default[g]]
+        assert not differ, f"{path.name} changes the measurement priors {differ}"
+
+
 def test_prior_hash_ignores_layout_but_not_content(tmp_path):
     text = DEFAULT_PRIORS.read_text(encoding="utf-8")
     same = tmp_path / "same.toml"
