@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from model.data import InputError
-from model.priors import GROUPS, load_priors
+from model.priors import GROUP_FAMILIES, GROUPS, load_priors
 from model.theory import ALLIANCE_TYPES, CELLS, LEVELS, OUTCOME_LEVELS, OUTSIDE_THEORY, STRATEGIES
 from tests.conftest import DEFAULT_PRIORS, ROOT
 
@@ -106,22 +106,16 @@ def test_every_shipped_prior_set_loads():
         assert len(ps.sha256) == 64
 
 
-#: How codes are read, not what the theory says: every shipped set shares these,
-#: so refitting under ``priors/*.toml`` varies the theory and the dynamics only.
-MEASUREMENT = (
-    "discrimination",
-    "threshold_shift",
-    "level_sharpness",
-    "conduct_error",
-    "outcome_error",
-)
-
-
 def test_every_shipped_prior_set_shares_the_measurement_priors():
+    """Every shipped set reads the codes the same way.
+
+    How codes are read is not what the theory says, so refitting under
+    ``priors/*.toml`` varies the theory and the dynamics only.
+    """
     default = load_priors(DEFAULT_PRIORS).tables
     for path in sorted((ROOT / "priors").glob("*.toml")):
         tables = load_priors(path).tables
-        differ = [g for g in MEASUREMENT if tables[g] != default[g]]
+        differ = [g for g in GROUP_FAMILIES["measurement"] if tables[g] != default[g]]
         assert not differ, f"{path.name} changes the measurement priors {differ}"
 
 
