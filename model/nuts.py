@@ -302,6 +302,13 @@ def _threat_cells(model: pm.Model) -> np.ndarray:
     return np.array([[d.index(x) for d, x in zip(dims, c, strict=True)] for c in labels], int)
 
 
+def _coded_cells(model: pm.Model) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Codes per threat cell, and the cell's series, period and indicator indices."""
+    counts = model.rvs_to_values[model["threat_evidence"]].data.sum(axis=-1)
+    s, t, i = _threat_cells(model).T
+    return counts, s, t, i
+
+
 #: The threat variables the evidence rules (knots, centring) read at the prior's centre.
 _AT_START = ("theta", "threat_drift", "discrimination", "threshold_shift")
 
@@ -363,8 +370,7 @@ def threat_knots(
         return [sorted(k) for k in knots]
     theta, drift, disc, shift = (start[n] for n in _AT_START)
     drift = np.broadcast_to(drift, (len(series),))
-    counts = model.rvs_to_values[model["threat_evidence"]].data.sum(axis=-1)
-    s, t, i = _threat_cells(model).T
+    counts, s, t, i = _coded_cells(model)
     info = np.zeros((len(series), len(periods)))
     np.add.at(info, (s, t), counts * code_information(theta[s, t], disc[i], shift[i]))
     walk_precision = 2.0 / drift[:, None] ** 2
@@ -407,8 +413,7 @@ def centred_members(
     if start is None:  # no threat evidence: nothing is pinned
         return {}
     theta, disc, shift = start["theta"], start["discrimination"], start["threshold_shift"]
-    counts = model.rvs_to_values[model["threat_evidence"]].data.sum(axis=-1)
-    s, t, i = _threat_cells(model).T
+    counts, s, t, i = _coded_cells(model)
     centre: dict[str, np.ndarray] = {}
     for rv in model.free_RVs:
         if (found := _pooled_group(model, rv)) is None:
