@@ -43,6 +43,14 @@ AllowBad = Annotated[
     bool,
     typer.Option("--allow-bad-diagnostics", help="Exit 0 even if the convergence gate fails"),
 ]
+Refit = Annotated[
+    bool,
+    typer.Option(
+        "--refit",
+        help="Draw the posterior again with NUTS even when reweighting the last fit's "
+        "draws would do",
+    ),
+]
 
 
 def project_root() -> Path:
@@ -387,12 +395,16 @@ def update(
     sampler: Sampler = "numpyro",
     runs: RunsDir = None,
     allow_bad_diagnostics: AllowBad = False,
+    refit: Refit = False,
 ) -> None:
     """Add new observations, refit, publish the forecast in the ledger, and show what changed.
 
     Nothing is added if any row of any file is bad; rows already in the store
     (same id or same evidence) are skipped and listed. An update that fails
-    changes neither the store nor the ledger.
+    changes neither the store nor the ledger. A few new rows are taken in by
+    reweighting the last NUTS fit's draws when the Pareto-smoothed weights
+    and the convergence gate allow it; otherwise, or with --refit, NUTS
+    draws the posterior again.
     """
     from model.update import read_update_files
 
@@ -412,6 +424,7 @@ def update(
         horizon=horizon,
         runs=runs,
         allow_bad_diagnostics=allow_bad_diagnostics,
+        reweight=not refit,
     )
 
 
@@ -426,6 +439,7 @@ def _publish(
     horizon: int,
     runs: Path | None,
     allow_bad_diagnostics: bool,
+    reweight: bool = True,
 ) -> None:
     """Validate (``incoming(case)`` returns the batches), refit, publish and report.
 
@@ -456,6 +470,7 @@ def _publish(
                 runs_dir=runs,
                 horizon=horizon,
                 allow_bad_diagnostics=allow_bad_diagnostics,
+                reweight=reweight,
             )
     except (InputError, ValueError, FileNotFoundError) as err:
         _fail_input(err)
@@ -471,6 +486,7 @@ def _publish(
         f"Added {result.added} observation(s); published ledger row(s) {result.ledger_ids}; "
         f"run folder {result.run_folder}"
     )
+    console.print(f"Posterior: {result.method}")
     print_summary(result.summary)
     print_diff(diff_summaries(result.previous, result.summary))
 
@@ -507,6 +523,7 @@ def ingest(
     sampler: Sampler = "numpyro",
     runs: RunsDir = None,
     allow_bad_diagnostics: AllowBad = False,
+    refit: Refit = False,
 ) -> None:
     """Code an event-data file (ICEWS, GDELT 2.0) as threat observations and publish them.
 
@@ -559,6 +576,7 @@ def ingest(
         horizon=horizon,
         runs=runs,
         allow_bad_diagnostics=allow_bad_diagnostics,
+        reweight=not refit,
     )
 
 

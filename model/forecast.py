@@ -153,7 +153,8 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _enable_jax_cache() -> None:
+def enable_jax_cache() -> None:
+    """Keep JAX's compiled programs in :func:`cache_dir`, so a later process loads, not compiles."""
     import jax
 
     jax.config.update("jax_compilation_cache_dir", str(cache_dir() / "jax"))
@@ -182,7 +183,7 @@ def sample(
         # numpyro's NUTS in coordinates where the posterior is rounder (model.nuts):
         # the random walks anchored at the last period with evidence, and moved at
         # the periods whose evidence pins them
-        _enable_jax_cache()
+        enable_jax_cache()
         idata = sample_numpyro(
             model,
             draws=config.draws,
@@ -200,7 +201,7 @@ def sample(
             # nutpie's own adaptation on JAX-compiled gradients: compiles in seconds and
             # shares the persistent JAX cache (its numba backend, PyMC's default, compiles
             # for minutes)
-            _enable_jax_cache()
+            enable_jax_cache()
             kwargs["compile_kwargs"] = {"mode": "JAX", "gradient_backend": "jax"}
         with model:
             idata = pm.sample(
@@ -400,10 +401,13 @@ def annotate(
     config: SamplerConfig,
     *,
     warm_source: str | None = None,
+    reweighted: dict[str, Any] | None = None,
 ) -> xr.DataTree:
     """Attach the case, report periods, provenance and diagnostics to a posterior.
 
-    ``warm_source`` names the run a warm-started fit started from.
+    ``warm_source`` names the run a warm-started fit started from;
+    ``reweighted`` records an update that reweighted an earlier fit's draws
+    instead of sampling (:mod:`model.reweight`).
     """
     ev = inputs.evidence
     actors = ev.structure.actors
@@ -421,6 +425,7 @@ def annotate(
                     "seed": config.seed,
                     "sampler": asdict(config),
                     "warm_start": warm_source,
+                    "reweighted": reweighted,
                     "as_of": inputs.as_of.isoformat(),
                     "rows": ev.n_rows,
                     "created": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -688,12 +688,7 @@ def sample_numpyro(
     """
     import jax
     import numpyro
-    from arviz_base import from_dict, make_attrs
-    from pymc.backends.arviz import (
-        coords_and_dims_for_inferencedata,
-        find_constants,
-        find_observations,
-    )
+    from arviz_base import make_attrs
     from pymc.sampling.jax import get_jaxified_graph
     from pymc.util import get_default_varnames
 
@@ -747,33 +742,57 @@ def sample_numpyro(
     posterior = {v.name: np.asarray(r) for v, r in zip(outputs, postprocess(z), strict=True)}
     stats = {_STATS[k]: v for k, v in result.fields.items() if k in _STATS}
     stats["tree_depth"] = np.log2(stats["n_steps"]).astype(int) + 1
+    idata = posterior_tree(
+        model,
+        posterior,
+        stats,
+        make_attrs(
+            {
+                "tuning_steps": tune,
+                "sampler_coordinates": ",".join(names),
+                "random_walk_anchor": anchor if coords.anchored else "",
+                "random_walk_knots": coords.knots,
+                "warm_start": int(warmed),
+                "worker_processes": pool.size,
+            },
+            inference_library=numpyro,
+        ),
+    )
+    idata[STATE_GROUP] = sampler_state(result, names)
+    return idata
+
+
+def posterior_tree(
+    model: pm.Model,
+    posterior: dict[str, np.ndarray],
+    stats: dict[str, np.ndarray],
+    attrs: dict[str, Any],
+) -> DataTree:
+    """Assemble a run's DataTree from draws, ``(chain, draw, ...)``, with the model's dims.
+
+    Shared by the NUTS sampler and the reweighted update
+    (:mod:`model.reweight`), so both write the same groups.
+    """
+    from arviz_base import from_dict
+    from pymc.backends.arviz import (
+        coords_and_dims_for_inferencedata,
+        find_constants,
+        find_observations,
+    )
+
     model_coords, dims = coords_and_dims_for_inferencedata(model)
     groups: dict[str, Any] = {"posterior": posterior, "sample_stats": stats}
     for name, found in (("observed_data", find_observations), ("constant_data", find_constants)):
         data = found(model)
         if data is not None:
             groups[name] = data
-    idata = from_dict(
+    return from_dict(
         data=groups,
         coords=model_coords,
         dims=dims,
         sample_dims=["chain", "draw"],
-        attrs={
-            "posterior": make_attrs(
-                {
-                    "tuning_steps": tune,
-                    "sampler_coordinates": ",".join(names),
-                    "random_walk_anchor": anchor if coords.anchored else "",
-                    "random_walk_knots": coords.knots,
-                    "warm_start": int(warmed),
-                    "worker_processes": pool.size,
-                },
-                inference_library=numpyro,
-            )
-        },
+        attrs={"posterior": attrs},
     )
-    idata[STATE_GROUP] = sampler_state(result, names)
-    return idata
 
 
 def splice_chains(idata: DataTree, fresh: DataTree, chains: Sequence[int]) -> DataTree:

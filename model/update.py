@@ -9,15 +9,26 @@ previous forecast to compare with.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import xarray as xr
 
 from model.data import Actors, InputError, Problem, file_sha256, read_observations
-from model.forecast import SamplerConfig, prepare_inputs, run_forecast, summarise, write_run
+from model.forecast import (
+    ESS_BULK_MIN,
+    SamplerConfig,
+    annotate,
+    enable_jax_cache,
+    prepare_inputs,
+    run_forecast,
+    summarise,
+    write_run,
+)
 from model.nuts import load_sampler_state
 from model.priors import PriorSet
 from model.store import Publication, Source, Store, split_new
@@ -45,6 +56,7 @@ class UpdateResult:
     run_folder: Path | None = None
     previous: dict[str, Any] | None = None
     summary: dict[str, Any] | None = None
+    method: str = ""
 
 
 def _fit_and_write(
@@ -69,6 +81,106 @@ def _fit_and_write(
         raise DiagnosticsFailedError(summary["diagnostics"])
     write_run(idata, out, run_figures(idata))
     return summary
+
+
+def _open_run(folder: Path) -> xr.DataTree | None:
+    """Load a run folder's posterior file (``None`` if missing or unreadable)."""
+    try:
+        with xr.open_datatree(Path(folder) / "posterior.nc") as tree:
+            return tree.load()
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _importance_record(folder: Path) -> xr.Dataset | None:
+    """Read the reweighting record of a run folder (``None``: a sampled run, or unreadable)."""
+    from model.reweight import IMPORTANCE_GROUP
+
+    try:
+        with xr.open_dataset(Path(folder) / "posterior.nc", group=IMPORTANCE_GROUP) as ds:
+            return ds.load()
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _reweight_and_write(
+    actors: Actors,
+    stored: pd.DataFrame,
+    known: pd.DataFrame,
+    priors: PriorSet,
+    config: SamplerConfig,
+    previous: Path,
+    out: Path,
+    *,
+    as_of: date | None,
+    horizon: int,
+) -> tuple[dict[str, Any] | None, str]:
+    """Update by reweighting the anchor fit's draws (:mod:`model.reweight`), if that is sound.
+
+    Returns the summary and how it was made, or ``None`` and why the update
+    must draw the posterior again: the parameters changed (a new period or
+    indicator), the anchor cannot be read or rebuilt, the Pareto shape of the
+    weights exceeds :data:`~model.reweight.PARETO_K_MAX`, or the resampled
+    draws fail the convergence gate.
+    """
+    from model.build import build_model
+    from model.plots import run_figures
+    from model.reweight import PARETO_K_MAX, differs, log_joint, reweight
+
+    enable_jax_cache()
+    anchor_log_joint = None
+    anchor_folder = previous
+    record = _importance_record(previous)
+    if record is not None:  # itself reweighted: go back to its anchor
+        anchor_folder = Path(record.attrs["anchor"])
+        anchor_log_joint = record["anchor_log_joint"].values
+    prev = _open_run(anchor_folder)
+    if prev is None:
+        return None, f"the run {anchor_folder} cannot be read"
+    shape = (prev.posterior.sizes["chain"], prev.posterior.sizes["draw"])
+    if shape != (config.chains, config.draws):
+        return None, f"the anchor has {shape[0]} x {shape[1]} draws, not the draws asked for"
+    if not json.loads(prev.attrs["diagnostics"])["passed"]:
+        return None, "the anchor did not pass the convergence gate"
+    inputs = prepare_inputs(actors, known, priors, as_of=as_of, horizon=horizon)
+    model = build_model(inputs.evidence, priors)
+    why = differs(model, prev.posterior.to_dataset())
+    if why is not None:
+        return None, why
+    if anchor_log_joint is None:  # rebuild the anchor's model from the stored evidence
+        prov = json.loads(prev.attrs["provenance"])
+        if prov["priors_sha256"] != priors.sha256:
+            return None, "the prior set differs from the anchor's"
+        old = prepare_inputs(
+            actors, stored, priors, as_of=date.fromisoformat(prov["as_of"]), horizon=horizon
+        )
+        if old.data_sha256 != prov["data_sha256"]:
+            return None, "the anchor's evidence cannot be rebuilt from the store"
+        old_model = build_model(old.evidence, priors)
+        if differs(old_model, prev.posterior.to_dataset()) is not None:
+            return None, "the anchor's model cannot be rebuilt"
+        draws = {rv.name: prev.posterior[rv.name].values for rv in old_model.free_RVs}
+        anchor_log_joint, _ = log_joint(old_model, deterministics=False)(draws)
+    done = reweight(
+        prev, anchor_log_joint, model, seed=config.seed, anchor_folder=str(anchor_folder)
+    )
+    w = done.weights
+    if w.pareto_k > PARETO_K_MAX:
+        return None, f"Pareto k of the weights {w.pareto_k:.2f} > {PARETO_K_MAX}"
+    if w.ess < ESS_BULK_MIN:
+        return None, f"{w.ess:.0f} effective draws < {ESS_BULK_MIN}"
+    idata = done.idata
+    idata.attrs["free_variables"] = json.dumps([rv.name for rv in model.free_RVs])
+    how = {"anchor": str(anchor_folder), "pareto_k": round(w.pareto_k, 4), "ess": round(w.ess)}
+    idata = annotate(idata, inputs, config, reweighted=how)
+    summary = summarise(idata)
+    if not summary["diagnostics"]["passed"]:
+        return None, "the reweighted draws fail the convergence gate"
+    write_run(idata, out, run_figures(idata))
+    return summary, (
+        f"reweighted the draws of {anchor_folder.name} "
+        f"(Pareto k {w.pareto_k:.2f}, {w.ess:,.0f} effective draws)"
+    )
 
 
 def read_update_files(files: list[Path], actors: Actors) -> list[tuple[pd.DataFrame, Source]]:
@@ -112,6 +224,7 @@ def publish_update(
     as_of: date | None = None,
     horizon: int = 4,
     allow_bad_diagnostics: bool = False,
+    reweight: bool = True,
 ) -> UpdateResult:
     """Publish validated observation batches: deduplicate, refit, write the ledger.
 
@@ -119,6 +232,11 @@ def publish_update(
     or the event-data adapter, :mod:`model.ingest`) and carry its
     :class:`~model.store.Source`. Raises :class:`DiagnosticsFailedError` if
     the refit fails its gate; then nothing is changed.
+
+    With ``reweight`` (the default) the update first tries to reweight the
+    last NUTS fit's draws (:mod:`model.reweight`) and draws again with NUTS
+    only when the weights or the gate say the reweighted draws cannot be
+    trusted; ``result.method`` says which was done and why.
     """
     stored = store.observations()
     publications: list[Publication] = []
@@ -151,8 +269,18 @@ def publish_update(
         result.previous = store.last_summary()
         previous = Path(ledger["run_folder"].iloc[-1])
     out = runs_dir / f"{stamp}-update"
-    # a few new rows barely move the posterior: start from the previous run's adapted sampler
-    result.summary = _fit_and_write(actors, known, priors, config, out, warm_from=previous, **fit)
+    # a few new rows barely move the posterior: reweight the last fit's draws if the
+    # weights allow it, else draw again from the previous run's adapted sampler
+    summary, result.method = None, "NUTS (asked for)"
+    if reweight:
+        summary, result.method = _reweight_and_write(
+            actors, stored, known, priors, config, previous, out, as_of=as_of, horizon=horizon
+        )
+        if summary is None:
+            result.method = f"NUTS (not reweighted: {result.method})"
+    if summary is None:
+        summary = _fit_and_write(actors, known, priors, config, out, warm_from=previous, **fit)
+    result.summary = summary
     publications.append(Publication(batches, result.summary, out))
     result.ledger_ids = store.publish(publications)
     result.run_folder = out

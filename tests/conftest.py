@@ -32,3 +32,12 @@ def small_fit(shipped_inputs):
     from model.forecast import SamplerConfig, run_forecast
 
     return run_forecast(shipped_inputs, SamplerConfig(**SMALL))
+
+
+@pytest.fixture(scope="session")
+def full_fit(shipped_inputs):
+    """The full-size fit (the defaults: 4 x 1000 draws, the default seed), shared by the
+    paper's reproduction and the reweighted update, which needs an anchor that passes the gate."""
+    from model.forecast import SamplerConfig, run_forecast
+
+    return run_forecast(shipped_inputs, SamplerConfig())
