@@ -129,7 +129,7 @@ def _reweight_and_write(
 
     enable_jax_cache()
     anchor_log_joint = None
-    anchor_folder = previous
+    anchor_folder = Path(previous).resolve()  # recorded absolute: later updates may run elsewhere
     record = _importance_record(previous)
     if record is not None:  # itself reweighted: go back to its anchor
         anchor_folder = Path(record.attrs["anchor"])

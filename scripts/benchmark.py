@@ -72,6 +72,7 @@ def main() -> None:
     main_rows = main_table(results)
     cols = ["job", "runs", "median_s", "min_s", "max_s", "ess_bulk_min", "ess_per_s"]
     cols += ["ratio_to_baseline", "peak_mb", "target"]
+    cols += ["posterior"] if any("posterior" in r for r in main_rows) else []
     if main_rows:
         _print(console, "End to end (4 chains x 1000 draws, shipped data)", main_rows, cols)
     if results.rows:
