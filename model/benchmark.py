@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -372,27 +373,25 @@ def bench_update(
 ) -> list[Measured]:
     """``axis update`` with three new rows, warm caches: as it runs, and with ``--refit``.
 
-    The store is seeded first (the baseline NUTS fit plus one update), so the
-    timed updates start from a published forecast, as an analyst's do. By
-    default an update reweights the last NUTS fit's draws when the weights
-    allow (:mod:`model.reweight`); ``--refit`` always draws again with NUTS
-    from the previous run's adapted sampler. Each row records which path
-    every run took and the gate's minimum bulk ESS.
+    The store is seeded first with a NUTS fit (the baseline and one update,
+    ``--refit``), and every timed update starts from a copy of that seeded
+    store and its run folders: each measures "a published NUTS forecast, then
+    a few new rows", not a chain of updates that drifts ever further from
+    the last fit. By default an update reweights that fit's draws when the
+    weights and the gate allow (:mod:`model.reweight`); ``--refit`` always
+    draws again with NUTS from the previous run's adapted sampler. Each row
+    records which path every run took and the gate's minimum bulk ESS.
     """
     env = cache_env(work / "warm-cache")
-    store, runs = work / "update" / "axis.sqlite", work / "update" / "runs"
-    base = [
-        sys.executable,
-        "-m",
-        "model.cli",
-        "update",
-        "--ledger",
-        str(store),
-        "--runs",
-        str(runs),
-    ]
-    base += ["--data", str(root / "data" / "observations.csv"), "--allow-bad-diagnostics"]
+    seeded = work / "update" / "seeded"
     frame = pd.read_csv(root / "data" / "observations.csv", dtype=str, keep_default_na=False)
+
+    def command(folder: Path, *args: str) -> list[str]:
+        return [
+            sys.executable, "-m", "model.cli", "update",
+            "--ledger", str(folder / "axis.sqlite"), "--runs", str(folder / "runs"),
+            "--data", str(root / "data" / "observations.csv"), "--allow-bad-diagnostics", *args,
+        ]  # fmt: skip
 
     def new_file(i: int) -> Path:
         rows = frame[frame["kind"] == "threat"].tail(3).copy()
@@ -404,14 +403,19 @@ def bench_update(
         rows.to_csv(path, index=False)
         return path
 
-    progress("update: seeding the store and warming the caches")
-    run_child([*base, str(new_file(-1))], env)
+    progress("update: seeding the store with a NUTS fit and warming the caches")
+    run_child(command(seeded, "--refit", str(new_file(-1))), env)
     out = []
-    for label, extra, offset in (
-        ("axis update (3 new rows), warm caches", [], 0),
-        ("axis update --refit (3 new rows, NUTS warm start), warm caches", ["--refit"], 10),
+    for label, extra in (
+        ("axis update (3 new rows), warm caches", []),
+        ("axis update --refit (3 new rows, NUTS warm start), warm caches", ["--refit"]),
     ):
         methods: list[str] = []
+
+        def fresh_copy(i: int, extra: list[str] = extra) -> list[str]:
+            folder = work / "update" / f"{'refit' if extra else 'default'}-{i}"
+            shutil.copytree(seeded, folder)
+            return command(folder, *extra, str(new_file(i)))
 
         def published(i: int, stdout: str, methods: list[str] = methods) -> float | None:
             if "Added 3 observation(s)" not in stdout:  # a skipped update would time nothing
@@ -421,14 +425,7 @@ def bench_update(
             methods.append(method.group(1) if method else "?")
             return float(ess.group(1)) if ess else None
 
-        m = repeat(
-            label,
-            repeats,
-            lambda i, extra=extra, offset=offset: [*base, *extra, str(new_file(i + offset))],
-            lambda i: env,
-            published,
-            progress,
-        )
+        m = repeat(label, repeats, fresh_copy, lambda i: env, published, progress)
         m.extra["posterior"] = ", ".join(methods)
         out.append(m)
     return out

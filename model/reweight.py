@@ -44,6 +44,10 @@ PARETO_K_MAX = 0.7
 #: Name of the run-folder group that records how a reweighted run was made.
 IMPORTANCE_GROUP = "importance"
 
+#: Name of the run-folder group that keeps a NUTS fit's joint log density at each
+#: draw, so that an update reweighting it need not rebuild its model.
+ANCHOR_GROUP = "log_joint"
+
 
 @dataclass(frozen=True)
 class Weights:
@@ -143,6 +147,19 @@ def log_joint(
         }
 
     return evaluate
+
+
+def anchor_record(model: pm.Model, idata: xr.DataTree) -> xr.Dataset:
+    """Compute the fit's :func:`log_joint` at each of its draws, for a later reweighting.
+
+    Computed when the fit is made, from the model it was drawn from, it
+    spares the first update after it a second model build and compilation.
+    """
+    post = idata.posterior
+    values, _ = log_joint(model, deterministics=False)(
+        {rv.name: post[rv.name].values for rv in model.free_RVs}
+    )
+    return xr.Dataset({"log_joint": (("chain", "draw"), values)})
 
 
 def differs(

@@ -71,7 +71,9 @@ def _fit_and_write(
     allow_bad: bool,
     warm_from: Path | None = None,
 ) -> dict[str, Any]:
+    from model.build import build_model
     from model.plots import run_figures
+    from model.reweight import ANCHOR_GROUP, anchor_record
 
     inputs = prepare_inputs(actors, frame, priors, as_of=as_of, horizon=horizon)
     warm = load_sampler_state(warm_from) if warm_from is not None else None
@@ -79,6 +81,8 @@ def _fit_and_write(
     summary = summarise(idata)
     if not summary["diagnostics"]["passed"] and not allow_bad:
         raise DiagnosticsFailedError(summary["diagnostics"])
+    if summary["diagnostics"]["passed"]:  # a later update may reweight these draws
+        idata[ANCHOR_GROUP] = anchor_record(build_model(inputs.evidence, priors), idata)
     write_run(idata, out, run_figures(idata))
     return summary
 
@@ -125,7 +129,7 @@ def _reweight_and_write(
     """
     from model.build import build_model
     from model.plots import run_figures
-    from model.reweight import PARETO_K_MAX, differs, log_joint, reweight
+    from model.reweight import ANCHOR_GROUP, PARETO_K_MAX, differs, log_joint, reweight
 
     enable_jax_cache()
     anchor_log_joint = None
@@ -147,6 +151,8 @@ def _reweight_and_write(
     why = differs(model, prev.posterior.to_dataset())
     if why is not None:
         return None, why
+    if anchor_log_joint is None and ANCHOR_GROUP in prev.children:
+        anchor_log_joint = prev[ANCHOR_GROUP]["log_joint"].values
     if anchor_log_joint is None:  # rebuild the anchor's model from the stored evidence
         prov = json.loads(prev.attrs["provenance"])
         if prov["priors_sha256"] != priors.sha256:

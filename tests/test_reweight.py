@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytensor
 import pytest
+import xarray as xr
 from scipy import stats
 
 from model.build import build_model
@@ -16,8 +17,10 @@ from model.data import load_actors, read_observations
 from model.forecast import SamplerConfig, prepare_inputs, run_forecast, summarise, write_run
 from model.priors import load_priors
 from model.reweight import (
+    ANCHOR_GROUP,
     IMPORTANCE_GROUP,
     PARETO_K_MAX,
+    anchor_record,
     differs,
     log_joint,
     pareto_smoothed_weights,
@@ -235,7 +238,9 @@ def test_deterministics_are_reused_only_where_they_cannot_change(small_fit, ship
 
 
 @pytest.mark.slow
-def test_update_reweights_from_the_anchor_and_falls_back_to_nuts(tmp_path, full_fit):
+def test_update_reweights_from_the_anchor_and_falls_back_to_nuts(
+    tmp_path, full_fit, shipped_inputs
+):
     """A published full-size NUTS fit, two reweighted updates from it, then a forced refit."""
     actors = load_actors(ACTORS)
     priors = load_priors(DEFAULT_PRIORS)
@@ -258,6 +263,12 @@ def test_update_reweights_from_the_anchor_and_falls_back_to_nuts(tmp_path, full_
     )
     first = publish_update([(new.iloc[:2], Source("a.csv", "a"))], **common)
     assert first.method.startswith("reweighted the draws of anchor"), first.method
+    # the anchor's density rebuilt from the store is the one its fit would have recorded
+    with xr.open_datatree(first.run_folder / "posterior.nc") as tree:
+        rebuilt = tree[IMPORTANCE_GROUP]["anchor_log_joint"].values
+    model = build_model(shipped_inputs.evidence, shipped_inputs.priors)
+    recorded = anchor_record(model, full_fit)["log_joint"].values
+    np.testing.assert_allclose(rebuilt, recorded, rtol=1e-10)
     second = publish_update([(new.iloc[2:], Source("b.csv", "b"))], **common)
     assert second.method.startswith("reweighted the draws of anchor"), second.method
     prov = json.loads(_provenance(second.run_folder))
@@ -277,7 +288,34 @@ def test_update_reweights_from_the_anchor_and_falls_back_to_nuts(tmp_path, full_
 
 
 def _provenance(run_folder) -> str:
-    import xarray as xr
-
     with xr.open_datatree(run_folder / "posterior.nc") as tree:
         return tree.attrs["provenance"]
+
+
+@pytest.mark.slow
+def test_a_recorded_anchor_density_is_used_without_rebuilding(tmp_path, full_fit, shipped_inputs):
+    """A NUTS update records its draws' joint density; the next update reads it and
+    needs neither the anchor's evidence nor its model (here the store is empty)."""
+    from model.update import _reweight_and_write
+
+    anchor = tmp_path / "anchor"
+    tree = full_fit.copy()
+    tree[ANCHOR_GROUP] = anchor_record(
+        build_model(shipped_inputs.evidence, shipped_inputs.priors), full_fit
+    )
+    write_run(tree, anchor)
+    actors = load_actors(ACTORS)
+    known, _ = _with_new_rows(read_observations(OBSERVATIONS, actors))
+    summary, how = _reweight_and_write(
+        actors,
+        known.iloc[:0],  # nothing to rebuild the anchor from
+        known,
+        shipped_inputs.priors,
+        SamplerConfig(),
+        anchor,
+        tmp_path / "out",
+        as_of=AS_OF,
+        horizon=4,
+    )
+    assert how.startswith("reweighted the draws of anchor"), how
+    assert summary is not None and summary["diagnostics"]["passed"]
