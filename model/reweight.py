@@ -296,7 +296,9 @@ def reweight(
         model,
         {n: kept(v) for n, v in (draws | dets).items()},
         {n: kept(stats[n].values) for n in stats.data_vars},
-        {**post.attrs, "reweighted_from": anchor_folder},
+        # the anchor's sampler settings, not its sampling time: nothing was sampled here
+        {k: v for k, v in post.attrs.items() if k != "sampling_time"}
+        | {"reweighted_from": anchor_folder},
     )
     idata[IMPORTANCE_GROUP] = xr.Dataset(
         {

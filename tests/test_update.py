@@ -88,6 +88,10 @@ def test_update_adds_exactly_the_new_rows_and_one_ledger_row(published):
     obs = Store(tmp / "axis.sqlite").observations()
     assert set(obs.loc[obs.id == "U003", "source_file"]) == {"b.csv"}
     assert obs.loc[obs.id == "U003", "source_sha256"].str.len().eq(64).all()
+    # tiny fits fail the gate, so no update may reweight them: each says so and samples
+    for run in (first, second):
+        said = " ".join(run.output.split())
+        assert "Posterior: NUTS (not reweighted: the anchor did not pass the convergence" in said
 
 
 def test_printed_diff_matches_the_two_summaries(published):
