@@ -489,14 +489,21 @@ def write_run(idata: xr.DataTree, out: Path, figures: dict[str, Any] | None = No
 
     Contents: ``posterior.nc`` (InferenceData with provenance attributes),
     ``summary.json``, ``summary.csv`` and one PNG per figure. Everything is
-    written into a temporary sibling folder that is renamed into place.
+    written into a temporary sibling folder that is renamed into place. The
+    figures are closed afterwards.
     """
+    import matplotlib.pyplot as plt
+
     out = Path(out)
-    with atomic_folder(out, "run folder") as tmp:
-        summary = summarise(idata)
-        idata.to_netcdf(tmp / "posterior.nc")
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        summary_frame(summary).to_csv(tmp / "summary.csv", index=False)
-        for name, fig in (figures or {}).items():
-            fig.savefig(tmp / f"{name}.png", dpi=110, bbox_inches="tight")
+    try:
+        with atomic_folder(out, "run folder") as tmp:
+            summary = summarise(idata)
+            idata.to_netcdf(tmp / "posterior.nc")
+            (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            summary_frame(summary).to_csv(tmp / "summary.csv", index=False)
+            for name, fig in (figures or {}).items():
+                fig.savefig(tmp / f"{name}.png", dpi=110, bbox_inches="tight")
+    finally:  # handed over: closed, or a long session (updates, tests) keeps every one
+        for fig in (figures or {}).values():
+            plt.close(fig)
     return out
