@@ -636,13 +636,19 @@ def sampler_state(result: ChainResult, names: tuple[str, ...]) -> xr.Dataset:
 
 def load_sampler_state(run_folder: Path) -> xr.Dataset | None:
     """Read a run folder's saved sampler state (``None`` if it has none or cannot be read)."""
-    path = Path(run_folder) / "posterior.nc"
+    state = read_group(run_folder, STATE_GROUP)
+    if state is not None:
+        state.attrs["source"] = str(run_folder)
+    return state
+
+
+def read_group(run_folder: Path, group: str) -> xr.Dataset | None:
+    """Read one group of a run folder's ``posterior.nc`` (``None``: absent or unreadable)."""
     try:
-        state = xr.open_dataset(path, group=STATE_GROUP).load()
+        with xr.open_dataset(Path(run_folder) / "posterior.nc", group=group) as ds:
+            return ds.load()
     except (OSError, ValueError, KeyError):
         return None
-    state.attrs["source"] = str(run_folder)
-    return state
 
 
 def _warm_usable(

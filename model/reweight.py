@@ -303,7 +303,6 @@ def reweight(
     idata[IMPORTANCE_GROUP] = xr.Dataset(
         {
             "anchor_log_joint": (("chain", "draw"), np.asarray(anchor_log_joint)),
-            "log_joint": (("chain", "draw"), new_log_joint),
             "weight": (("chain", "draw"), w.weights),
             "draw_index": (("chain", "draw"), idx),
         },

@@ -29,7 +29,7 @@ from model.forecast import (
     summarise,
     write_run,
 )
-from model.nuts import load_sampler_state
+from model.nuts import load_sampler_state, read_group
 from model.priors import PriorSet
 from model.store import Publication, Source, Store, split_new
 
@@ -96,17 +96,6 @@ def _open_run(folder: Path) -> xr.DataTree | None:
         return None
 
 
-def _importance_record(folder: Path) -> xr.Dataset | None:
-    """Read the reweighting record of a run folder (``None``: a sampled run, or unreadable)."""
-    from model.reweight import IMPORTANCE_GROUP
-
-    try:
-        with xr.open_dataset(Path(folder) / "posterior.nc", group=IMPORTANCE_GROUP) as ds:
-            return ds.load()
-    except (OSError, ValueError, KeyError):
-        return None
-
-
 def _reweight_and_write(
     actors: Actors,
     stored: pd.DataFrame,
@@ -129,32 +118,39 @@ def _reweight_and_write(
     """
     from model.build import build_model
     from model.plots import run_figures
-    from model.reweight import ANCHOR_GROUP, PARETO_K_MAX, differs, log_joint, reweight
+    from model.reweight import (
+        ANCHOR_GROUP,
+        IMPORTANCE_GROUP,
+        PARETO_K_MAX,
+        differs,
+        log_joint,
+        reweight,
+    )
 
     enable_jax_cache()
     anchor_log_joint = None
     anchor_folder = Path(previous).resolve()  # recorded absolute: later updates may run elsewhere
-    record = _importance_record(previous)
+    record = read_group(previous, IMPORTANCE_GROUP)
     if record is not None:  # itself reweighted: go back to its anchor
         anchor_folder = Path(record.attrs["anchor"])
         anchor_log_joint = record["anchor_log_joint"].values
-    prev = _open_run(anchor_folder)
-    if prev is None:
+    anchor = _open_run(anchor_folder)
+    if anchor is None:
         return None, f"the run {anchor_folder} cannot be read"
-    shape = (prev.posterior.sizes["chain"], prev.posterior.sizes["draw"])
+    shape = (anchor.posterior.sizes["chain"], anchor.posterior.sizes["draw"])
     if shape != (config.chains, config.draws):
         return None, f"the anchor has {shape[0]} x {shape[1]} draws, not the draws asked for"
-    if not json.loads(prev.attrs["diagnostics"])["passed"]:
+    if not json.loads(anchor.attrs["diagnostics"])["passed"]:
         return None, "the anchor did not pass the convergence gate"
     inputs = prepare_inputs(actors, known, priors, as_of=as_of, horizon=horizon)
     model = build_model(inputs.evidence, priors)
-    why = differs(model, prev.posterior.to_dataset())
+    why = differs(model, anchor.posterior.to_dataset())
     if why is not None:
         return None, why
-    if anchor_log_joint is None and ANCHOR_GROUP in prev.children:
-        anchor_log_joint = prev[ANCHOR_GROUP]["log_joint"].values
+    if anchor_log_joint is None and ANCHOR_GROUP in anchor.children:
+        anchor_log_joint = anchor[ANCHOR_GROUP]["log_joint"].values
     if anchor_log_joint is None:  # rebuild the anchor's model from the stored evidence
-        prov = json.loads(prev.attrs["provenance"])
+        prov = json.loads(anchor.attrs["provenance"])
         if prov["priors_sha256"] != priors.sha256:
             return None, "the prior set differs from the anchor's"
         old = prepare_inputs(
@@ -163,12 +159,12 @@ def _reweight_and_write(
         if old.data_sha256 != prov["data_sha256"]:
             return None, "the anchor's evidence cannot be rebuilt from the store"
         old_model = build_model(old.evidence, priors)
-        if differs(old_model, prev.posterior.to_dataset()) is not None:
+        if differs(old_model, anchor.posterior.to_dataset()) is not None:
             return None, "the anchor's model cannot be rebuilt"
-        draws = {rv.name: prev.posterior[rv.name].values for rv in old_model.free_RVs}
+        draws = {rv.name: anchor.posterior[rv.name].values for rv in old_model.free_RVs}
         anchor_log_joint, _ = log_joint(old_model, deterministics=False)(draws)
     done = reweight(
-        prev, anchor_log_joint, model, seed=config.seed, anchor_folder=str(anchor_folder)
+        anchor, anchor_log_joint, model, seed=config.seed, anchor_folder=str(anchor_folder)
     )
     w = done.weights
     if w.pareto_k > PARETO_K_MAX:
