@@ -45,6 +45,7 @@ class Measured:
     peaks_mb: list[float] = field(default_factory=list)
     ess: list[float] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    stages: list[dict[str, float]] = field(default_factory=list)
 
     @property
     def wall(self) -> float:
@@ -297,6 +298,40 @@ def _forecast_ess(out: Path) -> float:
     return float(json.loads((out / "summary.json").read_text())["diagnostics"]["ess_bulk_min"])
 
 
+def forecast_stages(out: Path, wall: float) -> dict[str, float]:
+    """Read a forecast run's recorded stages; add ``other``, the wall time no stage covers.
+
+    ``other`` is the interpreter's start, the command line's own imports and
+    the console: the child's wall time less the command's recorded total.
+    """
+    from model.forecast import TIMINGS_FILE
+
+    record = json.loads((out / TIMINGS_FILE).read_text())
+    return {**record["stages"], "other": max(wall - record["total"], 0.0)}
+
+
+def stage_table(results: Results) -> list[dict[str, Any]]:
+    """Median seconds per forecast stage, one column per measured forecast job.
+
+    The rows follow :data:`model.forecast.STAGES`, then ``other`` and the
+    median wall time, so the columns add up (up to the medians' mismatch).
+    """
+    from model.forecast import STAGES
+
+    jobs = [m for m in results.main if m.stages]
+    covers = {**STAGES, "other": "interpreter start, command-line imports, console"}
+    rows = []
+    for stage, text in covers.items():
+        row: dict[str, Any] = {"stage": stage, "covers": text}
+        for m in jobs:
+            if any(stage in s for s in m.stages):  # a run without the stage spent 0 s in it
+                row[m.label] = statistics.median(s.get(stage, 0.0) for s in m.stages)
+        if len(row) > 2:
+            rows.append(row)
+    rows.append({"stage": "wall", "covers": "the whole command", **{m.label: m.wall for m in jobs}})
+    return rows
+
+
 def bench_forecast(
     root: Path, work: Path, repeats: int, progress: Callable[[str], None]
 ) -> list[Measured]:
@@ -310,16 +345,16 @@ def bench_forecast(
         ("axis forecast, empty caches", lambda i: cache_env(work / f"cold-cache-{i}")),
     ):
         tag = label.split(", ")[1].split()[0]
-        results.append(
-            repeat(
-                label,
-                repeats,
-                lambda i, tag=tag: forecast_args(work / f"{tag}-{i}", root),
-                env_for,
-                lambda i, _, tag=tag: _forecast_ess(work / f"{tag}-{i}"),
-                progress,
-            )
+        m = repeat(
+            label,
+            repeats,
+            lambda i, tag=tag: forecast_args(work / f"{tag}-{i}", root),
+            env_for,
+            lambda i, _, tag=tag: _forecast_ess(work / f"{tag}-{i}"),
+            progress,
         )
+        m.stages = [forecast_stages(work / f"{tag}-{i}", w) for i, w in enumerate(m.walls)]
+        results.append(m)
     return results
 
 

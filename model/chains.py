@@ -26,6 +26,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -64,7 +65,7 @@ class ChainJob:
         Whether warm-up adapts the mass matrix.
     potential
         Serialised :class:`jax.export.Exported` potential (negative log
-        density) of one chain's coordinates; empty when run in-process.
+        density) of one chain's coordinates (:func:`export_potential`).
     cache_dir
         JAX's persistent compilation cache folder (``None``: no cache).
     """
@@ -105,6 +106,7 @@ class ChainResult:
     last: dict[str, np.ndarray]
     step_size: np.ndarray
     inverse_mass: np.ndarray
+    seconds: np.ndarray
 
     @staticmethod
     def concat(parts: Sequence[ChainResult]) -> ChainResult:
@@ -119,6 +121,7 @@ class ChainResult:
             last=cat(lambda p: p.last),
             step_size=np.concatenate([p.step_size for p in parts]),
             inverse_mass=np.concatenate([p.inverse_mass for p in parts]),
+            seconds=np.concatenate([p.seconds for p in parts]),
         )
 
 
@@ -126,10 +129,14 @@ def run_chains(potential: Callable[[dict[str, Any]], Any], job: ChainJob) -> Cha
     """Run the job's chains one after another with numpyro's NUTS.
 
     The compiled program is shared by the chains, so only the first pays for
-    compilation (or a persistent-cache lookup).
+    compilation (or a persistent-cache lookup). Each chain's ``seconds`` is
+    the wall time of the whole group, compilation included: what a worker
+    spent in NUTS.
     """
     import jax
     from numpyro.infer import MCMC, NUTS
+
+    start = time.perf_counter()
 
     if job.cache_dir:
         jax.config.update("jax_compilation_cache_dir", job.cache_dir)
@@ -168,6 +175,7 @@ def run_chains(potential: Callable[[dict[str, Any]], Any], job: ChainJob) -> Cha
         last={k: chained(v) for k, v in last.z.items()},
         step_size=chained(last.adapt_state.step_size).reshape(n),
         inverse_mass=chained(inverse_mass).reshape(n, -1),
+        seconds=np.full(n, time.perf_counter() - start),
     )
 
 
@@ -222,34 +230,20 @@ class WorkerPool:
                 p.kill()
                 p.wait()
 
-    def run(
-        self,
-        job: ChainJob,
-        potential: Callable[[dict[str, Any]], Any],
-        example: dict[str, np.ndarray],
-    ) -> ChainResult:
+    def run(self, job: ChainJob) -> ChainResult:
         """Run the job: split over the workers, or in this process without any.
 
-        Both ways run the exported program (:func:`export_potential`), so a
-        seed gives the same draws whatever the number of workers.
-
-        Parameters
-        ----------
-        job
-            The chains to run.
-        potential
-            JAX function of a dict of one chain's coordinates: the negative
-            log density.
-        example
-            One chain's coordinates (shapes and dtypes for the export).
+        Both ways run the job's exported program (:func:`export_potential`),
+        so a seed gives the same draws whatever the number of workers.
         """
-        blob = export_potential(potential, job.names, example)
+        if not job.potential:
+            raise ValueError("the job carries no exported potential (see export_potential)")
         if not self.procs:  # the same exported program, so the same draws as in workers
-            return run_chains(imported_potential(blob, job.names), job)
+            return run_chains(imported_potential(job.potential, job.names), job)
         groups = [g for g in np.array_split(np.arange(job.chains), self.size) if len(g)]
         for proc, group in zip(self.procs, groups, strict=False):
             assert proc.stdin is not None
-            proc.stdin.write(pickle.dumps(replace(job.part(group.tolist()), potential=blob)))
+            proc.stdin.write(pickle.dumps(job.part(group.tolist())))
             proc.stdin.close()
             proc.stdin = None  # sent; ``communicate`` below only reads
         for proc in self.procs[len(groups) :]:  # more workers than chains: nothing to do

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -189,7 +190,10 @@ def forecast(
     ] = None,
 ) -> None:
     """Fit the model on the evidence and print the alliance forecast."""
+    began = time.perf_counter()
     from model.forecast import SamplerConfig, load_inputs, run_forecast, summarise, write_run
+
+    imported = time.perf_counter()
 
     data, actors = _case_paths(case, data, actors)
     data, actors, priors = _default_paths(data, actors, priors)
@@ -202,6 +206,7 @@ def forecast(
         inputs = load_inputs(actors, data, priors, as_of=when, horizon=horizon)
     except (InputError, ValueError) as err:
         _fail_input(err)
+    stages = {"start": imported - began, "inputs": time.perf_counter() - imported}
     config = SamplerConfig(
         draws=draws,
         tune=tune,
@@ -219,22 +224,26 @@ def forecast(
     with console.status("sampling (the first run compiles the model; later runs reuse the cache)"):
         idata = run_forecast(inputs, config)
     _say_retry(idata)
+    stages.update(json.loads(idata.attrs["stage_seconds"]))
+    writing = time.perf_counter()
     from model.plots import run_figures
 
     write_run(idata, out, run_figures(idata))
+    stages["write"] = time.perf_counter() - writing
     summary = summarise(idata)
     print_summary(summary)
     console.print(f"Run folder: {out}")
     report_failed = False
     if report:
         try:
-            _write_report(out, inputs, idata)
+            stages.update(_write_report(out, inputs, idata))
         except Exception as err:  # the run folder is complete; only its report is missing
             report_failed = True
             err_console.print(
                 f"[bold red]error:[/] the report failed ({type(err).__name__}: {err}). "
                 f"The run folder is complete; retry with `axis report {out}`."
             )
+    _record_time(out, stages, time.perf_counter() - began)
     if not summary["diagnostics"]["passed"]:
         err_console.print(
             "[bold red]WARNING: the sampler did not converge by the gate above. "
@@ -263,17 +272,40 @@ def _say_retry(idata: Any) -> None:
         )
 
 
-def _write_report(run: Path, inputs: Any | None, idata: Any | None = None) -> None:
-    """Predictive checks (when given the inputs) and the HTML report of a run folder."""
+def _write_report(run: Path, inputs: Any | None, idata: Any | None = None) -> dict[str, float]:
+    """Predictive checks (when given the inputs) and the HTML report of a run folder.
+
+    Returns the seconds each took, by stage name (``checks``, ``report``).
+    """
     from model.report import CHECKS_FILE, compute_checks, write_report
 
+    took = {}
     if inputs is not None:
         with console.status("predictive checks"):
-            _, secs = compute_checks(run, inputs, idata=idata)
-        console.print(f"Predictive checks: {run / CHECKS_FILE} ({secs:.1f} s)")
+            _, took["checks"] = compute_checks(run, inputs, idata=idata)
+        console.print(f"Predictive checks: {run / CHECKS_FILE} ({took['checks']:.1f} s)")
     with console.status("writing the report"):
-        path, secs = write_report(run)
-    console.print(f"Report: {path} ({secs:.1f} s)")
+        path, took["report"] = write_report(run)
+    console.print(f"Report: {path} ({took['report']:.1f} s)")
+    return took
+
+
+def _record_time(run: Path, stages: dict[str, float], total: float) -> None:
+    """Print where a forecast's time went and keep it as the run folder's ``timings.json``.
+
+    Written last: a run folder that has it saw its command finish.
+    """
+    from model.data import atomic_file
+    from model.forecast import STAGES, TIMINGS_FILE, stage_line
+
+    console.print(f"Time: {stage_line(stages, total)}", soft_wrap=True)
+    record = {
+        "total": round(total, 2),
+        "stages": {k: round(stages[k], 2) for k in STAGES if k in stages},
+        "described": {k: v for k, v in STAGES.items() if k in stages},
+    }
+    with atomic_file(run / TIMINGS_FILE) as tmp:
+        tmp.write_text(json.dumps(record, indent=2) + "\n")
 
 
 @app.command("report")

@@ -445,11 +445,18 @@ def run_forecast(
     progressbar: bool = False,
     warm: xr.Dataset | None = None,
 ) -> xr.DataTree:
-    """Build, sample and annotate: the posterior with its provenance and diagnostics."""
+    """Build, sample and annotate: the posterior with its provenance and diagnostics.
+
+    The attribute ``stage_seconds`` records where the time went
+    (:func:`stage_seconds`).
+    """
     from model.build import build_model
 
+    start = time.perf_counter()
     model = build_model(inputs.evidence, inputs.priors)
+    built = time.perf_counter()
     idata = sample(model, config, progressbar=progressbar, warm=warm)
+    stages = {"build": round(built - start, 2), **sampling_stages(idata)}
     attempts = [_attempt(idata, config.target_accept)]
     retry = config.retry_target_accept
     if attempts[0]["divergences"] and retry is not None and retry > config.target_accept:
@@ -470,9 +477,56 @@ def run_forecast(
             idata = sample(model, again, progressbar=progressbar, warm=warm)
             attempts.append(_attempt(idata, retry))
         attempts[-1]["divergences_after"] = int(idata.sample_stats["diverging"].sum())
+        stages["redraw"] = attempts[-1]["seconds"]
     idata.attrs["sampling_attempts"] = json.dumps(attempts)
     warmed = warm is not None and idata.posterior.attrs.get("warm_start")
-    return annotate(idata, inputs, config, warm_source=warm.attrs.get("source") if warmed else None)
+    judged = time.perf_counter()
+    idata = annotate(
+        idata, inputs, config, warm_source=warm.attrs.get("source") if warmed else None
+    )
+    stages["diagnostics"] = round(time.perf_counter() - judged, 2)
+    idata.attrs["stage_seconds"] = json.dumps(stages)
+    return idata
+
+
+def sampling_stages(idata: xr.DataTree) -> dict[str, float]:
+    """Return a sampling run's stages in seconds: numpyro's own split, else one stage.
+
+    numpyro runs record setup, NUTS, hand-over and collection
+    (:func:`model.nuts.stage_seconds`); the other samplers are one stage,
+    ``sampling``.
+    """
+    post = idata.posterior.attrs
+    if "stage_seconds" in post:
+        return json.loads(post["stage_seconds"])
+    return {"sampling": float(post["sampling_time"])}
+
+
+#: The run folder's record of where ``axis forecast`` spent its time.
+TIMINGS_FILE = "timings.json"
+
+#: What each recorded stage of ``axis forecast`` covers, in the order it runs.
+STAGES = {
+    "start": "import the model's libraries",
+    "inputs": "read and aggregate the evidence and priors",
+    "build": "build the PyMC model",
+    "setup": "sampler coordinates, starting points, exported density",
+    "sampling": "sampling (samplers other than numpyro)",
+    "nuts": "NUTS in the slowest worker (program load or compile, warm-up, draws)",
+    "workers": "worker start-up not hidden by the setup; transfer of draws",
+    "collect": "deterministics of every draw",
+    "redraw": "redraw of diverging chains",
+    "diagnostics": "convergence gate and provenance",
+    "write": "figures and the run folder",
+    "checks": "prior and posterior predictive checks",
+    "report": "report.html",
+}
+
+
+def stage_line(stages: dict[str, float], total: float) -> str:
+    """One console line: the total, then every stage that took 0.05 s or more."""
+    parts = [f"{name} {stages[name]:.1f}" for name in STAGES if stages.get(name, 0.0) >= 0.05]
+    return f"{total:.1f} s ({', '.join(parts)})"
 
 
 def _attempt(idata: xr.DataTree, target_accept: float) -> dict[str, Any]:

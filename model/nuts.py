@@ -60,6 +60,8 @@ posterior covariance from 37 to 16.
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
@@ -74,7 +76,7 @@ from pytensor.graph.replace import graph_replace
 from pytensor.tensor import TensorLike
 from xarray import DataTree
 
-from model.chains import ChainJob, ChainResult, WorkerPool, usable_cores
+from model.chains import ChainJob, ChainResult, WorkerPool, export_potential, usable_cores
 
 #: numpyro's per-draw statistics, renamed as PyMC names them.
 _STATS: dict[str, str] = {
@@ -698,6 +700,7 @@ def sample_numpyro(
     from pymc.sampling.jax import get_jaxified_graph
     from pymc.util import get_default_varnames
 
+    start = time.perf_counter()
     subset = list(range(chains)) if only_chains is None else sorted(only_chains)
     workers = min(len(subset), usable_cores()) if workers is None else workers
     with WorkerPool(workers) as pool:  # started now: their imports overlap the build below
@@ -732,7 +735,12 @@ def sample_numpyro(
             )
         if only_chains is not None:
             job = job.part(subset)
-        result = pool.run(job, potential, {n: v[0] for n, v in init.items()})
+        job = replace(
+            job, potential=export_potential(potential, names, {n: v[0] for n, v in init.items()})
+        )
+        sent = time.perf_counter()
+        result = pool.run(job)
+    back = time.perf_counter()
     tune = job.tune
     z = result.samples
     outputs = list(get_default_varnames(model.unobserved_value_vars, include_transformed=False))
@@ -746,6 +754,7 @@ def sample_numpyro(
         return jax.vmap(jax.vmap(one))(*(z[n] for n in names))
 
     posterior = {v.name: np.asarray(r) for v, r in zip(outputs, postprocess(z), strict=True)}
+    done = time.perf_counter()
     stats = {_STATS[k]: v for k, v in result.fields.items() if k in _STATS}
     stats["tree_depth"] = np.log2(stats["n_steps"]).astype(int) + 1
     idata = posterior_tree(
@@ -760,12 +769,35 @@ def sample_numpyro(
                 "random_walk_knots": coords.knots,
                 "warm_start": int(warmed),
                 "worker_processes": pool.size,
+                "stage_seconds": json.dumps(
+                    stage_seconds(start, sent, back, done, float(result.seconds.max()))
+                ),
             },
             inference_library=numpyro,
         ),
     )
     idata[STATE_GROUP] = sampler_state(result, names)
     return idata
+
+
+def stage_seconds(
+    start: float, sent: float, back: float, done: float, nuts: float
+) -> dict[str, float]:
+    """Where a NUTS run's wall time went, from :func:`time.perf_counter` marks.
+
+    ``setup``: the sampler's coordinates, starting points and the exported
+    density, up to the chains being handed over; ``nuts``: the slowest
+    worker's NUTS (loading or compiling its program, warm-up and draws);
+    ``workers``: the rest of the hand-over (start-up not hidden by the
+    setup, and the draws' transfer); ``collect``: the deterministics of every
+    draw, from its coordinates.
+    """
+    return {
+        "setup": round(sent - start, 2),
+        "nuts": round(nuts, 2),
+        "workers": round(max(back - sent - nuts, 0.0), 2),
+        "collect": round(done - back, 2),
+    }
 
 
 def posterior_tree(

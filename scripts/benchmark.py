@@ -19,7 +19,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from model.benchmark import SECTIONS, main_table, run_benchmark
+from model.benchmark import SECTIONS, main_table, run_benchmark, stage_table
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,9 @@ def _fmt(value: object) -> str:
 def _print(console: Console, title: str, rows: list[dict], columns: list[str]) -> None:
     table = Table(title=title)
     for c in columns:
-        table.add_column(c, justify="left" if c in ("job", "target") else "right")
+        table.add_column(
+            c, justify="left" if c in ("job", "target", "stage", "covers") else "right"
+        )
     for r in rows:
         table.add_row(*(_fmt(r.get(c, "")) for c in columns))
     console.print(table)
@@ -75,6 +77,12 @@ def main() -> None:
     cols += ["posterior"] if any("posterior" in r for r in main_rows) else []
     if main_rows:
         _print(console, "End to end (4 chains x 1000 draws, shipped data)", main_rows, cols)
+    stages = stage_table(results)
+    if stages:
+        jobs = [c for c in stages[-1] if c not in ("stage", "covers")]
+        _print(
+            console, "Where a forecast's time goes (median s)", stages, ["stage", *jobs, "covers"]
+        )
     if results.rows:
         first = results.rows[0].get("fit_s", float("nan"))
         for r in results.rows:
@@ -115,7 +123,7 @@ def main() -> None:
             ],
         )
     if args.json:
-        blob = {"main": main_rows, "rows": results.rows, "scale": results.scale}
+        blob = {"main": main_rows, "stages": stages, "rows": results.rows, "scale": results.scale}
         args.json.write_text(json.dumps(blob, indent=2, default=str) + "\n")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -58,6 +60,11 @@ def test_draws_do_not_depend_on_the_number_of_workers(shipped):
     }
     assert runs[0].posterior.attrs["worker_processes"] == 0
     assert runs[2].posterior.attrs["worker_processes"] == 2
+    for run in runs.values():  # where the time went, in named stages that are all measured
+        stages = json.loads(run.posterior.attrs["stage_seconds"])
+        assert set(stages) == {"setup", "nuts", "workers", "collect"}
+        assert stages["nuts"] > 0 and stages["setup"] > 0
+        assert all(v >= 0 for v in stages.values())
     for name in ("theta", "p_axis", "strategy_map"):
         np.testing.assert_array_equal(
             runs[2].posterior[name].values, runs[0].posterior[name].values, err_msg=name
@@ -81,7 +88,8 @@ def test_a_failing_worker_reports_its_error(shipped):
         draws=5,
         target_accept=0.8,
         fields=tuple(_STATS),
+        potential=export_potential(potential, coords.names, example),
     )
     with WorkerPool(2) as pool, pytest.raises(RuntimeError, match="sampling worker failed"):
-        pool.run(job, potential, example)
+        pool.run(job)
     assert all(p.poll() is not None for p in pool.procs)

@@ -19,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from model.cli import app
-from model.forecast import write_run
+from model.forecast import STAGES, TIMINGS_FILE, write_run
 from model.plots import run_figures
 from model.report import CHECKS_FILE, REPORT_FILE, compute_checks, headline_text, write_report
 from tests.conftest import ACTORS, OBSERVATIONS, ROOT
@@ -199,6 +199,19 @@ def test_forecast_writes_the_report_by_default(tmp_path, monkeypatch, small_fit)
     assert f'data-value="{summary["p_axis"]["mean"]!r}"' in text
     assert "Report:" in result.output
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
+    # where the time went: the fit's stages as the fit recorded them (here the shared fit's),
+    # the command's own measured here, together no more than the command's total
+    timings = json.loads((out / TIMINGS_FILE).read_text())
+    stages = timings["stages"]
+    fit = json.loads(small_fit.attrs["stage_seconds"])
+    assert set(fit) >= {"build", "setup", "nuts", "workers", "collect", "diagnostics"}
+    assert {k: stages[k] for k in fit} == fit
+    own = {k: v for k, v in stages.items() if k not in fit}
+    assert set(own) == {"start", "inputs", "write", "checks", "report"}
+    assert set(stages) <= set(STAGES) and all(v >= 0 for v in stages.values())
+    assert fit["nuts"] > 0 and own["report"] > 0 and own["write"] > 0
+    assert sum(own.values()) <= timings["total"] + 0.01 * len(own)  # each rounded to 0.01 s
+    assert f"Time: {timings['total']:.1f} s (" in result.output
 
     quick = tmp_path / "quick"
     result = CliRunner().invoke(
@@ -215,3 +228,4 @@ def test_forecast_writes_the_report_by_default(tmp_path, monkeypatch, small_fit)
     )
     assert result.exit_code == 0, result.output
     assert not (quick / REPORT_FILE).exists() and not (quick / CHECKS_FILE).exists()
+    assert "report" not in json.loads((quick / TIMINGS_FILE).read_text())["stages"]
