@@ -447,8 +447,8 @@ def run_forecast(
 ) -> xr.DataTree:
     """Build, sample and annotate: the posterior with its provenance and diagnostics.
 
-    The attribute ``stage_seconds`` records where the time went
-    (:func:`stage_seconds`).
+    The attribute ``stage_seconds`` records where the time went, by the
+    names of :data:`STAGES`.
     """
     from model.build import build_model
 
