@@ -137,7 +137,6 @@ def run_chains(potential: Callable[[dict[str, Any]], Any], job: ChainJob) -> Cha
     from numpyro.infer import MCMC, NUTS
 
     start = time.perf_counter()
-
     if job.cache_dir:
         jax.config.update("jax_compilation_cache_dir", job.cache_dir)
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)

@@ -302,7 +302,6 @@ def _record_time(run: Path, stages: dict[str, float], total: float) -> None:
     record = {
         "total": round(total, 2),
         "stages": {k: round(stages[k], 2) for k in STAGES if k in stages},
-        "described": {k: v for k, v in STAGES.items() if k in stages},
     }
     with atomic_file(run / TIMINGS_FILE) as tmp:
         tmp.write_text(json.dumps(record, indent=2) + "\n")
