@@ -7,6 +7,8 @@ and the model testable.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
@@ -20,6 +22,7 @@ from model.alliance import (
 )
 from model.evidence import Evidence
 from model.priors import PriorSet
+from model.reparam import Parametrisation, WalkMap, choose, walk_map
 from model.strategy import strategy_given_external, strategy_marginal, take
 from model.threat import code_log_probs, level_log_probs, random_walk
 
@@ -37,7 +40,87 @@ def _threat_logp(value, log_p, n_total):
     return value * log_p
 
 
-def build_model(evidence: Evidence, priors: PriorSet) -> pm.Model:
+def _dirichlet(priors: PriorSet, group: str, gamma: bool) -> pt.TensorVariable:
+    """A Table 2 or Table 3 Dirichlet, as PyMC's simplex or as normalised Gammas.
+
+    Independent ``Gamma(a_i, 1)`` divided by their total have exactly the
+    ``Dirichlet(a)`` law; their log values are uncorrelated a priori, which a
+    diagonal mass matrix suits, where the simplex coordinates of a row with
+    unequal concentrations are not.
+    """
+    if not gamma:
+        return priors[group].create_variable(group)
+    table = priors.tables[group]
+    dims = tuple(table["dims"])
+    a = np.asarray(table["kwargs"]["a"], dtype=float)
+    raw = pm.Gamma(f"{group}_gamma", alpha=a, beta=1.0, dims=dims)
+    return pm.Deterministic(group, raw / raw.sum(axis=-1, keepdims=True), dims=dims)
+
+
+def _pooled(priors: PriorSet, group: str, centred: bool) -> pt.TensorVariable:
+    """A pooled prior group, centred if the parametrisation says so."""
+    if not centred:
+        return priors[group].create_variable(group)
+    from pymc_extras.prior import Prior
+
+    return Prior.from_dict({**priors.tables[group], "centered": True}).create_variable(group)
+
+
+def _anchored_walk(
+    priors: PriorSet, knots: tuple[tuple[int, ...], ...], n_periods: int
+) -> pt.TensorVariable:
+    """The threat paths, moved at their knots (:mod:`model.reparam`); returns ``theta``.
+
+    The first knot of each series is drawn from the start's Normal prior
+    shifted by the walk's steps before it, and each later knot from the one
+    before it by the walk's law over the bridge; the steps between two knots
+    are a Brownian bridge. The start is then a deterministic, with exactly
+    its prior: the same joint law as the plain walk, in rounder coordinates.
+    """
+    from model.reparam import _normal_constants
+
+    mu0, sigma0 = _normal_constants(priors, "threat_init")
+    drift = priors["threat_drift"].create_variable("threat_drift")
+    n_s, n_u = len(knots), n_periods - 1
+    walk: WalkMap = walk_map(knots, n_periods)
+    drift_s = pt.broadcast_to(drift, (n_s,))
+    bridged = any(len(k) > 1 for k in knots)
+    if bridged:
+        steps = pm.Normal("threat_steps", 0.0, 1.0, shape=(walk.P.shape[1],))
+        before = drift_s * pt.dot(walk.G, steps)
+    else:  # one knot per series: the free steps are the innovations themselves
+        z = priors["threat_innovation"].create_variable("threat_innovation")
+        before = drift_s * pt.dot(walk.G, z.reshape((-1,)))  # P is the identity here
+    first = pm.Normal("threat_anchor", mu=mu0 + before, sigma=sigma0, dims="series")
+    k = pt.zeros(walk.Q.shape[1])
+    k = pt.set_subtensor(k[walk.first], first)
+    if bridged:
+        idx, prev, length = walk.later.T
+        series_of = np.repeat(np.arange(n_s), [len(x) for x in knots])
+        jumps = pm.Normal(
+            "threat_knot_steps", 0.0, drift_s[series_of[idx]] * np.sqrt(length), shape=len(idx)
+        )
+        for j in range(len(idx)):  # knots in order: each from the one before it
+            k = pt.set_subtensor(k[idx[j]], k[prev[j]] + jumps[j])
+        z_flat = pt.dot(walk.P, steps) + pt.dot(walk.Q, k) / pt.repeat(drift_s, n_u)
+        z = pm.Deterministic(
+            "threat_innovation", z_flat.reshape((n_s, n_u)), dims=("series", "step")
+        )
+    init = pm.Deterministic("threat_init", pt.dot(walk.F, k) - before, dims="series")
+    return random_walk(init, drift, z)
+
+
+#: The evidence arrays that differ between data sets of one structure.
+DATA_FIELDS: tuple[str, ...] = ("threat_counts", "conduct_counts", "outcome_counts")
+
+
+def build_model(
+    evidence: Evidence,
+    priors: PriorSet,
+    parametrisation: Parametrisation | None = None,
+    *,
+    shared_data: bool = False,
+) -> pm.Model:
     """Build the dangerous-alliances model.
 
     Parameters
@@ -46,6 +129,15 @@ def build_model(evidence: Evidence, priors: PriorSet) -> pm.Model:
         Aggregated counts on the period grid (:func:`model.evidence.aggregate`).
     priors
         A validated prior set (:func:`model.priors.load_priors`).
+    parametrisation
+        The coordinates to build in; ``None`` chooses them from the evidence
+        and priors (:func:`model.reparam.choose`), :data:`model.reparam.PLAIN`
+        builds the model in its own. Every parametrisation has the same
+        posterior of every named quantity.
+    shared_data
+        Hold the counts (:data:`DATA_FIELDS`) in ``pm.Data`` containers, so
+        that many data sets of one structure (simulation-based calibration,
+        recovery) are fitted by one compiled sampler after ``pm.set_data``.
 
     Returns
     -------
@@ -56,20 +148,26 @@ def build_model(evidence: Evidence, priors: PriorSet) -> pm.Model:
         ``type_prob``, ``commitment_prob``, ``cohesion_prob``, ``p_axis``,
         ``axis_commitment``, ``axis_cohesion``.
     """
+    param = choose(evidence, priors) if parametrisation is None else parametrisation
     s = evidence.structure
     rep = np.arange(evidence.report_index[0], len(evidence.periods))  # last evidence onward
     n_partners = len(s.actors.partners)
     with pm.Model(coords=evidence.coords) as model:
-        init = priors["threat_init"].create_variable("threat_init")
-        drift = priors["threat_drift"].create_variable("threat_drift")
-        innovation = priors["threat_innovation"].create_variable("threat_innovation")
-        theta = pm.Deterministic(
-            "theta", random_walk(init, drift, innovation), dims=("series", "period")
-        )
+        if shared_data:
+            counts = {f: pm.Data(f, np.asarray(getattr(evidence, f), float)) for f in DATA_FIELDS}
+            evidence = replace(evidence, **counts)
+        if param.anchored:
+            path = _anchored_walk(priors, param.knots, len(evidence.periods))
+        else:
+            init = priors["threat_init"].create_variable("threat_init")
+            drift = priors["threat_drift"].create_variable("threat_drift")
+            innovation = priors["threat_innovation"].create_variable("threat_innovation")
+            path = random_walk(init, drift, innovation)
+        theta = pm.Deterministic("theta", path, dims=("series", "period"))
 
         # threat evidence: ordered logistic on theta, per indicator
-        discrimination = priors["discrimination"].create_variable("discrimination")
-        shift = priors["threshold_shift"].create_variable("threshold_shift")
+        discrimination = _pooled(priors, "discrimination", "discrimination" in param.centred)
+        shift = _pooled(priors, "threshold_shift", "threshold_shift" in param.centred)
         cells = evidence.threat_cells
         if len(cells):
             ind = cells[:, 2]
@@ -97,15 +195,15 @@ def build_model(evidence: Evidence, priors: PriorSet) -> pm.Model:
         log_p_ext = log_p_lev[:n_partners]
 
         # Table 2 and the per-pair strategy distributions
-        mapping = priors["strategy_map"].create_variable("strategy_map")
+        mapping = _dirichlet(priors, "strategy_map", "strategy_map" in param.gamma)
         if mapping.ndim == 2:  # external threat only: one row for every internal level
             mapping = pt.repeat(mapping[:, None, :], 3, axis=1)
         q = strategy_given_external(p_lev[s.pair_internal_series], mapping)
         strat = strategy_marginal(p_ext[s.pair_actor], q)  # (pair, period, strategy)
 
         # Table 3
-        commitment = priors["commitment"].create_variable("commitment")
-        cohesion = priors["cohesion"].create_variable("cohesion")
+        commitment = _dirichlet(priors, "commitment", "commitment" in param.gamma)
+        cohesion = _dirichlet(priors, "cohesion", "cohesion" in param.gamma)
 
         # conduct and outcome evidence, jointly and exactly
         b = evidence.behaviour_periods
@@ -164,4 +262,5 @@ def build_model(evidence: Evidence, priors: PriorSet) -> pm.Model:
                 weakest_link(log_p_ext[:, rep], q[:, rep], table, s.dyad_pairs, s.members),
                 dims=("window", "outcome_level"),
             )
+    model.parametrisation = param  # read by the run's provenance
     return model

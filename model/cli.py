@@ -31,11 +31,17 @@ EXIT_DIAGNOSTICS = 3
 
 # Options shared by the commands that fit (forecast, update, ingest, backtest, ...).
 Seed = Annotated[int, typer.Option(help="Random seed; the same seed gives the same draws")]
-Draws = Annotated[int, typer.Option(help="Posterior draws per chain")]
+Draws = Annotated[
+    int | None,
+    typer.Option(
+        help="Posterior draws per chain [default: draw until the gate passes and the "
+        "smallest bulk ESS of the reported quantities reaches 1,000]"
+    ),
+]
 Tune = Annotated[int, typer.Option(help="Tuning steps per chain")]
 Chains = Annotated[int, typer.Option(help="Chains")]
 Horizon = Annotated[int, typer.Option(help="Forecast periods after the as-of period")]
-Sampler = Annotated[str, typer.Option(help="numpyro | nutpie | pymc")]
+Sampler = Annotated[str, typer.Option(help="numpyro | nutpie (nutpie needs --draws)")]
 SeedData = Annotated[Path | None, typer.Option(help="Seed evidence for a new store")]
 ActorsFile = Annotated[Path | None, typer.Option(help="Actors TOML")]
 PriorsFile = Annotated[Path | None, typer.Option(help="Prior set TOML")]
@@ -90,7 +96,9 @@ def print_summary(summary: dict[str, Any]) -> None:
             summary["case"]["external"]
         )
     )
-    for col in ("when", "period", "mean", "94% HDI"):
+    from model.forecast import decimals, format_probability
+
+    for col in ("when", "period", "mean ± MCSE", "94% HDI"):
         head.add_column(col)
     for key, role in (
         ("p_axis", "last evidence"),
@@ -98,19 +106,25 @@ def print_summary(summary: dict[str, Any]) -> None:
         ("p_axis_horizon", "horizon"),
     ):
         v = summary[key]
+        mcse = v.get("mcse", float("nan"))
+        d = decimals(mcse)
         head.add_row(
-            role, v["period"], f"{v['mean']:.3f}", f"[{v['hdi_low']:.3f}, {v['hdi_high']:.3f}]"
+            role,
+            v["period"],
+            format_probability(v["mean"], mcse),
+            f"[{v['hdi_low']:.{d}f}, {v['hdi_high']:.{d}f}]",
         )
     console.print(head)
 
     for d, info in summary["dyads"].items():
         t = Table(title=f"{d} at {per['last_evidence']}: alliance type", show_lines=False)
         t.add_column("type")
-        t.add_column("P", justify="right")
+        t.add_column("P ± MCSE", justify="right")
         ranked = sorted(info["type_probs"].items(), key=lambda kv: -kv[1])
+        mcse = info.get("type_mcse", {})
         for name, p in ranked[:4]:
             flag = "  (outside the theory)" if name in OUTSIDE_THEORY else ""
-            t.add_row(name + flag, _pct(p))
+            t.add_row(name + flag, format_probability(p, mcse.get(name, float("nan")), True))
         t.add_row("[dim]other six[/]", _pct(sum(p for _, p in ranked[4:])))
         o = Table(title=f"{d}: commitment / cohesion")
         o.add_column("level")
@@ -156,7 +170,7 @@ def forecast(
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed gives the same draws")
     ] = 20250630,
-    draws: Draws = 1000,
+    draws: Draws = None,
     tune: Tune = 300,
     chains: Chains = 4,
     horizon: Horizon = 4,
@@ -216,13 +230,16 @@ def forecast(
         target_accept=target_accept,
     )
     ev = inputs.evidence
+    how_many = f"{draws} draws" if draws else "draws to a bulk ESS of 1,000"
     console.print(
         f"Fitting {sum(ev.n_rows.values())} observations ({ev.n_rows}) over "
         f"{len(ev.periods)} periods {ev.periods[0]}..{ev.periods[-1]} with {sampler}, "
-        f"{chains} chains x {draws} draws, seed {seed}"
+        f"{chains} chains x {how_many}, seed {seed}"
     )
-    with console.status("sampling (the first run compiles the model; later runs reuse the cache)"):
-        idata = run_forecast(inputs, config)
+    console.print("Sampling (the first run compiles the model; later runs reuse the cache)")
+    idata = run_forecast(
+        inputs, config, progressbar=console.is_terminal, on_chunk=_say_chunk
+    )
     _say_retry(idata)
     stages.update(json.loads(idata.attrs["stage_seconds"]))
     writing = time.perf_counter()
@@ -257,17 +274,20 @@ def forecast(
         raise typer.Exit(1)
 
 
+def _say_chunk(drawn: int, ess: float | None) -> None:
+    """Report a fit to a precision as it goes: draws per chain, and the ESS reached."""
+    reached = "" if ess is None else f", smallest bulk ESS of the reported quantities {ess:,.0f}"
+    console.print(f"  {drawn} draws per chain{reached}")
+
+
 def _say_retry(idata: Any) -> None:
     """Tell the analyst when a diverging draw was redone with smaller steps."""
     attempts = json.loads(idata.attrs.get("sampling_attempts", "[]"))
     if len(attempts) > 1:
         first, last = attempts[0], attempts[-1]
-        which = (
-            f"chain(s) {', '.join(map(str, last['chains']))}" if "chains" in last else "every chain"
-        )
         console.print(
             f"The first draw had {first['divergences']} divergence(s) at target_accept "
-            f"{first['target_accept']}; {which} drawn again at {last['target_accept']} "
+            f"{first['target_accept']}; every chain was drawn again at {last['target_accept']} "
             f"({first['seconds']} s + {last['seconds']} s)."
         )
 
@@ -419,7 +439,7 @@ def update(
     actors: ActorsFile = None,
     priors: PriorsFile = None,
     seed: Seed = 20250630,
-    draws: Draws = 1000,
+    draws: Draws = None,
     tune: Tune = 300,
     chains: Chains = 4,
     horizon: Horizon = 4,
@@ -547,7 +567,7 @@ def ingest(
     actors: ActorsFile = None,
     priors: PriorsFile = None,
     seed: Seed = 20250630,
-    draws: Draws = 1000,
+    draws: Draws = None,
     tune: Tune = 300,
     chains: Chains = 4,
     horizon: Horizon = 4,
@@ -947,7 +967,9 @@ def scenario(
         str | None, typer.Option("--as-of", help="Fit as of this date (when fitting)")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (when fitting)")] = 20250630,
-    draws: Annotated[int, typer.Option(help="Posterior draws per chain (when fitting)")] = 1000,
+    draws: Annotated[
+        int | None, typer.Option(help="Posterior draws per chain (when fitting) [default: to a precision]")
+    ] = None,
     tune: Annotated[int, typer.Option(help="Tuning steps per chain (when fitting)")] = 1000,
     chains: Annotated[int, typer.Option(help="Chains (when fitting)")] = 4,
     out: Annotated[

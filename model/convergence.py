@@ -19,6 +19,10 @@ import numpy as np
 import xarray as xr
 from scipy.special import ndtri
 
+#: Gate on convergence: a run that fails any of these is not to be trusted.
+RHAT_MAX = 1.01
+ESS_BULK_MIN = 400
+
 
 def split_chains(draws: np.ndarray) -> np.ndarray:
     """``(chain, draw, ...)`` to ``(2 chain, draw // 2, ...)``: each chain's halves.

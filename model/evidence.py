@@ -254,3 +254,19 @@ def aggregate(frame: pd.DataFrame, actors: Actors, now: date, horizon: int = 4) 
         outcome_counts=outcome,
         n_rows={k: int((kind == k).sum()) for k in ("threat", "conduct", "outcome")},
     )
+
+
+#: The evidence arrays that change between data sets of one structure.
+COUNT_FIELDS: tuple[str, ...] = ("threat_counts", "conduct_counts", "outcome_counts")
+
+
+def same_structure(a: Evidence, b: Evidence) -> bool:
+    """Whether two evidence sets differ only in their counts (same cells, periods, grid)."""
+    return (
+        a.periods == b.periods
+        and a.report_index == b.report_index
+        and a.structure == b.structure
+        and np.array_equal(a.threat_cells, b.threat_cells)
+        and np.array_equal(a.behaviour_periods, b.behaviour_periods)
+        and all(getattr(a, f).shape == getattr(b, f).shape for f in COUNT_FIELDS)
+    )

@@ -12,7 +12,7 @@ import json
 import os
 import platform
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -24,38 +24,33 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from model.convergence import dataset_diagnostics
+from model.convergence import ESS_BULK_MIN, RHAT_MAX, dataset_diagnostics
 from model.data import COLUMNS, Actors, atomic_folder, default_as_of, load_actors, read_observations
 from model.evidence import REPORT_PERIODS, Evidence, aggregate
-from model.nuts import STATE_GROUP, sample_numpyro, splice_chains
 from model.priors import PriorSet, load_priors
+from model.sampling import REPORTED, SAMPLERS, SamplerConfig, enable_cache
+
+__all__ = [
+    "ESS_BULK_MIN",
+    "HDI_PROB",
+    "REPORTED",
+    "RHAT_MAX",
+    "SAMPLERS",
+    "Inputs",
+    "SamplerConfig",
+    "annotate",
+    "diagnostics",
+    "load_inputs",
+    "prepare_inputs",
+    "run_forecast",
+    "sample",
+    "summarise",
+    "write_run",
+]
+from model.sampling import sample as _sample
 from model.theory import OUTSIDE_THEORY
 
-#: Gate on convergence: a run that fails any of these is not to be trusted.
-RHAT_MAX = 1.01
-ESS_BULK_MIN = 400
 HDI_PROB = 0.94
-
-SAMPLERS: tuple[str, ...] = ("numpyro", "nutpie", "pymc")
-
-#: Quantities whose convergence the gate checks besides the free parameters.
-REPORTED = ("p_axis", "type_prob", "commitment_prob", "cohesion_prob", "strategy_prob")
-
-
-@dataclass(frozen=True)
-class SamplerConfig:
-    """How to sample. Defaults are the ones the benchmark chose."""
-
-    draws: int = 1000
-    tune: int = 300
-    chains: int = 4
-    seed: int = 20250630
-    sampler: str = "numpyro"
-    target_accept: float = 0.95
-    #: If a run diverges, it is drawn again once at this acceptance target
-    #: (smaller steps): with numpyro only the chains that diverged, otherwise
-    #: the whole run; ``None`` never retries.
-    retry_target_accept: float | None = 0.99
 
 
 @dataclass(frozen=True)
@@ -155,10 +150,7 @@ def _versions() -> dict[str, str]:
 
 def enable_jax_cache() -> None:
     """Keep JAX's compiled programs in :func:`cache_dir`, so a later process loads, not compiles."""
-    import jax
-
-    jax.config.update("jax_compilation_cache_dir", str(cache_dir() / "jax"))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    enable_cache(str(cache_dir() / "jax"))
 
 
 def sample(
@@ -166,58 +158,20 @@ def sample(
     config: SamplerConfig,
     *,
     progressbar: bool = False,
-    warm: xr.Dataset | None = None,
-    only_chains: list[int] | None = None,
+    on_chunk: Any = None,
 ) -> xr.DataTree:
-    """Draw the posterior with the chosen sampler, reproducibly from ``config.seed``.
+    """Draw the posterior with :func:`model.sampling.sample`, caching compiled programs.
 
-    ``warm`` is a previous run's sampler state (:func:`model.nuts.load_sampler_state`);
-    the numpyro sampler starts from it when it fits, the others ignore it.
-    ``only_chains`` (numpyro only) draws just those chains of the full run.
+    The one sampling function, with the project's cache folder: every fit of
+    the project comes here or to :func:`model.sampling.sample` itself.
     """
-    if config.sampler not in SAMPLERS:
-        raise ValueError(f"unknown sampler {config.sampler!r}; choose one of {SAMPLERS}")
-    kwargs: dict[str, Any] = {}
-    t0 = time.perf_counter()
-    if config.sampler == "numpyro":
-        # numpyro's NUTS in coordinates where the posterior is rounder (model.nuts):
-        # the random walks anchored at the last period with evidence, and moved at
-        # the periods whose evidence pins them
-        enable_jax_cache()
-        idata = sample_numpyro(
-            model,
-            draws=config.draws,
-            tune=config.tune,
-            chains=config.chains,
-            seed=config.seed,
-            target_accept=config.target_accept,
-            anchor=model.coords["window"][0],
-            warm=warm,
-            cache_dir=str(cache_dir() / "jax"),
-            only_chains=only_chains,
-        )
-    else:
-        if config.sampler == "nutpie":
-            # nutpie's own adaptation on JAX-compiled gradients: compiles in seconds and
-            # shares the persistent JAX cache (its numba backend, PyMC's default, compiles
-            # for minutes)
-            enable_jax_cache()
-            kwargs["compile_kwargs"] = {"mode": "JAX", "gradient_backend": "jax"}
-        with model:
-            idata = pm.sample(
-                draws=config.draws,
-                tune=config.tune,
-                chains=config.chains,
-                random_seed=config.seed,
-                target_accept=config.target_accept,
-                nuts_sampler=config.sampler,
-                progressbar=progressbar,
-                compute_convergence_checks=False,
-                **kwargs,
-            )
-    idata.posterior.attrs["sampling_time"] = round(time.perf_counter() - t0, 2)
-    idata.attrs["free_variables"] = json.dumps([rv.name for rv in model.free_RVs])
-    return idata
+    return _sample(
+        model,
+        config,
+        progressbar=progressbar,
+        on_chunk=on_chunk,
+        cache_dir=str(cache_dir() / "jax"),
+    )
 
 
 def diagnostics(idata: xr.DataTree) -> dict[str, Any]:
@@ -255,6 +209,7 @@ def _interval(da: xr.DataArray) -> dict[str, float]:
     hdi = az.hdi(da, prob=HDI_PROB)
     return {
         "mean": float(da.mean(("chain", "draw"))),
+        "mcse": float(az.mcse(da, method="mean")),
         "hdi_low": float(hdi.sel(ci_bound="lower")),
         "hdi_high": float(hdi.sel(ci_bound="upper")),
     }
@@ -265,12 +220,40 @@ def _means(da: xr.DataArray, dim: str) -> dict[str, float]:
     return {str(k): float(m.sel({dim: k})) for k in m[dim].values}
 
 
+def _mcses(da: xr.DataArray, dim: str) -> dict[str, float]:
+    m = az.mcse(da, method="mean")
+    return {str(k): float(m.sel({dim: k})) for k in da[dim].values}
+
+
+def decimals(mcse: float, most: int = 4) -> int:
+    """Decimals of a probability its Monte Carlo error supports.
+
+    The last digit printed is the first one two standard errors can move:
+    with an MCSE of 0.0004 a mean prints as 0.006, not 0.00584. At least one
+    decimal, at most ``most``.
+    """
+    if not np.isfinite(mcse) or mcse <= 0:
+        return most
+    return int(min(most, max(1, -np.floor(np.log10(2 * mcse)))))
+
+
+def format_probability(mean: float, mcse: float, percent: bool = False) -> str:
+    """``mean ± mcse`` with no more digits than the MCSE supports."""
+    if percent:
+        d = max(decimals(mcse) - 2, 0)
+        return f"{100 * mean:.{d}f}% ± {100 * mcse:.{d}f}"
+    d = decimals(mcse)
+    return f"{mean:.{d}f} ± {mcse:.{d}f}"
+
+
 def _dyads_at(post: xr.Dataset, period: str) -> dict[str, Any]:
     out = {}
     for d in post["dyad"].values:
-        types = _means(post["type_prob"].sel(dyad=d, window=period), "alliance_type")
+        da = post["type_prob"].sel(dyad=d, window=period)
+        types = _means(da, "alliance_type")
         out[str(d)] = {
             "type_probs": types,
+            "type_mcse": _mcses(da, "alliance_type"),
             "modal_type": max(types, key=types.get),
             "outside_theory": sum(v for k, v in types.items() if k in OUTSIDE_THEORY),
             "commitment": _means(
@@ -400,12 +383,10 @@ def annotate(
     inputs: Inputs,
     config: SamplerConfig,
     *,
-    warm_source: str | None = None,
     reweighted: dict[str, Any] | None = None,
 ) -> xr.DataTree:
     """Attach the case, report periods, provenance and diagnostics to a posterior.
 
-    ``warm_source`` names the run a warm-started fit started from;
     ``reweighted`` records an update that reweighted an earlier fit's draws
     instead of sampling (:mod:`model.reweight`).
     """
@@ -424,7 +405,6 @@ def annotate(
                     "priors": inputs.priors.name,
                     "seed": config.seed,
                     "sampler": asdict(config),
-                    "warm_start": warm_source,
                     "reweighted": reweighted,
                     "as_of": inputs.as_of.isoformat(),
                     "rows": ev.n_rows,
@@ -443,7 +423,7 @@ def run_forecast(
     config: SamplerConfig,
     *,
     progressbar: bool = False,
-    warm: xr.Dataset | None = None,
+    on_chunk: Any = None,
 ) -> xr.DataTree:
     """Build, sample and annotate: the posterior with its provenance and diagnostics.
 
@@ -455,51 +435,18 @@ def run_forecast(
     start = time.perf_counter()
     model = build_model(inputs.evidence, inputs.priors)
     built = time.perf_counter()
-    idata = sample(model, config, progressbar=progressbar, warm=warm)
-    stages = {"build": round(built - start, 2), **sampling_stages(idata)}
-    attempts = [_attempt(idata, config.target_accept)]
-    retry = config.retry_target_accept
-    if attempts[0]["divergences"] and retry is not None and retry > config.target_accept:
-        # a divergence means a region the step size could not follow: the standard
-        # remedy is smaller steps, so draw once more (same seed) before the gate judges.
-        # numpyro's chains are independent: only the chains that diverged are redrawn,
-        # each from its own key, starting where it ended, with the adapted mass matrix
-        # (only the step size is re-tuned, for the new target)
-        again = replace(config, target_accept=retry)
-        if config.sampler == "numpyro":
-            diverged = np.flatnonzero(idata.sample_stats["diverging"].sum("draw").values)
-            chains = [int(c) for c in diverged]
-            adapted = idata[STATE_GROUP].to_dataset()
-            fresh = sample(model, again, warm=adapted, only_chains=chains)
-            idata = splice_chains(idata, fresh, chains)
-            attempts.append({**_attempt(fresh, retry), "chains": chains})
-        else:
-            idata = sample(model, again, progressbar=progressbar, warm=warm)
-            attempts.append(_attempt(idata, retry))
-        attempts[-1]["divergences_after"] = int(idata.sample_stats["diverging"].sum())
-        stages["redraw"] = attempts[-1]["seconds"]
-    idata.attrs["sampling_attempts"] = json.dumps(attempts)
-    warmed = warm is not None and idata.posterior.attrs.get("warm_start")
-    judged = time.perf_counter()
-    idata = annotate(
-        idata, inputs, config, warm_source=warm.attrs.get("source") if warmed else None
-    )
-    stages["diagnostics"] = round(time.perf_counter() - judged, 2)
+    idata = sample(model, config, progressbar=progressbar, on_chunk=on_chunk)
+    sampled = time.perf_counter()
+    idata.attrs["sampling_attempts"] = idata.posterior.attrs["sampling_attempts"]
+    idata.attrs["parametrisation"] = json.dumps(model.parametrisation.describe())
+    idata = annotate(idata, inputs, config)
+    stages = {
+        "build": round(built - start, 2),
+        "sampling": round(sampled - built, 2),
+        "diagnostics": round(time.perf_counter() - sampled, 2),
+    }
     idata.attrs["stage_seconds"] = json.dumps(stages)
     return idata
-
-
-def sampling_stages(idata: xr.DataTree) -> dict[str, float]:
-    """Return a sampling run's stages in seconds: numpyro's own split, else one stage.
-
-    numpyro runs record setup, NUTS, hand-over and collection
-    (:func:`model.nuts.stage_seconds`); the other samplers are one stage,
-    ``sampling``.
-    """
-    post = idata.posterior.attrs
-    if "stage_seconds" in post:
-        return json.loads(post["stage_seconds"])
-    return {"sampling": float(post["sampling_time"])}
 
 
 #: The run folder's record of where ``axis forecast`` spent its time.
@@ -509,13 +456,8 @@ TIMINGS_FILE = "timings.json"
 STAGES = {
     "start": "import the model's libraries",
     "inputs": "read and aggregate the evidence and priors",
-    "build": "build the PyMC model",
-    "setup": "sampler coordinates, starting points, exported density",
-    "sampling": "sampling (samplers other than numpyro)",
-    "nuts": "NUTS in the slowest worker (program load or compile, warm-up, draws)",
-    "workers": "worker start-up not hidden by the setup; transfer of draws",
-    "collect": "deterministics of every draw",
-    "redraw": "redraw of diverging chains",
+    "build": "build the PyMC model (and choose its coordinates)",
+    "sampling": "NUTS: compile or load, warm-up, draws to the precision asked",
     "diagnostics": "convergence gate and provenance",
     "write": "figures and the run folder",
     "checks": "prior and posterior predictive checks",
@@ -527,15 +469,6 @@ def stage_line(stages: dict[str, float], total: float) -> str:
     """One console line: the total, then every stage that took 0.05 s or more."""
     parts = [f"{name} {stages[name]:.1f}" for name in STAGES if stages.get(name, 0.0) >= 0.05]
     return f"{total:.1f} s ({', '.join(parts)})"
-
-
-def _attempt(idata: xr.DataTree, target_accept: float) -> dict[str, Any]:
-    """One sampling attempt, for the record: its acceptance target, divergences and time."""
-    return {
-        "target_accept": target_accept,
-        "divergences": int(idata.sample_stats["diverging"].sum()),
-        "seconds": idata.posterior.attrs.get("sampling_time"),
-    }
 
 
 def write_run(idata: xr.DataTree, out: Path, figures: dict[str, Any] | None = None) -> Path:

@@ -24,7 +24,8 @@ from model.alliance import axis_log_prob, type_probs
 from model.evidence import Structure
 from model.forecast import HDI_PROB
 from model.priors import PriorSet
-from model.refit import RefitConfig, Refitter
+from model.refit import Refitter
+from model.sampling import SamplerConfig
 from model.simulate import Design, level_probs_np, simulate_case, template_evidence
 from model.strategy import strategy_given_external, strategy_marginal
 from model.theory import ALLIANCE_TYPES, LEVELS, THREAT_INDICATORS
@@ -174,7 +175,7 @@ def recovery_table(
     configurations: Mapping[str, Configuration] | None = None,
     volumes: tuple[int, ...] = (4, 2, 1),
     base: Design | None = None,
-    refit: RefitConfig | None = None,
+    refit: SamplerConfig | None = None,
     seed: int = 0,
     every: int = 1,
     progress: Callable[[str], None] | None = None,
@@ -187,7 +188,7 @@ def recovery_table(
     """
     configurations = configurations or CONFIGURATIONS
     base = base or Design(n_periods=8)
-    refit = refit or RefitConfig(draws=500, tune=500, chains=2)
+    refit = refit or SamplerConfig(draws=500, tune=500, chains=2)
     rows = []
     for v in volumes:
         design = replace(base, threat_rows=v, conduct_rows=v, outcome_rows=v, every=every)

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pymc as pm
@@ -132,68 +131,22 @@ def log_joint(
     """
     import jax
     from pymc.model.transform.conditioning import remove_value_transforms
+    from pymc.sampling.jax import get_jaxified_graph
 
     plain = remove_value_transforms(model)  # value variables are the constrained values
     names = [rv.name for rv in plain.free_RVs]
     det_names = [d.name for d in plain.deterministics] if deterministics else []
     dets = plain.replace_rvs_by_values(plain.deterministics) if deterministics else []
-    fn, data = _jaxify_with_data_arguments(plain.value_vars, [plain.logp(), *dets])
-    axes = (0,) * len(names) + (None,) * len(data)
-    batched = jax.jit(jax.vmap(jax.vmap(fn, in_axes=axes), in_axes=axes))
+    fn = get_jaxified_graph(inputs=plain.value_vars, outputs=[plain.logp(), *dets])
+    batched = jax.jit(jax.vmap(jax.vmap(fn)))
 
     def evaluate(draws: Mapping[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        out = batched(*(np.asarray(draws[n], dtype="float64") for n in names), *data)
+        out = batched(*(np.asarray(draws[n], dtype="float64") for n in names))
         return np.asarray(out[0]), {
             n: np.asarray(v) for n, v in zip(det_names, out[1:], strict=True)
         }
 
     return evaluate
-
-
-def _jaxify_with_data_arguments(
-    inputs: Sequence[pt.TensorVariable], outputs: Sequence[pt.TensorVariable]
-) -> tuple[Callable[..., Any], list[np.ndarray]]:
-    """JAX function of ``inputs`` and of the graph's array constants, and those constants.
-
-    As :func:`pymc.sampling.jax.get_jaxified_graph` (PyMC's JAX rewrites, then
-    the JAX translation), except that every floating-point array constant
-    left after the rewrites (the evidence counts and what is folded from
-    them) becomes an argument. The compiled program then depends on the
-    shapes of the evidence, not its values, so JAX's persistent cache serves
-    the next update of the same cells instead of compiling again.
-    """
-    import pymc.sampling.jax  # noqa: F401  (registers PyMC's JAX translations)
-    from pytensor.compile.mode import JAX
-    from pytensor.compile.sharedvalue import SharedVariable
-    from pytensor.graph.fg import FunctionGraph
-    from pytensor.graph.replace import clone_replace
-    from pytensor.graph.traversal import graph_inputs
-    from pytensor.link.jax.dispatch import jax_funcify
-    from pytensor.tensor.variable import TensorConstant
-
-    # shared variables (the model's dim lengths) become constants, as in PyMC: shapes
-    # must be static for JAX
-    shared = [v for v in graph_inputs(outputs) if isinstance(v, SharedVariable)]
-    outputs = clone_replace(
-        list(outputs), replace={v: pt.constant(v.get_value(borrow=True)) for v in shared}
-    )
-    graph = FunctionGraph(inputs=list(inputs), outputs=outputs, clone=True)
-    JAX.optimizer.rewrite(graph)
-    constants: list[TensorConstant] = []  # in order of first use: the same program every time
-    for node in graph.toposort():
-        for v in node.inputs:
-            if (
-                isinstance(v, TensorConstant)
-                and v.ndim >= 1
-                and v.dtype.startswith("float")
-                and v not in constants
-            ):
-                constants.append(v)
-    for c in constants:
-        arg = c.type()
-        graph.add_input(arg)
-        graph.replace(c, arg, import_missing=True)
-    return jax_funcify(graph), [np.asarray(c.data) for c in constants]
 
 
 def anchor_record(model: pm.Model, idata: xr.DataTree) -> xr.Dataset:
@@ -276,7 +229,7 @@ def reweight(
     anchor_folder
         Recorded with the weights, so that a later update finds the anchor.
     """
-    from model.nuts import STATE_GROUP, posterior_tree
+    from model.sampling import to_datatree
 
     post = anchor.posterior.to_dataset()
     draws = {rv.name: post[rv.name].values for rv in model.free_RVs}
@@ -292,13 +245,16 @@ def reweight(
         return np.take_along_axis(x, idx.reshape(idx.shape + (1,) * (x.ndim - 2)), axis=1)
 
     stats = anchor.sample_stats.to_dataset()
-    idata = posterior_tree(
+    idata = to_datatree(
         model,
         {n: kept(v) for n, v in (draws | dets).items()},
         {n: kept(stats[n].values) for n in stats.data_vars},
-        # the anchor's sampler settings, not its sampling time: nothing was sampled here
-        {k: v for k, v in post.attrs.items() if k != "sampling_time"}
-        | {"reweighted_from": anchor_folder},
+        tune=int(post.attrs.get("tuning_steps", 0)),
+    )
+    # the anchor's sampler settings, not its sampling time: nothing was sampled here
+    idata.posterior.attrs.update(
+        {k: v for k, v in post.attrs.items() if k not in ("sampling_time", "created_at")}
+        | {"reweighted_from": anchor_folder}
     )
     idata[IMPORTANCE_GROUP] = xr.Dataset(
         {
@@ -308,6 +264,4 @@ def reweight(
         },
         attrs={"anchor": anchor_folder, "pareto_k": w.pareto_k, "ess": w.ess, "seed": seed},
     )
-    if STATE_GROUP in anchor.children:  # a later NUTS update warm-starts from the anchor
-        idata[STATE_GROUP] = anchor[STATE_GROUP].to_dataset()
     return Reweighted(idata=idata, weights=w)

@@ -27,7 +27,8 @@ import pandas as pd
 from scipy import stats
 
 from model.evidence import Evidence
-from model.refit import RefitConfig, Refitter
+from model.refit import Refitter
+from model.sampling import SamplerConfig
 from model.simulate import Design, PriorSampler, simulate_case, template_evidence
 
 #: Deterministics an analyst reads, taken at the last period with evidence.
@@ -51,7 +52,8 @@ class SBCSpec:
 
     design: Design = field(default_factory=Design)
     priors: str = "priors/default.toml"
-    refit: RefitConfig = field(default_factory=lambda: RefitConfig(draws=495, tune=500))
+    #: the forecast's sampler and warm-up, with a fixed count of draws (ranks need one)
+    refit: SamplerConfig = field(default_factory=lambda: SamplerConfig(draws=250, chains=2))
     thin: int = 5
 
     @property
@@ -78,7 +80,8 @@ def scalar_quantities(
 ) -> dict[str, np.ndarray]:
     """Flatten the calibrated quantities to named scalars, keeping the sample axes.
 
-    Every element of every free variable (constrained scale) and of
+    Every element of every free variable (constrained scale), of the plain
+    model's start and tables (``threat_init``, the three Dirichlets), and of
     ``discrimination`` and ``threshold_shift``; ``theta`` and P(axis) at the
     last period with evidence and at the horizon; and the reported
     probabilities of :data:`DERIVED_AT_LAST` at the last period with evidence.
@@ -99,6 +102,10 @@ def scalar_quantities(
 
     dims = {
         "threat_init": ["series"],
+        "threat_anchor": ["series"],
+        "strategy_map_gamma": ["ext_level", "int_level", "strategy"],
+        "commitment_gamma": ["alliance_type", "outcome_level"],
+        "cohesion_gamma": ["alliance_type", "outcome_level"],
         "threat_drift": ["series"],
         "threat_innovation": ["series", "step"],
         "strategy_map": ["ext_level", "int_level", "strategy"],
@@ -109,7 +116,8 @@ def scalar_quantities(
         "discrimination_raw_offset": ["indicator"],
         "threshold_shift_offset": ["indicator"],
     }
-    for name in [*free, "discrimination", "threshold_shift"]:
+    plain = ["threat_init", "strategy_map", "commitment", "cohesion"]
+    for name in dict.fromkeys([*free, *plain, "discrimination", "threshold_shift"]):
         arr = np.asarray(values[name])
         add(name, arr, dims.get(name, [f"d{i}" for i in range(arr.ndim - sample_ndim)]))
     theta = np.asarray(values["theta"])

@@ -23,13 +23,11 @@ from model.forecast import (
     ESS_BULK_MIN,
     SamplerConfig,
     annotate,
-    enable_jax_cache,
     prepare_inputs,
     run_forecast,
     summarise,
     write_run,
 )
-from model.nuts import load_sampler_state, read_group
 from model.priors import PriorSet
 from model.store import Publication, Source, Store, split_new
 
@@ -69,15 +67,13 @@ def _fit_and_write(
     as_of: date | None,
     horizon: int,
     allow_bad: bool,
-    warm_from: Path | None = None,
 ) -> dict[str, Any]:
     from model.build import build_model
     from model.plots import run_figures
     from model.reweight import ANCHOR_GROUP, anchor_record
 
     inputs = prepare_inputs(actors, frame, priors, as_of=as_of, horizon=horizon)
-    warm = load_sampler_state(warm_from) if warm_from is not None else None
-    idata = run_forecast(inputs, config, warm=warm)
+    idata = run_forecast(inputs, config)
     summary = summarise(idata)
     if not summary["diagnostics"]["passed"] and not allow_bad:
         raise DiagnosticsFailedError(summary["diagnostics"])
@@ -85,6 +81,15 @@ def _fit_and_write(
         idata[ANCHOR_GROUP] = anchor_record(build_model(inputs.evidence, priors), idata)
     write_run(idata, out, run_figures(idata))
     return summary
+
+
+def read_group(run_folder: Path, group: str) -> xr.Dataset | None:
+    """Read one group of a run folder's ``posterior.nc`` (``None``: absent or unreadable)."""
+    try:
+        with xr.open_dataset(Path(run_folder) / "posterior.nc", group=group) as ds:
+            return ds.load()
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def _open_run(folder: Path) -> xr.DataTree | None:
@@ -127,7 +132,6 @@ def _reweight_and_write(
         reweight,
     )
 
-    enable_jax_cache()
     anchor_log_joint = None
     anchor_folder = Path(previous).resolve()  # recorded absolute: later updates may run elsewhere
     record = read_group(previous, IMPORTANCE_GROUP)
@@ -137,9 +141,6 @@ def _reweight_and_write(
     anchor = _open_run(anchor_folder)
     if anchor is None:
         return None, f"the run {anchor_folder} cannot be read"
-    shape = (anchor.posterior.sizes["chain"], anchor.posterior.sizes["draw"])
-    if shape != (config.chains, config.draws):
-        return None, f"the anchor has {shape[0]} x {shape[1]} draws, not the draws asked for"
     if not json.loads(anchor.attrs["diagnostics"])["passed"]:
         return None, "the anchor did not pass the convergence gate"
     inputs = prepare_inputs(actors, known, priors, as_of=as_of, horizon=horizon)
@@ -272,7 +273,7 @@ def publish_update(
         previous = Path(ledger["run_folder"].iloc[-1])
     out = runs_dir / f"{stamp}-update"
     # a few new rows barely move the posterior: reweight the last fit's draws if the
-    # weights allow it, else draw again from the previous run's adapted sampler
+    # weights allow it, else draw again
     summary, result.method = None, "NUTS (asked for)"
     if reweight:
         summary, result.method = _reweight_and_write(
@@ -281,7 +282,7 @@ def publish_update(
         if summary is None:
             result.method = f"NUTS (not reweighted: {result.method})"
     if summary is None:
-        summary = _fit_and_write(actors, known, priors, config, out, warm_from=previous, **fit)
+        summary = _fit_and_write(actors, known, priors, config, out, **fit)
     result.summary = summary
     publications.append(Publication(batches, result.summary, out))
     result.ledger_ids = store.publish(publications)

@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from model.refit import RefitConfig
+from model.sampling import SamplerConfig
 from model.sbc import SBCSpec, run_sbc, write_outputs
 from model.simulate import Design
 
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             outcome_rows=args.outcome_rows,
         ),
         priors=str(Path(args.priors).resolve()),  # workers elsewhere need a full path
-        refit=RefitConfig(draws=args.draws, tune=args.tune, chains=args.chains),
+        refit=SamplerConfig(draws=args.draws, tune=args.tune, chains=args.chains),
         thin=args.thin,
     )
     start = time.perf_counter()

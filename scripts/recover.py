@@ -18,7 +18,7 @@ import pandas as pd
 
 from model.priors import load_priors
 from model.recovery import recovery_table
-from model.refit import RefitConfig
+from model.sampling import SamplerConfig
 from model.simulate import Design
 
 
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
         load_priors(args.priors),
         volumes=tuple(args.volumes),
         base=Design(n_periods=args.periods),
-        refit=RefitConfig(draws=args.draws, tune=args.tune, chains=args.chains),
+        refit=SamplerConfig(draws=args.draws, tune=args.tune, chains=args.chains),
         seed=args.seed,
         every=args.every,
         progress=lambda m: print(f"  {m} ({time.perf_counter() - start:.0f} s)", flush=True),

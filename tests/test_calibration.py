@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from model.priors import load_priors
-from model.refit import RefitConfig, Refitter
+from model.refit import Refitter
+from model.sampling import SamplerConfig
 from model.sbc import (
     SBCSpec,
     holm,
@@ -69,7 +70,7 @@ def test_short_sbc_runs_end_to_end_and_resumes(tmp_path):
     spec = SBCSpec(
         design=Design(n_periods=3, threat_rows=1),
         priors=str(DEFAULT_PRIORS),
-        refit=RefitConfig(draws=19, tune=40),
+        refit=SamplerConfig(draws=19, tune=40),
         thin=1,
     )
     first = run_sbc(spec, 2, tmp_path, seed=10, workers=1)

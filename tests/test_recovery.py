@@ -6,7 +6,8 @@ import numpy as np
 
 from model.priors import load_priors
 from model.recovery import CONFIGURATIONS, check_recovery, true_parameters
-from model.refit import RefitConfig, Refitter
+from model.refit import Refitter
+from model.sampling import SamplerConfig
 from model.simulate import Design, simulate_case, template_evidence
 from tests.conftest import DEFAULT_PRIORS
 
@@ -17,7 +18,7 @@ def test_paper_configuration_is_recovered_with_plentiful_evidence():
     truth = true_parameters(CONFIGURATIONS["paper"], design, priors)
     sim = simulate_case(design, truth, np.random.default_rng(2025))
     refitter = Refitter(
-        template_evidence(design), priors, RefitConfig(draws=300, tune=300, chains=2)
+        template_evidence(design), priors, SamplerConfig(draws=300, tune=300, chains=2)
     )
     post = refitter.fit(sim.evidence, seed=3)
     res = check_recovery(truth, post, design, sim.evidence.report_index[0])

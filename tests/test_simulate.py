@@ -8,7 +8,7 @@ from scipy import stats
 
 from model.alliance import behaviour_log_likelihood
 from model.priors import load_priors
-from model.refit import same_structure
+from model.evidence import same_structure
 from model.simulate import (
     Design,
     PriorSampler,
