@@ -5,6 +5,16 @@ forecasts of conduct (strategy probabilities) and outcomes (commitment and
 cohesion probabilities) are then scored against the conduct and outcome
 observations dated after the as-of date and within the horizon, with the
 Brier score and the log score, beside a uniform forecast as the baseline.
+
+The fits are approximate leave-future-out fits (Bürkner, Gabry and Vehtari
+2020, :mod:`model.reuse`): the earliest is drawn by NUTS, and each later one
+reweights the last NUTS fit's draws by the likelihood of the evidence that
+arrived in between, unless the Pareto-smoothed weights say no (``k > 0.7``),
+when it is drawn by NUTS and becomes the next anchor. To make the fits
+comparable draw by draw, every fit runs on the same period grid, to the
+last as-of period plus the horizon: periods after a fit's own horizon carry
+no evidence, and a random walk's later steps leave its earlier ones as they
+were, so each fit's posterior is the one it would have on its own grid.
 """
 
 from __future__ import annotations
@@ -19,7 +29,7 @@ import xarray as xr
 
 from model.data import Actors
 from model.evidence import dyad_name, pair_name
-from model.forecast import SamplerConfig, prepare_inputs, run_forecast, summarise
+from model.forecast import SamplerConfig, prepare_inputs, summarise
 from model.priors import PriorSet
 from model.theory import OUTCOME_LEVELS, STRATEGIES
 
@@ -62,15 +72,21 @@ def score(probs: np.ndarray, observed: np.ndarray) -> dict[str, float]:
     }
 
 
-def forecast_targets(idata: xr.DataTree, later: pd.DataFrame, freq: str) -> pd.DataFrame:
+def forecast_targets(
+    idata: xr.DataTree, later: pd.DataFrame, freq: str, last: str | None = None
+) -> pd.DataFrame:
     """Return the forecast distribution for each later conduct or outcome observation.
+
+    Only observations in the fit's window up to period ``last`` (default: the
+    window's end) are scored.
 
     Returns one row per observation inside the fit's window with ``kind``,
     ``id``, ``period``, ``probs`` (posterior-mean probability vector) and
     ``observed`` (category index).
     """
     post = idata.posterior
-    window = {str(p) for p in post["window"].values}
+    window = [str(p) for p in post["window"].values]
+    window = set(window[: window.index(last) + 1] if last in window else window)
     rows = []
     for r in later.itertuples(index=False):
         period = str(pd.Period(r.date, freq))
@@ -95,7 +111,7 @@ def forecast_targets(idata: xr.DataTree, later: pd.DataFrame, freq: str) -> pd.D
 class Backtest:
     """Results of a backtest."""
 
-    forecasts: pd.DataFrame  # one row per as-of date
+    forecasts: pd.DataFrame  # one row per as-of date, with the path each fit took
     scores: pd.DataFrame  # one row per (kind) with model and uniform scores
     targets: pd.DataFrame  # every scored observation
 
@@ -109,17 +125,34 @@ def run_backtest(
     *,
     horizon: int = 4,
     progress: Callable[[int, date], None] | None = None,
+    reuse: bool = True,
 ) -> Backtest:
-    """Fit as of each date and score each fit on the evidence that came after it."""
+    """Fit as of each date and score each fit on the evidence that came after it.
+
+    With ``reuse`` (the default) later fits reweight the last NUTS fit where
+    the weights allow (:mod:`model.reuse`); without, every fit is NUTS.
+    """
+    from model import reuse as reuse_mod
+
     forecasts, targets = [], []
+    freq = actors.pandas_freq
+    dates = sorted(dates)
+    end = pd.Period(dates[-1], freq) if dates else None
+    anchor = None
     for n, when in enumerate(dates):
         if progress:
             progress(n, when)
-        inputs = prepare_inputs(actors, frame, priors, as_of=when, horizon=horizon)
-        idata = run_forecast(inputs, config)
+        gap = (end - pd.Period(when, freq)).n
+        inputs = prepare_inputs(actors, frame, priors, as_of=when, horizon=horizon + gap)
+        done, anchor = reuse_mod.fit(
+            inputs, config, anchor if reuse else None, label=f"as of {when.isoformat()}"
+        )
+        idata = done.idata
         summary = summarise(idata)
         row = {
             "as_of": when.isoformat(),
+            "fit": done.method,
+            "why": done.why,
             "period": summary["p_axis_now"]["period"],
             "p_axis": summary["p_axis_now"]["mean"],
             "p_axis_hdi_low": summary["p_axis_now"]["hdi_low"],
@@ -134,7 +167,8 @@ def run_backtest(
                 row[f"{dyad}|{t}"] = p
         forecasts.append(row)
         later = frame[frame["date"].dt.date > when]
-        t = forecast_targets(idata, later, actors.pandas_freq)
+        last = str(pd.Period(when, freq) + horizon)
+        t = forecast_targets(idata, later, freq, last)
         t.insert(0, "as_of", when.isoformat())
         targets.append(t)
     all_targets = pd.concat(targets, ignore_index=True) if targets else pd.DataFrame()

@@ -41,7 +41,7 @@ def _threat_logp(value, log_p, n_total):
 
 
 def _dirichlet(priors: PriorSet, group: str, gamma: bool) -> pt.TensorVariable:
-    """A Table 2 or Table 3 Dirichlet, as PyMC's simplex or as normalised Gammas.
+    """Build a Table 2 or Table 3 Dirichlet, as PyMC's simplex or as normalised Gammas.
 
     Independent ``Gamma(a_i, 1)`` divided by their total have exactly the
     ``Dirichlet(a)`` law; their log values are uncorrelated a priori, which a
@@ -58,18 +58,29 @@ def _dirichlet(priors: PriorSet, group: str, gamma: bool) -> pt.TensorVariable:
 
 
 def _pooled(priors: PriorSet, group: str, centred: bool) -> pt.TensorVariable:
-    """A pooled prior group, centred if the parametrisation says so."""
+    """Build a pooled prior group, centred if the parametrisation says so.
+
+    A centred group also records the plain model's offsets as a
+    deterministic, so that every plain variable is in the posterior and the
+    plain model's density can be evaluated at any draw (reweighting does).
+    """
     if not centred:
         return priors[group].create_variable(group)
     from pymc_extras.prior import Prior
 
-    return Prior.from_dict({**priors.tables[group], "centered": True}).create_variable(group)
+    var = Prior.from_dict({**priors.tables[group], "centered": True}).create_variable(group)
+    model = pm.modelcontext(None)
+    raw = f"{group}_raw" if f"{group}_raw" in model.named_vars else group
+    mu = model.named_vars.get(f"{raw}_mu", priors.tables[group]["kwargs"].get("mu", 0.0))
+    sigma = model[f"{raw}_sigma"]
+    pm.Deterministic(f"{raw}_offset", (model[raw] - mu) / sigma, dims=model.named_vars_to_dims[raw])
+    return var
 
 
 def _anchored_walk(
     priors: PriorSet, knots: tuple[tuple[int, ...], ...], n_periods: int
 ) -> pt.TensorVariable:
-    """The threat paths, moved at their knots (:mod:`model.reparam`); returns ``theta``.
+    """Build the threat paths, moved at their knots (:mod:`model.reparam`); return ``theta``.
 
     The first knot of each series is drawn from the start's Normal prior
     shifted by the walk's steps before it, and each later knot from the one

@@ -237,9 +237,7 @@ def forecast(
         f"{chains} chains x {how_many}, seed {seed}"
     )
     console.print("Sampling (the first run compiles the model; later runs reuse the cache)")
-    idata = run_forecast(
-        inputs, config, progressbar=console.is_terminal, on_chunk=_say_chunk
-    )
+    idata = run_forecast(inputs, config, progressbar=console.is_terminal, on_chunk=_say_chunk)
     _say_retry(idata)
     stages.update(json.loads(idata.attrs["stage_seconds"]))
     writing = time.perf_counter()
@@ -706,10 +704,18 @@ def backtest(
     actors: ActorsFile = None,
     priors: PriorsFile = None,
     seed: Seed = 20250630,
-    draws: Annotated[int, typer.Option(help="Posterior draws per chain")] = 500,
+    draws: Draws = None,
     tune: Tune = 300,
     chains: Chains = 4,
     horizon: Annotated[int, typer.Option(help="Forecast periods after each as-of date")] = 4,
+    reuse: Annotated[
+        bool,
+        typer.Option(
+            "--reuse/--refit-all",
+            help="Reweight the last NUTS fit where the Pareto-smoothed weights allow "
+            "(approximate leave-future-out); --refit-all draws every fit by NUTS",
+        ),
+    ] = True,
     out: Annotated[
         Path | None, typer.Option(help="Output folder [default: runs/backtest-<time>]")
     ] = None,
@@ -742,6 +748,7 @@ def backtest(
             dates,
             horizon=horizon,
             progress=lambda n, d: status.update(f"as-of fit {n + 1}/{len(dates)}: {d}"),
+            reuse=reuse,
         )
     out.mkdir(parents=True, exist_ok=True)
     result.forecasts.to_csv(out / "backtest.csv", index=False)
@@ -749,11 +756,12 @@ def backtest(
     plot_backtest(result.forecasts).savefig(out / "backtest.png", dpi=110, bbox_inches="tight")
     t = Table(title="Backtest: forecasts at each as-of date")
     dyads = [c[: -len(" modal")] for c in result.forecasts.columns if c.endswith(" modal")]
-    for col in ("as of", "P(axis)", "94% HDI", *dyads):
+    for col in ("as of", "fit", "P(axis)", "94% HDI", *dyads):
         t.add_column(col)
     for r in result.forecasts.to_dict("records"):
         t.add_row(
             r["as_of"],
+            "reweighted" if r["fit"] == "reweighted" else "NUTS",
             f"{r['p_axis']:.3f}",
             f"[{r['p_axis_hdi_low']:.3f}, {r['p_axis_hdi_high']:.3f}]",
             *(f"{r[f'{d} modal']} ({r[f'{d} P(modal)']:.2f})" for d in dyads),
@@ -787,38 +795,32 @@ def sensitivity(
         Path | None, typer.Option(help="Rival theory for LOO [default: priors/realist.toml]")
     ] = None,
     prior_sets: Annotated[
-        bool, typer.Option("--prior-sets/--no-prior-sets", help="Refit under every priors/*.toml")
+        bool, typer.Option("--prior-sets/--no-prior-sets", help="Fit under every priors/*.toml")
     ] = True,
     sweep: Annotated[
         str, typer.Option(help="Table 2 concentrations to sweep, comma-separated ('' to skip)")
     ] = "1,4,20,100,1000",
-    draws: Annotated[int, typer.Option(help="Posterior draws per chain, per fit")] = 500,
-    tune: Annotated[int, typer.Option(help="Tuning steps per chain, per fit")] = 500,
+    draws: Draws = None,
+    tune: Tune = 300,
     seed: Annotated[int, typer.Option(help="Random seed (every fit uses it)")] = 20250630,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Fit as of this date")] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option(help="Address of an existing Dask scheduler [default: local cluster]"),
-    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Output folder [default: runs/sensitivity-<time>]")
     ] = None,
 ) -> None:
-    """Prior sensitivity: power-scaling, prior sets, trust in the theory, LOO against Walt."""
-    from model.build import build_model
-    from model.forecast import load_inputs
+    """Prior sensitivity: power-scaling, prior sets, trust in the theory, LOO against Walt.
+
+    The default fit is drawn by NUTS; every other fit reweights it where the
+    Pareto-smoothed importance weights allow (k <= 0.7) and is drawn by NUTS
+    otherwise. The tables say which path each fit took.
+    """
+    from rich.progress import Progress
+
+    from model.data import atomic_folder
+    from model.forecast import SamplerConfig, load_inputs
     from model.plots import plot_prior_sets, plot_psense, plot_sweep
     from model.priors import load_priors
-    from model.runner import run_tasks
-    from model.sensitivity import (
-        FitTask,
-        comparison_table,
-        fit_summary,
-        loo_compare,
-        power_scaling,
-        prior_set_tasks,
-        sweep_tasks,
-    )
+    from model.sensitivity import run_sensitivity
 
     data, actors, priors = _default_paths(data, actors, priors)
     rival = rival or project_root() / "priors" / "realist.toml"
@@ -827,39 +829,31 @@ def sensitivity(
         inputs = load_inputs(actors, data, priors, as_of=when)
         rival_set = load_priors(rival)
         totals = [float(x) for x in sweep.split(",") if x.strip()]
+        paths = sorted((project_root() / "priors").glob("*.toml")) if prior_sets else []
+        others = [
+            p
+            for p in (load_priors(path) for path in paths)
+            if p.name not in {inputs.priors.name, rival_set.name}
+        ]
     except (InputError, ValueError) as err:
         _fail_input(err)
-    common = dict(actors=actors, data=data, draws=draws, tune=tune, seed=seed, as_of=inputs.as_of)
-    keep = [
-        FitTask(label=inputs.priors.name, priors=inputs.priors, **common),
-        FitTask(label=rival_set.name, priors=rival_set, **common),
-    ]
-    set_tasks: list[FitTask] = []
-    if prior_sets:
-        paths = sorted((project_root() / "priors").glob("*.toml"))
-        set_tasks = [
-            t for t in prior_set_tasks(paths, **common) if t.label not in {k.label for k in keep}
-        ]
-    sweep = sweep_tasks(inputs.priors, totals, **common)
-    tasks = [(t, True) for t in keep] + [(t, False) for t in set_tasks + sweep]
-    with console.status(f"{len(tasks)} fits on a Dask cluster") as status:
-        results = run_tasks(
-            fit_summary,
-            tasks,
-            scheduler=scheduler,
-            progress=lambda d, n: status.update(f"fits done: {d}/{n}"),
-        )
-    base, walt = results[0], results[1]
-    set_results = results[: 2 + len(set_tasks)]
-    sweep_rows = results[2 + len(set_tasks) :]
     out = out or project_root() / "runs" / f"sensitivity-{datetime.now():%Y%m%d-%H%M%S}"
-    out.mkdir(parents=True, exist_ok=True)
-
-    base, walt = results[0], results[1]
-    model = build_model(inputs.evidence, inputs.priors)
-    psense = power_scaling(base["idata"], model)
-    psense.to_csv(out / "psense.csv", index=False)
-    plot_psense(psense).savefig(out / "psense.png", dpi=110, bbox_inches="tight")
+    if out.exists():
+        _fail_input(FileExistsError(f"output folder {out} already exists"))
+    config = SamplerConfig(draws=draws, tune=tune, seed=seed)
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("fits", total=2 + len(others) + len(totals))
+        result = run_sensitivity(
+            inputs,
+            rival_set,
+            others,
+            totals,
+            config,
+            progress=lambda done, total, label: bar.update(
+                task, completed=done, description=f"fit {done}/{total}: {label}"
+            ),
+        )
+    psense = result.psense
     headline = psense[psense["quantity"] == "P(axis)"]
     t = Table(title="Power-scaling sensitivity of P(axis) (threshold 0.05)")
     for col in ("component", "sensitivity", "diagnosis", "Pareto k"):
@@ -872,27 +866,10 @@ def sensitivity(
     console.print(
         f"{len(flagged)} of {len(psense)} (quantity, component) cells flagged; all in psense.csv"
     )
-
-    sets = comparison_table(set_results)
-    sets.to_csv(out / "prior_sets.csv", index=False)
-    plot_prior_sets(sets).savefig(out / "prior_sets.png", dpi=110, bbox_inches="tight")
-    _print_comparison("P(axis) and modal dyad types per prior set", sets)
-    sweep_rows = [
-        r for r, (tk, _) in zip(results, tasks, strict=True) if tk.label.replace(".", "").isdigit()
-    ]
-    if sweep_rows:
-        sw = comparison_table(sweep_rows)
-        sw.to_csv(out / "sweep.csv", index=False)
-        plot_sweep(sw).savefig(out / "sweep.png", dpi=110, bbox_inches="tight")
-        _print_comparison("Trust in the theory: Table 2 total concentration", sw)
-
-    loo = loo_compare(
-        {
-            f"Weitsman ({inputs.priors.name})": (base["idata"], model),
-            f"Walt ({rival_set.name})": (walt["idata"], None),
-        }
-    )
-    loo.to_csv(out / "loo.csv")
+    _print_comparison("P(axis) and modal dyad types per prior set", result.prior_sets)
+    if len(result.sweep):
+        _print_comparison("Trust in the theory: Table 2 total concentration", result.sweep)
+    loo = result.loo
     lt = Table(title="PSIS-LOO on conduct and outcome evidence (one unit per period)")
     for col in ("theory", "elpd_loo", "elpd_diff", "dse", "weight", "Pareto k max"):
         lt.add_column(col)
@@ -906,6 +883,17 @@ def sensitivity(
             f"{r['pareto_k_max']:.2f}",
         )
     console.print(lt)
+    with atomic_folder(out, "sensitivity folder") as tmp:
+        psense.to_csv(tmp / "psense.csv", index=False)
+        plot_psense(psense).savefig(tmp / "psense.png", dpi=110, bbox_inches="tight")
+        result.prior_sets.to_csv(tmp / "prior_sets.csv", index=False)
+        plot_prior_sets(result.prior_sets).savefig(
+            tmp / "prior_sets.png", dpi=110, bbox_inches="tight"
+        )
+        if len(result.sweep):
+            result.sweep.to_csv(tmp / "sweep.csv", index=False)
+            plot_sweep(result.sweep).savefig(tmp / "sweep.png", dpi=110, bbox_inches="tight")
+        loo.to_csv(tmp / "loo.csv")
     console.print(f"Written: {out}")
 
 
@@ -914,11 +902,12 @@ def _print_comparison(title: str, frame: Any) -> None:
         c for c in frame.columns if "|" not in c and c.count("-") == 1 and not c.endswith(" P")
     ]
     t = Table(title=title)
-    for col in ("prior set", "P(axis)", "94% HDI", *dyads):
+    for col in ("prior set", "fit", "P(axis)", "94% HDI", *dyads):
         t.add_column(col, overflow="fold")
     for r in frame.to_dict("records"):
         t.add_row(
             str(r["prior set"]),
+            str(r.get("fit", "NUTS")),
             f"{r['P(axis)']:.3f}",
             f"[{r['hdi_low']:.3f}, {r['hdi_high']:.3f}]",
             *(f"{r[d]} ({r[f'{d} P']:.2f})" for d in dyads),
@@ -967,9 +956,7 @@ def scenario(
         str | None, typer.Option("--as-of", help="Fit as of this date (when fitting)")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (when fitting)")] = 20250630,
-    draws: Annotated[
-        int | None, typer.Option(help="Posterior draws per chain (when fitting) [default: to a precision]")
-    ] = None,
+    draws: Draws = None,
     tune: Annotated[int, typer.Option(help="Tuning steps per chain (when fitting)")] = 1000,
     chains: Annotated[int, typer.Option(help="Chains (when fitting)")] = 4,
     out: Annotated[

@@ -90,7 +90,7 @@ class Parametrisation:
         return any(len(k) > 1 for k in self.knots)
 
     def describe(self) -> dict[str, object]:
-        """A JSON-ready record of the choice, for a run's provenance."""
+        """Describe the choice for a run's provenance (JSON-ready)."""
         return {
             "anchored": self.anchored,
             "knots": sum(len(k) for k in self.knots),
@@ -116,7 +116,7 @@ def _normal_constants(priors: PriorSet, group: str) -> tuple[float, float] | Non
 
 
 def _prior_centre(evidence: Evidence, priors: PriorSet) -> dict[str, np.ndarray]:
-    """The threat variables and pooling scales at the plain model's initial point.
+    """Evaluate the threat variables and pooling scales at the plain model's initial point.
 
     The information rules compare the evidence with the priors where the prior
     puts its centre; both are read from the plain model, so the rules follow
@@ -177,7 +177,7 @@ def threat_knots(evidence: Evidence, centre: dict[str, np.ndarray]) -> list[list
 
 
 def centred_members(evidence: Evidence, centre: dict[str, np.ndarray]) -> set[str]:
-    """The pooled groups with a member its codes pin (information over the pooling prior's)."""
+    """Find the pooled groups with a member its codes pin (information over the prior's)."""
     out = set()
     if not len(evidence.threat_cells):
         return out

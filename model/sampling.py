@@ -129,7 +129,7 @@ def enable_cache(path: str | None) -> None:
 def gate_and_precision(
     posterior: dict[str, np.ndarray], free: Sequence[str], reported: Sequence[str] = REPORTED
 ) -> tuple[bool, float]:
-    """Whether draws pass the convergence gate, and the smallest bulk ESS of the reported quantities.
+    """Judge draws: whether they pass the gate, and the reported quantities' smallest bulk ESS.
 
     The gate is the forecast's (:mod:`model.convergence`): R-hat at most
     ``RHAT_MAX`` and bulk ESS at least ``ESS_BULK_MIN`` over every free
@@ -173,7 +173,7 @@ _PROGRAMS: weakref.WeakKeyDictionary[pm.Model, _Program] = weakref.WeakKeyDictio
 
 
 def _program(model: pm.Model) -> _Program:
-    """The model's :class:`_Program`, built once per model."""
+    """Return the model's :class:`_Program`, built once per model."""
     if model in _PROGRAMS:
         return _PROGRAMS[model]
     import jax
@@ -224,7 +224,7 @@ def _numpyro(
     progressbar: bool,
     on_chunk: Progress | None,
 ) -> xr.DataTree:
-    """numpyro's NUTS via its public ``MCMC`` API, continued in chunks to the precision asked."""
+    """Run numpyro's NUTS via its public ``MCMC`` API, in chunks to the precision asked."""
     import jax
     from numpyro.infer import MCMC, NUTS
     from pymc.sampling.jax import _get_batched_jittered_initial_points, _numpyro_stats_to_dict
@@ -281,7 +281,7 @@ def _numpyro(
 def to_datatree(
     model: pm.Model, posterior: dict[str, np.ndarray], stats: dict[str, np.ndarray], tune: int
 ) -> xr.DataTree:
-    """The DataTree ``pm.sample`` returns, from ``(chain, draw, ...)`` draws of ``model``.
+    """Assemble what ``pm.sample`` returns from ``(chain, draw, ...)`` draws of ``model``.
 
     PyMC's coords, dims, observed and constant data, as its own JAX samplers
     assemble them; a reweighted update (:mod:`model.reweight`) writes its

@@ -5,8 +5,10 @@ Three tools:
 * power-scaling sensitivity (Kallioinen et al. 2023, ``arviz_stats.psense``)
   of the quantities analysts read, per prior family and per evidence kind,
   with Pareto-k checks of the importance weights;
-* refits under whole alternative prior sets and along a sweep of the Table 2
-  concentration, run in parallel through :func:`model.runner.run_tasks`;
+* fits under whole alternative prior sets and along a sweep of the Table 2
+  concentration, each by Pareto-smoothed importance reweighting of the
+  default fit where the weights allow (``k <= 0.7``), else by NUTS
+  (:mod:`model.reuse`);
 * PSIS-LOO comparison of Weitsman's mapping with Walt's on the conduct and
   outcome evidence.
 """
@@ -17,8 +19,6 @@ import json
 import logging
 import warnings
 from dataclasses import dataclass
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 import arviz as az
@@ -28,7 +28,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from model.priors import GROUP_FAMILIES, PriorSet, load_priors
+from model.priors import GROUP_FAMILIES, PriorSet
 
 #: Evidence kinds, by the observed variable that carries their likelihood.
 EVIDENCE: dict[str, str] = {
@@ -161,52 +161,15 @@ def _row(
     }
 
 
-@dataclass(frozen=True)
-class FitTask:
-    """Everything one refit needs, picklable for a Dask worker."""
-
-    label: str
-    actors: Path
-    data: Path
-    priors: PriorSet
-    draws: int
-    tune: int
-    seed: int
-    as_of: date | None
-
-
-def fit_summary(task: FitTask, keep: bool = False) -> dict[str, Any]:
-    """Fit one prior set and return its summary (a Dask task).
-
-    With ``keep`` the posterior comes back too, with its ``log_prior`` and
-    ``log_likelihood`` groups, for power-scaling and LOO.
-    """
-    from model.build import build_model
-    from model.data import load_actors, read_observations
-    from model.forecast import SamplerConfig, annotate, prepare_inputs, sample, summarise
-
-    actors = load_actors(task.actors)
-    frame = read_observations(task.data, actors)
-    inputs = prepare_inputs(actors, frame, task.priors, as_of=task.as_of)
-    model = build_model(inputs.evidence, inputs.priors)
-    config = SamplerConfig(draws=task.draws, tune=task.tune, seed=task.seed)
-    idata = annotate(sample(model, config), inputs, config)
-    out: dict[str, Any] = {"label": task.label, "summary": summarise(idata)}
-    if keep:
-        with model:
-            pm.compute_log_prior(idata, extend_inferencedata=True, progressbar=False)
-            pm.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
-        out["idata"] = idata
-    return out
-
-
 def comparison_table(results: list[dict[str, Any]]) -> pd.DataFrame:
-    """P(axis) and each dyad's modal type, one row per fit."""
+    """P(axis) and each dyad's modal type, one row per fit, with the path the fit took."""
     rows = []
     for res in results:
         s = res["summary"]
         row = {
             "prior set": res["label"],
+            "fit": res.get("fit", "NUTS"),
+            "why": res.get("why", ""),
             "P(axis)": s["p_axis"]["mean"],
             "hdi_low": s["p_axis"]["hdi_low"],
             "hdi_high": s["p_axis"]["hdi_high"],
@@ -221,17 +184,100 @@ def comparison_table(results: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sweep_tasks(base: PriorSet, totals: list[float], **common: Any) -> list[FitTask]:
-    """One refit per total concentration of the Table 2 mapping."""
-    return [
-        FitTask(label=f"{t:g}", priors=base.scaled_concentration("strategy_map", t), **common)
-        for t in totals
-    ]
+def sweep_sets(base: PriorSet, totals: list[float]) -> list[tuple[str, PriorSet]]:
+    """One prior set per total concentration of the Table 2 mapping."""
+    return [(f"{t:g}", base.scaled_concentration("strategy_map", t)) for t in totals]
 
 
-def prior_set_tasks(paths: list[Path], **common: Any) -> list[FitTask]:
-    """One refit per prior-set file."""
-    return [FitTask(label=p.stem, priors=load_priors(p), **common) for p in paths]
+@dataclass
+class Sensitivity:
+    """Everything ``axis sensitivity`` computes.
+
+    Attributes
+    ----------
+    psense
+        Power-scaling table (:func:`power_scaling`).
+    prior_sets, sweep
+        :func:`comparison_table` of the prior-set fits and of the sweep.
+    loo
+        :func:`loo_compare` of Weitsman against the rival.
+    base
+        The default fit (NUTS), with its log prior and likelihood.
+    """
+
+    psense: pd.DataFrame
+    prior_sets: pd.DataFrame
+    sweep: pd.DataFrame
+    loo: pd.DataFrame
+    base: xr.DataTree
+
+
+def run_sensitivity(
+    inputs: Any,
+    rival: PriorSet,
+    others: list[PriorSet],
+    totals: list[float],
+    config: Any,
+    *,
+    progress: Any = None,
+) -> Sensitivity:
+    """Power-scaling, prior sets, the concentration sweep and LOO, reusing the default fit.
+
+    Parameters
+    ----------
+    inputs
+        The case with its default priors (:class:`model.forecast.Inputs`).
+    rival
+        The rival theory's prior set (Walt's, by default), for LOO.
+    others
+        Further prior sets to compare.
+    totals
+        Table 2 concentrations to sweep.
+    config
+        Sampler settings of every NUTS fit.
+    progress
+        Called with ``(done, total, label)`` after each fit.
+    """
+    from dataclasses import replace as _replace
+
+    from model import reuse
+    from model.build import build_model
+    from model.forecast import summarise
+    from model.reparam import PLAIN
+
+    jobs = [(rival.name, rival)] + [(p.name, p) for p in others] + sweep_sets(inputs.priors, totals)
+    total = 1 + len(jobs)
+    base_fit, anchor = reuse.fit(inputs, config, None, label=inputs.priors.name)
+    base = base_fit.idata
+    if progress:
+        progress(1, total, inputs.priors.name)
+    results = [{"label": inputs.priors.name, "summary": summarise(base), "fit": "NUTS"}]
+    fits: dict[str, xr.DataTree] = {}
+    for n, (label, priors) in enumerate(jobs, start=2):
+        done, _ = reuse.fit(_replace(inputs, priors=priors), config, anchor, label=label)
+        fits[label] = done.idata
+        results.append(
+            {"label": label, "summary": summarise(done.idata), "fit": done.method, "why": done.why}
+        )
+        if progress:
+            progress(n, total, label)
+    n_sets = 2 + len(others)
+    plain = build_model(inputs.evidence, inputs.priors, PLAIN)
+    psense = power_scaling(base, plain)
+    rival_model = build_model(inputs.evidence, rival, PLAIN)
+    loo = loo_compare(
+        {
+            f"Weitsman ({inputs.priors.name})": (base, plain),
+            f"Walt ({rival.name})": (fits[rival.name], rival_model),
+        }
+    )
+    return Sensitivity(
+        psense=psense,
+        prior_sets=comparison_table(results[:n_sets]),
+        sweep=comparison_table(results[n_sets:]),
+        loo=loo,
+        base=base,
+    )
 
 
 def loo_compare(fits: dict[str, tuple[xr.DataTree, pm.Model | None]]) -> pd.DataFrame:

@@ -70,6 +70,7 @@ def _fit_and_write(
 ) -> dict[str, Any]:
     from model.build import build_model
     from model.plots import run_figures
+    from model.reparam import PLAIN
     from model.reweight import ANCHOR_GROUP, anchor_record
 
     inputs = prepare_inputs(actors, frame, priors, as_of=as_of, horizon=horizon)
@@ -78,7 +79,7 @@ def _fit_and_write(
     if not summary["diagnostics"]["passed"] and not allow_bad:
         raise DiagnosticsFailedError(summary["diagnostics"])
     if summary["diagnostics"]["passed"]:  # a later update may reweight these draws
-        idata[ANCHOR_GROUP] = anchor_record(build_model(inputs.evidence, priors), idata)
+        idata[ANCHOR_GROUP] = anchor_record(build_model(inputs.evidence, priors, PLAIN), idata)
     write_run(idata, out, run_figures(idata))
     return summary
 
@@ -123,6 +124,7 @@ def _reweight_and_write(
     """
     from model.build import build_model
     from model.plots import run_figures
+    from model.reparam import PLAIN
     from model.reweight import (
         ANCHOR_GROUP,
         IMPORTANCE_GROUP,
@@ -144,7 +146,9 @@ def _reweight_and_write(
     if not json.loads(anchor.attrs["diagnostics"])["passed"]:
         return None, "the anchor did not pass the convergence gate"
     inputs = prepare_inputs(actors, known, priors, as_of=as_of, horizon=horizon)
-    model = build_model(inputs.evidence, priors)
+    # densities in the plain model's own variables, which every fit's posterior holds
+    # whatever coordinates it was drawn in: the ratio is then the same parameter's
+    model = build_model(inputs.evidence, priors, PLAIN)
     why = differs(model, anchor.posterior.to_dataset())
     if why is not None:
         return None, why
@@ -159,7 +163,7 @@ def _reweight_and_write(
         )
         if old.data_sha256 != prov["data_sha256"]:
             return None, "the anchor's evidence cannot be rebuilt from the store"
-        old_model = build_model(old.evidence, priors)
+        old_model = build_model(old.evidence, priors, PLAIN)
         if differs(old_model, anchor.posterior.to_dataset()) is not None:
             return None, "the anchor's model cannot be rebuilt"
         draws = {rv.name: anchor.posterior[rv.name].values for rv in old_model.free_RVs}
