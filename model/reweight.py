@@ -133,6 +133,10 @@ def log_joint(
     from pymc.model.transform.conditioning import remove_value_transforms
     from pymc.sampling.jax import get_jaxified_graph
 
+    from model.sampling import jax_devices
+
+    jax_devices()  # before JAX starts, so a later fit in this process runs chains in parallel
+
     plain = remove_value_transforms(model)  # value variables are the constrained values
     names = [rv.name for rv in plain.free_RVs]
     det_names = [d.name for d in plain.deterministics] if deterministics else []

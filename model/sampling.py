@@ -105,8 +105,12 @@ class SamplerConfig:
 Progress = Callable[[int, float | None], None]
 
 
-def _devices(chains: int) -> str:
-    """Ask JAX for a CPU device per chain (before its first use); the chain method it allows."""
+def jax_devices(chains: int = 4) -> str:
+    """Ask JAX for a CPU device per chain (before its first use); the chain method it allows.
+
+    JAX fixes its devices when its backend starts, so every entry point of
+    the project that runs JAX calls this first.
+    """
     import jax
 
     try:  # at least the default four chains' worth, whatever the first fit asks
@@ -229,7 +233,7 @@ def _numpyro(
     from numpyro.infer import MCMC, NUTS
     from pymc.sampling.jax import _get_batched_jittered_initial_points, _numpyro_stats_to_dict
 
-    method = _devices(config.chains)
+    method = jax_devices(config.chains)
     program = _program(model)
     data = tuple(np.asarray(model[d].get_value()) for d in program.data)
     init = _get_batched_jittered_initial_points(

@@ -30,9 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threat-rows", type=int, default=2, help="per series and period")
     p.add_argument("--conduct-rows", type=int, default=1, help="per pair and period")
     p.add_argument("--outcome-rows", type=int, default=1, help="per dyad, outcome, period")
-    p.add_argument("--draws", type=int, default=495)
-    p.add_argument("--tune", type=int, default=500)
-    p.add_argument("--chains", type=int, default=1)
+    # the forecast's own sampler and warm-up; a fixed count of draws, which ranks need
+    p.add_argument("--draws", type=int, default=250)
+    p.add_argument("--tune", type=int, default=300)
+    p.add_argument("--chains", type=int, default=2)
     p.add_argument("--thin", type=int, default=5)
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
     p.add_argument("--workers", type=int, default=None, help="local workers (default: cores)")

@@ -24,3 +24,18 @@ def test_sampler_option_runs(sampler, shipped_inputs):
 def test_unknown_sampler_is_refused(shipped_inputs):
     with pytest.raises(ValueError, match="unknown sampler"):
         run_forecast(shipped_inputs, SamplerConfig(draws=5, tune=5, chains=1, sampler="emcee"))
+
+
+@pytest.mark.slow
+def test_numpyro_and_nutpie_agree(shipped_inputs):
+    """The two stock samplers, through the one sampling function, give one posterior:
+    P(axis) and every dyad's type probabilities within Monte Carlo error."""
+    from model.forecast import summarise
+    from tests.test_sensitivity import _assert_agree
+
+    fits = {
+        s: summarise(run_forecast(shipped_inputs, SamplerConfig(draws=1000, sampler=s, seed=9)))
+        for s in SAMPLERS
+    }
+    assert all(f["diagnostics"]["passed"] for f in fits.values())
+    _assert_agree(fits["numpyro"], fits["nutpie"])

@@ -1,14 +1,17 @@
-"""Prior sensitivity: a toy with a known answer, every prior set, the sweep, LOO, the runner."""
+"""Prior sensitivity: a toy with a known answer, every prior set, the sweep, LOO, reuse."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pymc as pm
 import pytest
 
 from model.priors import load_priors
-from model.sensitivity import FitTask, classify, comparison_table, fit_summary, loo_compare
-from tests.conftest import ACTORS, AS_OF, OBSERVATIONS, ROOT
+from model.sampling import SamplerConfig
+from model.sensitivity import classify, run_sensitivity
+from tests.conftest import ROOT
 
 PRIOR_SETS = sorted((ROOT / "priors").glob("*.toml"))
 
@@ -44,67 +47,91 @@ def test_conflicting_prior_is_flagged_and_weak_prior_is_not():
 
 
 @pytest.fixture(scope="module")
-def prior_set_fits():
-    common = dict(actors=ACTORS, data=OBSERVATIONS, draws=150, tune=250, seed=5, as_of=AS_OF)
-    return {
-        p.stem: fit_summary(
-            FitTask(label=p.stem, priors=load_priors(p), **common),
-            keep=p.stem in ("default", "realist"),
-        )
-        for p in PRIOR_SETS
-    }
+def sensitivity(shipped_inputs):
+    """The whole analysis at small size: every prior set, a two-point sweep, LOO."""
+    others = [
+        load_priors(p) for p in PRIOR_SETS if p.stem not in ("default", "realist")
+    ]
+    config = SamplerConfig(draws=400, tune=300, seed=5)
+    seen: list[tuple[int, int, str]] = []
+    result = run_sensitivity(
+        shipped_inputs,
+        load_priors(ROOT / "priors" / "realist.toml"),
+        others,
+        [1.0, 1000.0],
+        config,
+        progress=lambda d, n, label: seen.append((d, n, label)),
+    )
+    return result, seen
 
 
-def test_every_prior_set_fits(prior_set_fits):
-    assert {"default", "weak_theory", "realist", "fast_drift"} <= set(prior_set_fits)
-    table = comparison_table(list(prior_set_fits.values()))
-    assert len(table) == len(PRIOR_SETS)
+def test_every_prior_set_fits_and_says_how(sensitivity):
+    result, seen = sensitivity
+    table = result.prior_sets
+    assert set(table["prior set"]) == {p.stem for p in PRIOR_SETS}
     assert table["P(axis)"].between(0, 1).all()
     for dyad in ("CHN-RUS", "CHN-PRK", "PRK-RUS"):
         assert table[dyad].notna().all()
+    assert set(table["fit"]) <= {"NUTS", "reweighted"}
+    # Walt's mapping has another shape: it cannot be reweighted from Weitsman's
+    realist = table.set_index("prior set").loc["realist"]
+    assert realist["fit"] == "NUTS" and "dimensions" in realist["why"]
+    assert [d for d, _, _ in seen] == list(range(1, len(seen) + 1)) and seen[-1][0] == seen[-1][1]
 
 
-def test_realist_mapping_ignores_internal_threat(prior_set_fits):
-    m = prior_set_fits["realist"]["idata"].posterior["strategy_map"]
-    assert m.dims[2:] == ("ext_level", "strategy")
-
-
-def test_loo_compares_the_two_theories(prior_set_fits):
-    fits = {
-        "Weitsman": (prior_set_fits["default"]["idata"], None),
-        "Walt": (prior_set_fits["realist"]["idata"], None),
-    }
-    table = loo_compare(fits)
-    assert set(table.index) == {"Weitsman", "Walt"}
+def test_loo_compares_the_two_theories(sensitivity):
+    table = sensitivity[0].loo
+    assert len(table) == 2
     assert {"elpd", "elpd_diff", "dse", "pareto_k_max"} <= set(table.columns)
     assert np.isfinite(table["elpd"]).all() and table["elpd_diff"].max() == 0.0
 
 
-def test_sweep_moves_p_axis_the_way_the_evidence_points():
+def test_sweep_moves_p_axis_the_way_the_evidence_points(sensitivity):
     """Near-flat Table 2: the mapping is learned from conduct, where China hedges and
     tethers, never balances; so P(axis) falls below its value under a near-deterministic
     theory, which keeps a 13% chance of balancing in China's cells."""
-    base = load_priors(ROOT / "priors" / "default.toml")
-    common = dict(actors=ACTORS, data=OBSERVATIONS, draws=300, tune=300, seed=11, as_of=AS_OF)
-    flat = fit_summary(
-        FitTask(label="1", priors=base.scaled_concentration("strategy_map", 1.0), **common)
-    )
-    sharp = fit_summary(
-        FitTask(label="1000", priors=base.scaled_concentration("strategy_map", 1000.0), **common)
-    )
-    p_flat, p_sharp = flat["summary"]["p_axis"]["mean"], sharp["summary"]["p_axis"]["mean"]
-    assert p_flat < p_sharp
-    # and the learned mapping puts less mass on balancing in China's hedging cells
-    sharp_bal = sharp["summary"]["strategies"]["CHN->RUS"]["balancing"]
-    flat_bal = flat["summary"]["strategies"]["CHN->RUS"]["balancing"]
-    assert flat_bal < sharp_bal
+    sweep = sensitivity[0].sweep.set_index("prior set")
+    assert sweep.loc["1", "P(axis)"] < sweep.loc["1000", "P(axis)"]
 
 
-def _square(x: int) -> int:
-    return x * x
+def test_power_scaling_covers_every_family(sensitivity):
+    psense = sensitivity[0].psense
+    components = set(psense["component"])
+    assert {
+        "prior: strategy mapping (Table 2)",
+        "prior: threat dynamics",
+        "likelihood: threat evidence",
+    } <= components
+    assert psense["sensitivity"].ge(0).all()
 
 
-def test_dask_runner_keeps_task_order():
-    from model.runner import run_tasks
+@pytest.mark.slow
+def test_reweighted_prior_sets_agree_with_nuts_refits(shipped_inputs):
+    """Two alternative prior sets, reweighted from the default fit and refitted by NUTS:
+    P(axis) and every dyad's type probabilities agree within Monte Carlo error."""
+    from model import reuse
+    from model.forecast import run_forecast, summarise
 
-    assert run_tasks(_square, [(3,), (1,), (2,)], workers=2) == [9, 1, 4]
+    config = SamplerConfig(seed=21)
+    base, anchor = reuse.fit(shipped_inputs, config, None, label="default")
+    assert base.method == "NUTS"
+    alternatives = [
+        load_priors(ROOT / "priors" / "fast_drift.toml"),
+        load_priors(ROOT / "priors" / "default.toml").scaled_concentration("strategy_map", 10.0),
+    ]
+    for priors in alternatives:
+        inputs = replace(shipped_inputs, priors=priors)
+        tried = reuse.try_reweight(anchor, inputs, config)
+        assert tried.method == "reweighted", tried.why
+        _assert_agree(summarise(tried.idata), summarise(run_forecast(inputs, config)))
+
+
+def _assert_agree(a: dict, b: dict, z: float = 4.5) -> None:
+    """Every headline probability agrees within ``z`` joint Monte Carlo standard errors."""
+    pairs = [(a["p_axis"]["mean"], b["p_axis"]["mean"], a["p_axis"]["mcse"], b["p_axis"]["mcse"])]
+    for dyad, info in a["dyads"].items():
+        other = b["dyads"][dyad]
+        for t, p in info["type_probs"].items():
+            pairs.append((p, other["type_probs"][t], info["type_mcse"][t], other["type_mcse"][t]))
+    for x, y, sx, sy in pairs:
+        assert abs(x - y) <= z * np.hypot(sx, sy) + 1e-4, (x, y, sx, sy)

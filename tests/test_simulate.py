@@ -7,8 +7,8 @@ import pytest
 from scipy import stats
 
 from model.alliance import behaviour_log_likelihood
-from model.priors import load_priors
 from model.evidence import same_structure
+from model.priors import load_priors
 from model.simulate import (
     Design,
     PriorSampler,
