@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from model.data import InputError
@@ -73,7 +74,8 @@ def _parse_date(text: str | None) -> date | None:
 
 
 def _fail_input(err: Exception) -> None:
-    err_console.print(f"[bold red]error:[/] {err}")
+    # escaped: a message quotes the analyst's text, and "[/x]" in a cell is not rich markup
+    err_console.print(f"[bold red]error:[/] {escape(str(err))}")
     err_console.print("Nothing was written.")
     raise typer.Exit(EXIT_BAD_INPUT)
 

@@ -264,10 +264,35 @@ def read_observations(path: str | Path, actors: Actors) -> pd.DataFrame:
     """
     path = Path(path)
     try:
-        with path.open(encoding="utf-8", newline="") as handle:  # streamed: a big file is not
-            return _parse_rows(handle, str(path), actors)  # held in memory twice
-    except (OSError, UnicodeDecodeError) as err:
+        # utf-8-sig: Excel's "CSV UTF-8" starts with a byte-order mark, which is not part
+        # of the first column's name; CRLF line ends are the csv module's own (newline="").
+        with path.open(encoding="utf-8-sig", newline="") as handle:  # streamed: a big file
+            return _parse_rows(handle, str(path), actors)  # is not held in memory twice
+    except UnicodeDecodeError:
+        raise InputError([_not_utf8(path)]) from None
+    except OSError as err:
         raise InputError([Problem(str(path), None, "-", f"cannot read: {err}")]) from err
+
+
+def _not_utf8(path: Path) -> Problem:
+    """Locate the first byte of a file that is not UTF-8 text (the streamed decoder cannot)."""
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Problem(str(path), 1, "-", "the file is UTF-16 text: save it as 'CSV UTF-8'")
+    body = raw.removeprefix(b"\xef\xbb\xbf")
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = body[: err.start].count(b"\n") + 1
+        column = err.start - (body.rfind(b"\n", 0, err.start) + 1) + 1
+        return Problem(
+            str(path),
+            line,
+            "-",
+            f"byte 0x{body[err.start]:02x} at character {column} is not UTF-8 text: "
+            "save the file as 'CSV UTF-8'",
+        )
+    return Problem(str(path), None, "-", "not UTF-8 text: save the file as 'CSV UTF-8'")
 
 
 def parse_observations(text: str, name: str, actors: Actors) -> pd.DataFrame:
@@ -276,12 +301,20 @@ def parse_observations(text: str, name: str, actors: Actors) -> pd.DataFrame:
     The one validator of every observation, hand-coded or derived (the
     event-data adapter writes its rows as CSV text and passes them here).
     """
-    return _parse_rows(io.StringIO(text), name, actors)
+    return _parse_rows(io.StringIO(text.removeprefix("\ufeff")), name, actors)
 
 
 def _parse_rows(lines: Iterable[str], name: str, actors: Actors) -> pd.DataFrame:
     """Validate CSV lines (header first) into the observation frame (:func:`read_observations`)."""
     reader = csv.reader(lines)
+    try:
+        return _read_rows(reader, name, actors)
+    except csv.Error as err:  # a NUL byte, a field over the csv module's size limit, ...
+        raise InputError([Problem(name, reader.line_num, "-", f"not CSV: {err}")]) from None
+
+
+def _read_rows(reader: Iterator[list[str]], name: str, actors: Actors) -> pd.DataFrame:
+    """Validate the rows of a CSV reader (header first) into the observation frame."""
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -290,6 +323,7 @@ def _parse_rows(lines: Iterable[str], name: str, actors: Actors) -> pd.DataFrame
     if missing:
         raise InputError([Problem(name, 1, c, "required column missing") for c in missing])
     where = [header.index(c) for c in COLUMNS]
+    dates: dict[str, str] = {}  # as written -> YYYY-MM-DD (ISO also allows 20240619, 2024-W25-3)
     problems: list[Problem] = []
     columns: list[list[str]] = [[] for _ in COLUMNS]
     lines: list[int] = []
@@ -324,6 +358,10 @@ def _parse_rows(lines: Iterable[str], name: str, actors: Actors) -> pd.DataFrame
                 Problem(name, line, "id", f"duplicate id {rid!r} (first at row {seen[rid]})")
             )
         seen.setdefault(rid, line)
+        if row[1] not in dates:
+            when = _parse_date(row[1])
+            dates[row[1]] = when.isoformat() if when is not None else row[1]
+        row[1] = dates[row[1]]
         for column, value in zip(columns, row, strict=True):
             column.append(shared.setdefault(value, value))
         lines.append(line)

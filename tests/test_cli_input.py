@@ -164,3 +164,104 @@ def test_shipped_data_is_valid_and_cited():
         assert citation_key(cite) in keys, cite
     with OBSERVATIONS.open(encoding="utf-8") as fh:
         assert all(row["note"].strip() for row in csv.DictReader(fh))
+
+
+# ------------------------------------------------ files as spreadsheets save them
+
+
+def _update_cli(tmp_path: Path, *args: str):
+    """`axis update` on a fresh store in tmp_path (no fit unless a row is new)."""
+    return CliRunner().invoke(
+        app,
+        [
+            "update",
+            *args,
+            "--ledger",
+            str(tmp_path / "store" / "axis.sqlite"),
+            "--runs",
+            str(tmp_path / "runs"),
+            "--draws",
+            "10",
+            "--tune",
+            "10",
+        ],
+    )
+
+
+def _written(tmp_path: Path, *inputs: Path) -> list[str]:
+    """Everything in tmp_path but the given input files (the store's lock file excepted)."""
+    keep = {p.name for p in inputs}
+    return sorted(
+        str(p.relative_to(tmp_path))
+        for p in tmp_path.rglob("*")
+        if p.is_file() and p.name not in keep and not p.name.endswith(".lock")
+    )
+
+
+def test_excel_csv_utf8_loads_exactly_like_plain_utf8(tmp_path):
+    """A byte-order mark and CRLF line ends (Excel's "CSV UTF-8") change nothing."""
+    from model.data import load_actors, read_observations
+
+    excel = tmp_path / "excel.csv"
+    text = OBSERVATIONS.read_text(encoding="utf-8")
+    excel.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    case = load_actors(ACTORS)
+    plain, saved = read_observations(OBSERVATIONS, case), read_observations(excel, case)
+    assert saved.equals(plain)
+    # through `axis update`: every row is the shipped evidence, so each is found, read
+    # field by field, a duplicate of its stored twin (a BOM-damaged header would fail)
+    result = _update_cli(tmp_path, str(excel))
+    out = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "required column missing" not in out
+    assert out.count(f"skipped {excel.name}, row") == len(plain)
+    assert "Nothing new" in out
+    assert _written(tmp_path, excel) == []
+
+
+def test_excel_csv_utf8_forecast_input_is_read(tmp_path):
+    """`axis forecast` reads the same file: the only problem reported is the prior set's."""
+    excel = tmp_path / "excel.csv"
+    text = OBSERVATIONS.read_text(encoding="utf-8")
+    excel.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    priors = tmp_path / "priors.toml"
+    priors.write_text(DEFAULT_PRIORS.read_text(encoding="utf-8") + "\n[nope]\n", "utf-8")
+    result, out = _run(tmp_path, "--data", str(excel), "--priors", str(priors))
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert "1 problem(s)" in text and "field 'nope'" in text and str(excel) not in text
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda b: b.decode().encode("utf-16"), "row 1, field '-': the file is UTF-16 text"),
+        (lambda b: b[:300] + b"\xe9" + b[300:], "is not UTF-8 text: save the file as 'CSV UTF-8'"),
+        (lambda b: b[:300] + b'"' + b"x" * 140_000, "not CSV: field larger than field limit"),
+        (lambda b: b.replace(b"statement", b"[/statement]", 1), "'[/statement]' is not one of"),
+    ],
+    ids=["utf-16", "latin-1 byte", "unclosed quote", "markup in a cell"],
+)
+def test_undecodable_or_unparsable_file_is_named(tmp_path, damage, message):
+    data = tmp_path / "obs.csv"
+    data.write_bytes(damage(OBSERVATIONS.read_bytes()))
+    result, out = _run(tmp_path, "--data", str(data))
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert str(data) in text and message in text, text
+    assert "Traceback" not in result.output and not out.exists()
+
+
+def test_other_iso_date_forms_load_as_their_day(tmp_path):
+    """Python reads 20240619 and 2024-W25-3 as ISO dates; pandas must get the same day."""
+    from model.data import load_actors, read_observations
+
+    rows = [
+        GOOD.replace("2024-06-19", "2024-W25-3"),
+        GOOD.replace("P900", "P901").replace("2024-06-19", "20240619"),
+        GOOD.replace("P900", "P902"),
+    ]
+    data = _csv_with(tmp_path, "\n".join(rows))
+    frame = read_observations(data, load_actors(ACTORS))
+    assert frame["date"].iloc[-3:].dt.strftime("%Y-%m-%d").tolist() == ["2024-06-19"] * 3
