@@ -429,6 +429,20 @@ def update(
     runs: RunsDir = None,
     allow_bad_diagnostics: AllowBad = False,
     refit: Refit = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Fit as of this date (YYYY-MM-DD); later rows are stored but not fitted "
+            "[default: the case's rule]",
+        ),
+    ] = None,
+    case: Annotated[
+        str | None,
+        typer.Option(
+            help="A named case: 'default' or a folder of data/cases/ (sets --data and --actors)"
+        ),
+    ] = None,
 ) -> None:
     """Add new observations, refit, publish the forecast in the ledger, and show what changed.
 
@@ -441,12 +455,13 @@ def update(
     """
     from model.update import read_update_files
 
-    def incoming(case: Any) -> list[Any]:
+    def incoming(case_actors: Any) -> list[Any]:
         missing = [f for f in files if not f.exists()]
         if missing:
             raise FileNotFoundError(f"no such file: {', '.join(map(str, missing))}")
-        return read_update_files(files, case)
+        return read_update_files(files, case_actors)
 
+    data, actors = _case_paths(case, data, actors)
     _publish(
         incoming,
         ledger=ledger,
@@ -458,6 +473,7 @@ def update(
         runs=runs,
         allow_bad_diagnostics=allow_bad_diagnostics,
         reweight=not refit,
+        as_of=_parse_date(as_of),
     )
 
 
@@ -473,6 +489,7 @@ def _publish(
     runs: Path | None,
     allow_bad_diagnostics: bool,
     reweight: bool = True,
+    as_of: date | None = None,
 ) -> None:
     """Validate (``incoming(case)`` returns the batches), refit, publish and report.
 
@@ -501,6 +518,7 @@ def _publish(
                 seed_data=data,
                 config=SamplerConfig(**config),
                 runs_dir=runs,
+                as_of=as_of,
                 horizon=horizon,
                 allow_bad_diagnostics=allow_bad_diagnostics,
                 reweight=reweight,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -265,3 +266,54 @@ def test_other_iso_date_forms_load_as_their_day(tmp_path):
     data = _csv_with(tmp_path, "\n".join(rows))
     frame = read_observations(data, load_actors(ACTORS))
     assert frame["date"].iloc[-3:].dt.strftime("%Y-%m-%d").tolist() == ["2024-06-19"] * 3
+
+
+# ------------------------------------------------ axis update --case / --as-of
+
+
+def test_update_case_seeds_the_store_from_the_named_case(tmp_path):
+    """`--case crink` sets the seed evidence and the actors: its own rows are duplicates."""
+    crink = ROOT / "data" / "cases" / "crink" / "observations.csv"
+    result = _update_cli(tmp_path, str(crink), "--case", "crink")
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    rows = len(crink.read_text(encoding="utf-8").splitlines()) - 1
+    assert text.count("skipped observations.csv, row") == rows and "Nothing new" in text
+    # the shipped case's actors do not know crink's fourth partner
+    shipped = _update_cli(tmp_path, str(crink))
+    assert shipped.exit_code == 2 and "unknown actor" in shipped.output
+    assert _written(tmp_path) == []
+
+
+def test_update_case_errors(tmp_path):
+    new = tmp_path / "new.csv"
+    new.write_text(OBSERVATIONS.read_text(encoding="utf-8").splitlines()[0] + "\n")
+    unknown = _update_cli(tmp_path, str(new), "--case", "atlantis")
+    assert unknown.exit_code == 2 and "unknown case 'atlantis'" in unknown.output
+    both = _update_cli(tmp_path, str(new), "--case", "crink", "--actors", str(ACTORS))
+    assert both.exit_code == 2 and "drop --data/--actors" in both.output
+    bad = _update_cli(tmp_path, str(new), "--as-of", "2025-02-30")
+    assert bad.exit_code == 2 and "not an ISO date" in bad.output
+    assert _written(tmp_path, new) == []
+
+
+def test_update_passes_case_and_as_of_to_the_publication(tmp_path, monkeypatch):
+    """The named case's files and the as-of date reach :func:`model.update.publish_update`."""
+    import model.update
+    from model.update import UpdateResult
+
+    seen = {}
+
+    def publish(batches, **kwargs):
+        seen.update(kwargs, batches=batches)
+        return UpdateResult(added=0)
+
+    monkeypatch.setattr(model.update, "publish_update", publish)
+    new = tmp_path / "new.csv"
+    lines = (ROOT / "data" / "cases" / "crink" / "observations.csv").read_text().splitlines()
+    new.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+    result = _update_cli(tmp_path, str(new), "--case", "crink", "--as-of", "2024-06-30")
+    assert result.exit_code == 0, result.output
+    assert seen["as_of"] == date(2024, 6, 30)
+    assert seen["seed_data"] == ROOT / "data" / "cases" / "crink" / "observations.csv"
+    assert len(seen["actors"].partners) == 4 and len(seen["batches"][0][0]) == 2
