@@ -208,8 +208,13 @@ def default_as_of(actors: Actors, frame: pd.DataFrame) -> date:
     return date.fromisoformat(actors.as_of)
 
 
-def _check_row(row: dict[str, str], actors: Actors) -> list[tuple[str, str]]:
-    """Return (field, message) for everything wrong with one observation row."""
+def _check_row(row: dict[str, str], actors: Actors, today: date) -> list[tuple[str, str]]:
+    """Return (field, message) for everything wrong with one observation row.
+
+    A row dated after ``today`` is refused: it cannot be evidence yet, and an
+    as-of fit would drop it from the period grid without a word (a typo such
+    as 2031 for 2013 would go unseen).
+    """
     bad: list[tuple[str, str]] = []
     kind = row["kind"].strip()
     observer, target = row["observer"].strip(), row["target"].strip()
@@ -221,6 +226,8 @@ def _check_row(row: dict[str, str], actors: Actors) -> list[tuple[str, str]]:
         bad.append(("date", f"{row['date']!r} is not an ISO date (YYYY-MM-DD)"))
     elif when < actors.start:
         bad.append(("date", f"{when} is before the case's first period ({actors.start})"))
+    elif when > today:
+        bad.append(("date", f"{when} is after today ({today}): evidence cannot be dated later"))
     if kind not in KINDS:
         bad.append(("kind", f"{kind!r} is not one of {list(KINDS)}"))
         return bad
@@ -323,6 +330,7 @@ def _read_rows(reader: Iterator[list[str]], name: str, actors: Actors) -> pd.Dat
     if missing:
         raise InputError([Problem(name, 1, c, "required column missing") for c in missing])
     where = [header.index(c) for c in COLUMNS]
+    today = date.today()
     dates: dict[str, str] = {}  # as written -> YYYY-MM-DD (ISO also allows 20240619, 2024-W25-3)
     problems: list[Problem] = []
     columns: list[list[str]] = [[] for _ in COLUMNS]
@@ -350,7 +358,9 @@ def _read_rows(reader: Iterator[list[str]], name: str, actors: Actors) -> pd.Dat
         key = (*row[1:7], "" if not row[7] else "cited", "" if not row[0] else "id")
         verdict = verdicts.get(key)
         if verdict is None:
-            verdict = verdicts[key] = _check_row(dict(zip(COLUMNS, row, strict=True)), actors)
+            verdict = verdicts[key] = _check_row(
+                dict(zip(COLUMNS, row, strict=True)), actors, today
+            )
         problems += [Problem(name, line, f, m) for f, m in verdict]
         rid = row[0]
         if rid in seen:

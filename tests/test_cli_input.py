@@ -6,6 +6,7 @@ import csv
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -266,6 +267,39 @@ def test_other_iso_date_forms_load_as_their_day(tmp_path):
     data = _csv_with(tmp_path, "\n".join(rows))
     frame = read_observations(data, load_actors(ACTORS))
     assert frame["date"].iloc[-3:].dt.strftime("%Y-%m-%d").tolist() == ["2024-06-19"] * 3
+
+
+FUTURE = 'P950,2031-01-01,threat,RUS,USA,statement,3,"Watterson, 2024",dated in the future'
+
+
+def test_row_after_today_is_refused_by_forecast(tmp_path):
+    data = _csv_with(tmp_path, FUTURE)
+    for extra in ((), ("--as-of", "2024-12-31")):  # with --as-of too: today is the limit
+        result, out = _run(tmp_path, "--data", str(data), *extra)
+        text = " ".join(result.output.split())
+        assert result.exit_code == 2, result.output
+        assert f"{data}, row 7, field 'date': 2031-01-01 is after today" in text
+        assert "Nothing was written" in text and not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["obs.csv"]
+
+
+def test_row_after_today_is_refused_by_update(tmp_path):
+    new = tmp_path / "new.csv"
+    new.write_text(OBSERVATIONS.read_text(encoding="utf-8").splitlines()[0] + "\n" + FUTURE + "\n")
+    for extra in ((), ("--as-of", "2025-06-30")):
+        result = _update_cli(tmp_path, str(new), *extra)
+        text = " ".join(result.output.split())
+        assert result.exit_code == 2, result.output
+        assert f"{new}, row 2, field 'date': 2031-01-01 is after today" in text
+    assert _written(tmp_path, new) == []
+
+
+def test_as_of_still_filters_rows_after_it():
+    """Rows after --as-of but not after today are evidence the as-of fit must not see."""
+    from model.forecast import load_inputs
+
+    inputs = load_inputs(ACTORS, OBSERVATIONS, DEFAULT_PRIORS, as_of=date(2022, 12, 31))
+    assert inputs.observations["date"].max() <= pd.Timestamp("2022-12-31")
 
 
 # ------------------------------------------------ axis update --case / --as-of
