@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +20,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from model.data import InputError
+from model.data import InputError, InputWarning
 from model.theory import OUTCOME_LEVELS, OUTSIDE_THEORY, STRATEGIES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -142,6 +143,31 @@ def print_summary(summary: dict[str, Any]) -> None:
 @app.callback()
 def _group() -> None:
     """Bayesian forecasts of alliance formation under the dangerous-alliances theory."""
+    _show_input_warnings()
+
+
+def _show_input_warnings() -> None:
+    """Print each :class:`~model.data.InputWarning` once, as a ``warning:`` line on stderr.
+
+    The readers warn rather than print (they are a library too); the command
+    line makes the warning as visible as an error, without the Python
+    warning's file and line number, which would point into this package.
+    """
+    shown = warnings.showwarning
+    if getattr(shown, "axis_input", False):
+        return
+    seen: set[str] = set()
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if not issubclass(category, InputWarning):
+            shown(message, category, *args, **kwargs)
+        elif str(message) not in seen:
+            seen.add(str(message))
+            err_console.print(f"[yellow]warning:[/] {escape(str(message))}")
+
+    show.axis_input = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
+    warnings.simplefilter("default", InputWarning)
 
 
 @app.command()

@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 import tomllib
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,6 +61,16 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}" + (f", row {self.row}" if self.row is not None else "")
         return f"{where}, field '{self.field}': {self.message}"
+
+
+class InputWarning(UserWarning):
+    """Something in an input file is ignored; the file still loads.
+
+    A warning rather than a :class:`Problem`: the fit is sound without the
+    ignored part, but the analyst may have meant it to count (a misspelt
+    column name, say), so it must not go unmentioned. The CLI prints these
+    as ``warning:`` lines.
+    """
 
 
 class InputError(ValueError):
@@ -320,15 +331,30 @@ def _parse_rows(lines: Iterable[str], name: str, actors: Actors) -> pd.DataFrame
         raise InputError([Problem(name, reader.line_num, "-", f"not CSV: {err}")]) from None
 
 
+def _check_header(header: list[str], name: str) -> list[Problem]:
+    """Problems of the header row; unknown columns are warned about once and ignored."""
+    problems = [Problem(name, 1, c, "required column missing") for c in COLUMNS if c not in header]
+    for column in dict.fromkeys(c for c in header if c in COLUMNS and header.count(c) > 1):
+        problems.append(Problem(name, 1, column, "column appears more than once"))
+    for i, column in enumerate(header):
+        if column not in COLUMNS:
+            what = f"unknown column {column!r}" if column else f"unnamed column {i + 1}"
+            warnings.warn(
+                InputWarning(f"{Problem(name, 1, column or '-', f'{what} is ignored')}"),
+                stacklevel=4,
+            )
+    return problems
+
+
 def _read_rows(reader: Iterator[list[str]], name: str, actors: Actors) -> pd.DataFrame:
     """Validate the rows of a CSV reader (header first) into the observation frame."""
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise InputError([Problem(name, 1, "-", "file is empty")]) from None
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise InputError([Problem(name, 1, c, "required column missing") for c in missing])
+    bad_header = _check_header(header, name)
+    if bad_header:
+        raise InputError(bad_header)
     where = [header.index(c) for c in COLUMNS]
     today = date.today()
     dates: dict[str, str] = {}  # as written -> YYYY-MM-DD (ISO also allows 20240619, 2024-W25-3)

@@ -302,6 +302,34 @@ def test_as_of_still_filters_rows_after_it():
     assert inputs.observations["date"].max() <= pd.Timestamp("2022-12-31")
 
 
+def test_unknown_column_is_ignored_with_one_warning(tmp_path):
+    lines = OBSERVATIONS.read_text(encoding="utf-8").splitlines()
+    extra = tmp_path / "extra.csv"
+    extra.write_text(
+        "\n".join([lines[0] + ",source_url", *(f"{x},https://example.org" for x in lines[1:])])
+        + "\n",
+        encoding="utf-8",
+    )
+    result = _update_cli(tmp_path, str(extra))
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    warning = f"warning: {extra}, row 1, field 'source_url': unknown column 'source_url' is ignored"
+    assert text.count(warning) == 1
+    assert "Nothing new" in text
+    assert _written(tmp_path, extra) == []
+
+
+def test_repeated_column_is_refused(tmp_path):
+    lines = OBSERVATIONS.read_text(encoding="utf-8").splitlines()
+    data = tmp_path / "obs.csv"
+    data.write_text("\n".join([lines[0] + ",code", *(x + ",1" for x in lines[1:4])]) + "\n")
+    result, out = _run(tmp_path, "--data", str(data))
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert f"{data}, row 1, field 'code': column appears more than once" in text
+    assert not out.exists()
+
+
 # ------------------------------------------------ axis update --case / --as-of
 
 
