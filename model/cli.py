@@ -81,6 +81,20 @@ def _fail_input(err: Exception) -> None:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
+def _check_prior_shapes(priors: Any, actors: Any, evidence: Any | None = None) -> None:
+    """Check the prior set's arrays against the case's series (and steps, once known).
+
+    Raises :class:`~model.data.InputError` naming the prior file and field.
+    """
+    from model.evidence import Structure
+    from model.priors import check_case_shapes
+
+    sizes = {"series": len(Structure(actors).series)}
+    if evidence is not None:
+        sizes["step"] = len(evidence.periods) - 1
+    check_case_shapes(priors, sizes)
+
+
 def _pct(x: float) -> str:
     return f"{x:6.1%}"
 
@@ -232,6 +246,7 @@ def forecast(
         _fail_input(FileExistsError(f"run folder {out} already exists"))
     try:
         inputs = load_inputs(actors, data, priors, as_of=when, horizon=horizon)
+        _check_prior_shapes(inputs.priors, inputs.actors, inputs.evidence)
     except (InputError, ValueError) as err:
         _fail_input(err)
     stages = {"start": imported - began, "inputs": time.perf_counter() - imported}
@@ -534,6 +549,7 @@ def _publish(
     try:
         case = load_actors(actors)
         prior_set = load_priors(priors)
+        _check_prior_shapes(prior_set, case)
         batches = incoming(case)
         with console.status("validating, refitting and publishing"):
             result = publish_update(
@@ -752,6 +768,7 @@ def backtest(
         case = load_actors(actors)
         frame = read_observations(data, case)
         prior_set = load_priors(priors)
+        _check_prior_shapes(prior_set, case)
         first = _parse_date(start)
         last = _parse_date(end) if end else frame["date"].max().date()
         dates = as_of_dates(first, last, every)
@@ -852,7 +869,11 @@ def sensitivity(
     try:
         inputs = load_inputs(actors, data, priors, as_of=when)
         rival_set = load_priors(rival)
+        for checked in (inputs.priors, rival_set):
+            _check_prior_shapes(checked, inputs.actors, inputs.evidence)
         totals = [float(x) for x in sweep.split(",") if x.strip()]
+        if not all(0 < t < float("inf") for t in totals):
+            raise ValueError(f"--sweep {sweep!r}: every total concentration must be > 0")
     except (InputError, ValueError) as err:
         _fail_input(err)
     common = dict(actors=actors, data=data, draws=draws, tune=tune, seed=seed, as_of=inputs.as_of)
@@ -1064,6 +1085,7 @@ def scenario(
 
         try:
             inputs = load_inputs(actors, data, priors, as_of=_parse_date(as_of))
+            _check_prior_shapes(inputs.priors, inputs.actors, inputs.evidence)
         except (InputError, ValueError) as err:
             _fail_input(err)
         config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed)

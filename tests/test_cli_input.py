@@ -379,3 +379,118 @@ def test_update_passes_case_and_as_of_to_the_publication(tmp_path, monkeypatch):
     assert seen["as_of"] == date(2024, 6, 30)
     assert seen["seed_data"] == ROOT / "data" / "cases" / "crink" / "observations.csv"
     assert len(seen["actors"].partners) == 4 and len(seen["batches"][0][0]) == 2
+
+
+# ------------------------------------------------ prior values
+
+
+def _priors_with(tmp_path: Path, *edits: tuple[str, str]) -> Path:
+    """The default prior set with each (old, new) text replaced once."""
+    text = DEFAULT_PRIORS.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / "priors.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BAD_PRIORS = {
+    "negative sigma": (
+        (
+            "[threat_drift.kwargs]\nmu = 0.2\nsigma = 0.1",
+            "[threat_drift.kwargs]\nmu = 0.2\nsigma = -0.1",
+        ),
+        "field 'threat_drift.kwargs.sigma': Gamma sigma must be > 0, got -0.1",
+    ),
+    "zero concentration": (
+        ("[2.0, 2.0, 2.0, 14.0],  # balancing-balancing", "[0.0, 2.0, 2.0, 14.0],  #"),
+        "field 'commitment.kwargs.a': Dirichlet a must be > 0, got 0",
+    ),
+    "not finite": (
+        (
+            "[threat_init.kwargs]\nmu = 0.0\nsigma = 1.5",
+            "[threat_init.kwargs]\nmu = nan\nsigma = inf",
+        ),
+        "field 'threat_init.kwargs.mu': must be finite, got nan",
+    ),
+    "wrong shape": (
+        ("[threshold_shift.kwargs]\nmu = 0.0", "[threshold_shift.kwargs]\nmu = [0.0, 0.1, 0.2]"),
+        "field 'threshold_shift.kwargs.mu': shape (3,) does not broadcast to dims (indicator=6)",
+    ),
+    "nested prior": (
+        ("kwargs = { mu = 0.3, sigma = 0.1 }", "kwargs = { mu = 0.3, sigma = -0.1 }"),
+        "field 'discrimination.kwargs.sigma.kwargs.sigma': Gamma sigma must be > 0, got -0.1",
+    ),
+    "not a number": (
+        ("[conduct_error.kwargs]\nalpha = 2.0", '[conduct_error.kwargs]\nalpha = "two"'),
+        "field 'conduct_error.kwargs.alpha': must be a number, a list of numbers or a prior",
+    ),
+    "scalar group": (
+        ("[level_sharpness.kwargs]\nmu = 4.0", "[level_sharpness.kwargs]\nmu = [4.0, 4.0]"),
+        "field 'level_sharpness.kwargs.mu': must be a single number (no dims), got shape (2,)",
+    ),
+    "per-series vector of the wrong case": (
+        ("[threat_init.kwargs]\nmu = 0.0", "[threat_init.kwargs]\nmu = [0.0, 0.0, 0.0]"),
+        "field 'threat_init.kwargs.mu': shape (3,) does not broadcast to dims (series=9)",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_PRIORS))
+def test_bad_prior_value_is_refused_by_forecast(tmp_path, case):
+    edit, message = BAD_PRIORS[case]
+    priors = _priors_with(tmp_path, edit)
+    result, out = _run(tmp_path, "--priors", str(priors))
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2, result.output
+    assert f"{priors}, field" in text and message in text, text
+    assert "Nothing was written" in text and not out.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["priors.toml"]
+
+
+def test_every_bad_prior_value_is_listed_at_once(tmp_path):
+    cases = [c for c in BAD_PRIORS if c != "per-series vector of the wrong case"]
+    priors = _priors_with(tmp_path, *(BAD_PRIORS[c][0] for c in cases))
+    result, _ = _run(tmp_path, "--priors", str(priors))
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2
+    assert f"{len(cases) + 1} problem(s)" in text  # nan and inf are two
+    for case in cases:
+        assert BAD_PRIORS[case][1] in text, case
+
+
+def test_bad_prior_value_is_refused_by_update(tmp_path):
+    new = tmp_path / "new.csv"
+    new.write_text(OBSERVATIONS.read_text(encoding="utf-8").splitlines()[0] + "\n" + GOOD + "\n")
+    for edit, message in (
+        BAD_PRIORS["negative sigma"],
+        BAD_PRIORS["per-series vector of the wrong case"],
+    ):
+        priors = _priors_with(tmp_path, edit)
+        result = _update_cli(tmp_path, str(new), "--priors", str(priors))
+        text = " ".join(result.output.split())
+        assert result.exit_code == 2, result.output
+        assert message in text and "Nothing was written" in text
+    assert _written(tmp_path, new, priors) == []
+
+
+def test_shipped_prior_sets_pass_the_value_checks():
+    from model.data import load_actors
+    from model.evidence import Structure
+    from model.priors import check_case_shapes, load_priors
+
+    for path in sorted((ROOT / "priors").glob("*.toml")):
+        prior_set = load_priors(path)
+        for actors in (ACTORS, *sorted((ROOT / "data" / "cases").glob("*/actors.toml"))):
+            check_case_shapes(prior_set, {"series": len(Structure(load_actors(actors)).series)})
+
+
+@pytest.mark.parametrize("sweep", ["1,0,20", "-4", "nan"])
+def test_sensitivity_sweep_needs_positive_totals(tmp_path, sweep):
+    out = tmp_path / "sens"
+    args = ["sensitivity", "--sweep", sweep, "--no-prior-sets", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "every total concentration must be > 0" in " ".join(result.output.split())
+    assert not out.exists()
