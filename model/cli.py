@@ -372,13 +372,19 @@ def report_command(
     """
     import json
 
+    from model.data import RUN_POSTERIOR, RUN_SUMMARY, check_run_folder
     from model.forecast import load_inputs
     from model.report import CHECKS_FILE, check_inputs_match, horizon_of
 
     if not (run / "summary.json").exists() or not (run / "posterior.nc").exists():
         _fail_input(FileNotFoundError(f"{run} is not a run folder (no summary.json/posterior.nc)"))
+    recompute = recheck or not (run / CHECKS_FILE).exists()
+    try:  # a damaged file is named here, not by a netCDF traceback halfway through
+        check_run_folder(run, (RUN_SUMMARY, RUN_POSTERIOR, *(() if recompute else (CHECKS_FILE,))))
+    except InputError as err:
+        _fail_input(err)
     inputs = None
-    if recheck or not (run / CHECKS_FILE).exists():
+    if recompute:
         import xarray as xr
 
         summary = json.loads((run / "summary.json").read_text())
@@ -546,15 +552,17 @@ def _publish(
     data, actors, priors = _default_paths(data, actors, priors)
     ledger = ledger or _default_ledger()
     runs = runs or project_root() / "runs"
+    store = Store(ledger)
     try:
         case = load_actors(actors)
         prior_set = load_priors(priors)
         _check_prior_shapes(prior_set, case)
         batches = incoming(case)
+        _check_anchor(store)
         with console.status("validating, refitting and publishing"):
             result = publish_update(
                 batches,
-                store=Store(ledger),
+                store=store,
                 actors=case,
                 priors=prior_set,
                 seed_data=data,
@@ -582,6 +590,21 @@ def _publish(
     console.print(f"Posterior: {result.method}")
     print_summary(result.summary)
     print_diff(diff_summaries(result.previous, result.summary))
+
+
+def _check_anchor(store: Any) -> None:
+    """Raise :class:`~model.data.InputError` if the last published run's posterior is damaged.
+
+    An update reweights, or warm-starts from, the last published run; a
+    damaged ``posterior.nc`` there would be passed over in silence (a cold
+    refit) or end in a traceback. A run folder that is gone is not an error:
+    the update then draws the posterior afresh, as it always has.
+    """
+    from model.data import RUN_POSTERIOR, check_run_folder
+
+    led = store.ledger()
+    if not led.empty and Path(led["run_folder"].iloc[-1]).is_dir():
+        check_run_folder(led["run_folder"].iloc[-1], (RUN_POSTERIOR,))
 
 
 @app.command()
@@ -1053,10 +1076,18 @@ def scenario(
     if out.exists():
         _fail_input(FileExistsError(f"output folder {out} already exists"))
     if run is not None:
-        path = run / "posterior.nc"
+        from model.data import RUN_POSTERIOR, Problem, check_run_folder
+
+        path = run / RUN_POSTERIOR
         if not path.exists():
             _fail_input(FileNotFoundError(f"no posterior.nc in run folder {run}"))
+        try:
+            check_run_folder(run, (RUN_POSTERIOR,))
+        except InputError as err:
+            _fail_input(err)
         idata = xr.open_datatree(path).load()
+        if "case" not in idata.attrs:
+            _fail_input(InputError([Problem(str(path), None, "case", "not written by axis")]))
         meta = json.loads(idata.attrs["case"])
         case_actors = Actors(tuple(meta["partners"]), meta["external"], start=date(1, 1, 1))
     else:

@@ -409,6 +409,62 @@ def _read_rows(reader: Iterator[list[str]], name: str, actors: Actors) -> pd.Dat
     return frame
 
 
+#: The files of a run folder that later commands read back, and the group the posterior needs.
+RUN_SUMMARY, RUN_POSTERIOR, RUN_CHECKS = "summary.json", "posterior.nc", "checks.nc"
+
+
+def check_run_folder(run: str | Path, files: Iterable[str] = (RUN_SUMMARY, RUN_POSTERIOR)) -> None:
+    """Raise :class:`InputError` naming each of a run folder's files that is missing or damaged.
+
+    ``axis report``, ``axis scenario --run`` and ``axis update`` (whose
+    anchor is the last published run) read a run folder written earlier; a
+    file truncated by a full disk or an interrupted copy would otherwise end
+    in a netCDF/HDF5 or JSON traceback halfway through the command. Checked
+    before anything is written. A netCDF file is opened and its groups read
+    (HDF5 notices a truncated file there), not loaded: that is the caller's.
+    """
+    import json
+
+    import xarray as xr
+
+    problems: list[Problem] = []
+    for name in files:
+        path = Path(run) / name
+        if not path.is_file():
+            problems.append(Problem(str(path), None, "-", "missing: not a complete run folder"))
+            continue
+        if name.endswith(".json"):
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as err:
+                problems.append(Problem(str(path), None, "-", f"damaged: cannot be read ({err})"))
+            except json.JSONDecodeError as err:
+                problems.append(
+                    Problem(str(path), err.lineno, "-", f"damaged: not JSON ({err.msg})")
+                )
+            continue
+        try:  # netCDF4, h5netcdf and xarray raise OSError, ValueError, RuntimeError, ...
+            with xr.open_datatree(path) as tree:
+                groups = set(tree.children)
+        except Exception as err:
+            why = getattr(err, "strerror", None) or str(err)  # an OSError's repeats the path
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    "-",
+                    f"damaged: cannot be read as netCDF ({why}); write the run again",
+                )
+            )
+            continue
+        if name == RUN_POSTERIOR and "posterior" not in groups:
+            problems.append(
+                Problem(str(path), None, "posterior", "no posterior group: not a run's posterior")
+            )
+    if problems:
+        raise InputError(problems)
+
+
 def file_sha256(*paths: str | Path) -> str:
     """Hash the bytes of one or more files, so a run records exactly what it read."""
     digest = hashlib.sha256()

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import csv
+import json
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import xarray as xr
 from typer.testing import CliRunner
 
 from model.cli import app
 from tests.citations import citation_key, event_data_reference_keys
 from tests.conftest import ACTORS, DEFAULT_PRIORS, OBSERVATIONS, ROOT
+from tests.fakes import fake_ledger, fake_posterior, fake_summary, truncate
 
 GOOD = 'P900,2024-06-19,threat,RUS,USA,statement,3,"Watterson, 2024",a valid row'
 
@@ -494,3 +497,79 @@ def test_sensitivity_sweep_needs_positive_totals(tmp_path, sweep):
     assert result.exit_code == 2, result.output
     assert "every total concentration must be > 0" in " ".join(result.output.split())
     assert not out.exists()
+
+
+# ------------------------------------------------ damaged run folders
+
+
+def _damaged_run(tmp_path: Path) -> Path:
+    run = tmp_path / "run-1"
+    truncate(fake_posterior(run / "posterior.nc"))
+    (run / "summary.json").write_text(json.dumps(fake_summary()), encoding="utf-8")
+    return run
+
+
+def _says(result, *needles: str) -> bool:
+    """Whether the output holds every needle, whatever rich's line wrapping did to long paths."""
+    said = "".join(result.output.split())
+    return all("".join(n.split()) in said for n in needles)
+
+
+def _listing(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_report_names_a_damaged_posterior(tmp_path):
+    run = _damaged_run(tmp_path)
+    before = _listing(tmp_path)
+    result = CliRunner().invoke(app, ["report", str(run)])
+    assert result.exit_code == 2, result.output
+    assert _says(result, f"{run / 'posterior.nc'}, field '-': damaged: cannot be read as netCDF")
+    assert _says(result, "Nothing was written") and "Traceback" not in result.output
+    assert _listing(tmp_path) == before
+
+
+def test_report_names_a_damaged_summary_and_checks(tmp_path):
+    run = tmp_path / "run-1"
+    fake_posterior(run / "posterior.nc")
+    (run / "summary.json").write_text('{"p_axis": {"mean": 0.4', encoding="utf-8")
+    truncate(fake_posterior(run / "checks.nc"), keep=0.3)
+    before = _listing(tmp_path)
+    result = CliRunner().invoke(app, ["report", str(run)])
+    assert result.exit_code == 2, result.output
+    assert _says(result, f"{run / 'summary.json'}, row 1, field '-': damaged: not JSON")
+    assert _says(result, f"{run / 'checks.nc'}, field '-': damaged")
+    assert _listing(tmp_path) == before
+
+
+def test_scenario_run_names_a_damaged_posterior(tmp_path):
+    run = _damaged_run(tmp_path)
+    out = tmp_path / "scen"
+    args = ["scenario", "--run", str(run), "--set", "CHN.external=high", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert _says(result, f"{run / 'posterior.nc'}, field '-': damaged") and not out.exists()
+
+
+def test_scenario_run_names_a_netcdf_that_is_not_a_posterior(tmp_path):
+    run = tmp_path / "run-1"
+    run.mkdir()
+    xr.Dataset({"x": ("k", [1.0, 2.0])}).to_netcdf(run / "posterior.nc")
+    out = tmp_path / "scen"
+    args = ["scenario", "--run", str(run), "--set", "CHN.external=high", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert _says(result, "field 'posterior': no posterior group") and not out.exists()
+
+
+def test_update_names_a_damaged_anchor_and_changes_nothing(tmp_path):
+    run = _damaged_run(tmp_path)
+    ledger = tmp_path / "store" / "axis.sqlite"
+    fake_ledger(ledger, [run])
+    new = tmp_path / "new.csv"
+    new.write_text(OBSERVATIONS.read_text(encoding="utf-8").splitlines()[0] + "\n" + GOOD + "\n")
+    before = (_listing(tmp_path), ledger.read_bytes())
+    result = _update_cli(tmp_path, str(new))
+    assert result.exit_code == 2, result.output
+    assert _says(result, f"{run / 'posterior.nc'}, field '-': damaged", "Nothing was written")
+    assert (_listing(tmp_path), ledger.read_bytes()) == before
