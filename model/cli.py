@@ -717,45 +717,116 @@ def history(
     plot: Annotated[
         Path | None, typer.Option(help="Write a PNG of P(axis) across forecasts")
     ] = None,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide",
+            help="Every column: created, the horizon's HDI, full hashes, seed, sampler, "
+            "diagnostics, run folder",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print every ledger column as JSON, for scripts")
+    ] = False,
+    as_csv: Annotated[
+        bool,
+        typer.Option("--csv", help="Print the ledger as CSV, for scripts (no summary column)"),
+    ] = False,
 ) -> None:
-    """Print the forecast ledger, oldest first."""
-    from model.store import Store
+    """Print the forecast ledger, oldest first.
 
+    The default view fits an 80-column terminal: id, as-of date, P(axis) at
+    the last period with evidence and its 94% HDI, P(axis) at the horizon,
+    and the start of the data hash. --wide shows the rest.
+    """
+    from model.store import LEDGER_JSON, Store
+
+    if sum((wide, as_json, as_csv)) > 1:
+        _fail_input(ValueError("choose one of --wide, --json and --csv"))
     led = Store(ledger or _default_ledger()).ledger()
-    if led.empty:
+    if as_json:
+        records = led.to_dict("records")
+        for r in records:
+            r.update({k: json.loads(r[k]) for k in LEDGER_JSON})
+        typer.echo(json.dumps(records, indent=2))
+    elif as_csv:
+        typer.echo(led.drop(columns="summary").to_csv(index=False), nl=False)
+    elif led.empty:
         console.print("The ledger is empty: run `axis update FILE` to publish a forecast.")
         return
+    else:
+        table = _history_table(led, wide)
+        out = console
+        if wide:  # as wide as the cells need: a folded hash or path cannot be copied
+            from rich.measure import Measurement
+
+            need = Measurement.get(console, console.options.update(width=100_000), table)
+            out = Console(width=max(console.width, need.maximum))
+        out.print(table)
+    if plot and not led.empty:
+        from model.plots import plot_history
+
+        plot_history(led).savefig(plot, dpi=110, bbox_inches="tight")
+        (err_console if as_json or as_csv else console).print(f"Plot: {plot}")
+
+
+def _history_table(led: Any, wide: bool) -> Table:
+    """Lay the ledger out as a table: five columns that fit 80 characters, or every column."""
+    if not wide:
+        t = Table(
+            title="Published forecasts",
+            caption="P(axis) at the last period with evidence [94% HDI]; at the horizon; "
+            "data: the data hash's start. --wide for the rest.",
+        )
+        for col in ("id", "as of", "P(axis) [94% HDI]", "horizon", "data"):
+            t.add_column(col, no_wrap=True, justify="right" if col == "id" else "left")
+        for r in led.itertuples(index=False):
+            t.add_row(
+                str(r.id),
+                r.as_of,
+                f"{_prob(r.p_axis_mean)} [{_prob(r.p_axis_hdi_low)}, {_prob(r.p_axis_hdi_high)}]",
+                _prob(r.p_axis_horizon_mean),
+                r.data_sha256[:8],
+            )
+        return t
     t = Table(title="Published forecasts")
-    for col in (
+    columns = (
         "id",
         "created",
         "as of",
         "P(axis)",
         "94% HDI",
         "P(axis) horizon",
+        "horizon 94% HDI",
         "data",
+        "priors",
         "seed",
+        "sampler",
+        "diagnostics",
         "run",
-    ):
-        t.add_column(col)
+    )
+    for col in columns:
+        t.add_column(col, overflow="fold")
     for r in led.itertuples(index=False):
+        sampler = json.loads(r.sampler)
+        diagnostics = json.loads(r.diagnostics)
         t.add_row(
             str(r.id),
             r.created,
             r.as_of,
-            f"{r.p_axis_mean:.3f}",
-            f"[{r.p_axis_hdi_low:.3f}, {r.p_axis_hdi_high:.3f}]",
-            f"{r.p_axis_horizon_mean:.3f}",
-            r.data_sha256[:10],
+            _prob(r.p_axis_mean),
+            f"[{_prob(r.p_axis_hdi_low)}, {_prob(r.p_axis_hdi_high)}]",
+            _prob(r.p_axis_horizon_mean),
+            f"[{_prob(r.p_axis_horizon_hdi_low)}, {_prob(r.p_axis_horizon_hdi_high)}]",
+            r.data_sha256,
+            r.priors_sha256,
             str(r.seed),
+            f"{sampler.get('sampler', '?')} {sampler.get('chains', '?')}x"
+            f"{sampler.get('draws', '?')}",
+            "passed" if diagnostics.get("passed") else "FAILED",
             r.run_folder,
         )
-    console.print(t)
-    if plot:
-        from model.plots import plot_history
-
-        plot_history(led).savefig(plot, dpi=110, bbox_inches="tight")
-        console.print(f"Plot: {plot}")
+    return t
 
 
 @app.command()

@@ -46,6 +46,22 @@ CREATE TRIGGER IF NOT EXISTS observations_no_delete BEFORE DELETE ON observation
     BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END;
 """
 
+
+def _ledger_columns() -> tuple[str, ...]:
+    con = sqlite3.connect(":memory:")
+    try:
+        con.executescript(SCHEMA)
+        return tuple(row[1] for row in con.execute("PRAGMA table_info(ledger)"))
+    finally:
+        con.close()
+
+
+#: The ledger's columns, in table order (read from :data:`SCHEMA`, not repeated).
+LEDGER_COLUMNS: tuple[str, ...] = _ledger_columns()
+
+#: Ledger columns that hold JSON text.
+LEDGER_JSON: tuple[str, ...] = ("sampler", "type_probs", "diagnostics", "summary")
+
 #: Fields that make two observations the same evidence, whatever their ids.
 CONTENT = ("date", "kind", "observer", "target", "indicator", "code", "citation")
 
@@ -92,9 +108,9 @@ class Store:
         return frame
 
     def ledger(self) -> pd.DataFrame:
-        """Every published forecast, oldest first."""
+        """Every published forecast, oldest first (no rows, but the columns, if none)."""
         if not self.path.exists():
-            return pd.DataFrame()
+            return pd.DataFrame(columns=list(LEDGER_COLUMNS))
         with self._connect() as con:
             return pd.read_sql_query("SELECT * FROM ledger ORDER BY id", con)
 

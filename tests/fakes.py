@@ -20,7 +20,7 @@ def fake_summary(i: int = 0, *, as_of: str = "2025-09-30", p: float = 0.42) -> d
             "data_sha256": f"{i:02d}" + "d" * 62,
             "priors_sha256": "e" * 64,
             "seed": 20250630 + i,
-            "sampler": {"name": "numpyro", "draws": 1000, "tune": 300, "chains": 4},
+            "sampler": {"draws": 1000, "tune": 300, "chains": 4, "sampler": "numpyro"},
         },
         "p_axis": interval,
         "p_axis_now": interval,
