@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 2 bad input (nothing written); 3 the fit failed its
 convergence gate (the run folder is written and flagged; pass
-``--allow-bad-diagnostics`` to accept it); 1 anything unexpected.
+``--allow-bad-diagnostics`` to accept it); 4 another axis process held the
+store's lock past ``--lock-timeout`` (nothing written); 1 anything unexpected.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from model.data import InputError, InputWarning
+from model.store import LOCK_TIMEOUT
 from model.theory import OUTCOME_LEVELS, OUTSIDE_THEORY, STRATEGIES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -29,6 +31,7 @@ err_console = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
 EXIT_DIAGNOSTICS = 3
+EXIT_STORE_BUSY = 4
 
 
 # Options shared by the commands that fit (forecast, update, ingest, backtest, ...).
@@ -45,6 +48,12 @@ RunsDir = Annotated[Path | None, typer.Option(help="Folder for run folders [defa
 AllowBad = Annotated[
     bool,
     typer.Option("--allow-bad-diagnostics", help="Exit 0 even if the convergence gate fails"),
+]
+LockTimeout = Annotated[
+    float,
+    typer.Option(
+        help="Seconds to wait for another axis process that is updating the same store",
+    ),
 ]
 Refit = Annotated[
     bool,
@@ -476,6 +485,7 @@ def update(
     runs: RunsDir = None,
     allow_bad_diagnostics: AllowBad = False,
     refit: Refit = False,
+    lock_timeout: LockTimeout = LOCK_TIMEOUT,
     as_of: Annotated[
         str | None,
         typer.Option(
@@ -521,6 +531,7 @@ def update(
         allow_bad_diagnostics=allow_bad_diagnostics,
         reweight=not refit,
         as_of=_parse_date(as_of),
+        lock_timeout=lock_timeout,
     )
 
 
@@ -537,16 +548,20 @@ def _publish(
     allow_bad_diagnostics: bool,
     reweight: bool = True,
     as_of: date | None = None,
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Validate (``incoming(case)`` returns the batches), refit, publish and report.
 
     Shared by ``update`` and ``ingest`` so that both take the same path into
-    the store and the ledger.
+    the store and the ledger. The store's lock is held from the read of the
+    store (and of the last run, the anchor) to the commit: a second process
+    waits, so two updates at once neither lose rows nor publish one forecast
+    twice.
     """
     from model.data import load_actors
     from model.forecast import SamplerConfig
     from model.priors import load_priors
-    from model.store import Store
+    from model.store import Store, StoreBusyError
     from model.update import DiagnosticsFailedError, diff_summaries, publish_update
 
     data, actors, priors = _default_paths(data, actors, priors)
@@ -558,23 +573,27 @@ def _publish(
         prior_set = load_priors(priors)
         _check_prior_shapes(prior_set, case)
         batches = incoming(case)
-        _check_anchor(store)
-        with console.status("validating, refitting and publishing"):
-            result = publish_update(
-                batches,
-                store=store,
-                actors=case,
-                priors=prior_set,
-                seed_data=data,
-                config=SamplerConfig(**config),
-                runs_dir=runs,
-                as_of=as_of,
-                horizon=horizon,
-                allow_bad_diagnostics=allow_bad_diagnostics,
-                reweight=reweight,
-            )
+        with store.locked(timeout=lock_timeout, waiting=lambda m: err_console.print(escape(m))):
+            _check_anchor(store)
+            with console.status("validating, refitting and publishing"):
+                result = publish_update(
+                    batches,
+                    store=store,
+                    actors=case,
+                    priors=prior_set,
+                    seed_data=data,
+                    config=SamplerConfig(**config),
+                    runs_dir=runs,
+                    as_of=as_of,
+                    horizon=horizon,
+                    allow_bad_diagnostics=allow_bad_diagnostics,
+                    reweight=reweight,
+                )
     except (InputError, ValueError, FileNotFoundError) as err:
         _fail_input(err)
+    except StoreBusyError as err:
+        err_console.print(f"[bold red]error:[/] {escape(str(err))}")
+        raise typer.Exit(EXIT_STORE_BUSY) from None
     except DiagnosticsFailedError as err:
         err_console.print(f"[bold red]error:[/] {err}")
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
@@ -640,6 +659,7 @@ def ingest(
     runs: RunsDir = None,
     allow_bad_diagnostics: AllowBad = False,
     refit: Refit = False,
+    lock_timeout: LockTimeout = LOCK_TIMEOUT,
 ) -> None:
     """Code an event-data file (ICEWS, GDELT 2.0) as threat observations and publish them.
 
@@ -693,6 +713,7 @@ def ingest(
         runs=runs,
         allow_bad_diagnostics=allow_bad_diagnostics,
         reweight=not refit,
+        lock_timeout=lock_timeout,
     )
 
 
