@@ -139,7 +139,7 @@ def load_actors(path: str | Path) -> Actors:
     """
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # -sig: Notepad's byte-order mark
     except (OSError, tomllib.TOMLDecodeError) as err:
         raise InputError([Problem(str(path), None, "-", f"cannot read TOML: {err}")]) from err
     problems: list[Problem] = []

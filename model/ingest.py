@@ -177,7 +177,9 @@ def load_mapping(path: str | Path, actors: Actors) -> Mapping:
     """
     name = str(path)
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        raw = tomllib.loads(
+            Path(path).read_text(encoding="utf-8-sig")
+        )  # -sig: Notepad's byte-order mark
     except (OSError, tomllib.TOMLDecodeError) as err:
         raise InputError([_problem(name, "-", f"cannot read TOML: {err}")]) from err
     allowed = {"description", "actors", "direction", "code", "aggregate", "citation"}

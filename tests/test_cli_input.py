@@ -573,3 +573,15 @@ def test_update_names_a_damaged_anchor_and_changes_nothing(tmp_path):
     assert result.exit_code == 2, result.output
     assert _says(result, f"{run / 'posterior.nc'}, field '-': damaged", "Nothing was written")
     assert (_listing(tmp_path), ledger.read_bytes()) == before
+
+
+def test_toml_files_with_a_byte_order_mark_load(tmp_path):
+    """Actors and prior files saved with a byte-order mark (Notepad) read like plain UTF-8."""
+    actors, priors = tmp_path / "actors.toml", tmp_path / "priors.toml"
+    for src, dst in ((ACTORS, actors), (DEFAULT_PRIORS, priors)):
+        dst.write_bytes(b"\xef\xbb\xbf" + src.read_bytes().replace(b"\n", b"\r\n"))
+    again = tmp_path / "again.csv"
+    again.write_text("\n".join(OBSERVATIONS.read_text(encoding="utf-8").splitlines()[:3]) + "\n")
+    result = _update_cli(tmp_path, str(again), "--actors", str(actors), "--priors", str(priors))
+    assert result.exit_code == 0, result.output
+    assert "Nothing new" in result.output
