@@ -260,9 +260,12 @@ def _check_kwargs(
     if not isinstance(kwargs, Mapping):
         return [Problem(source, None, f"{where}.kwargs", "must be a table of parameters")]
     problems: list[Problem] = []
-    for key, expect in (("centered", bool), ("transform", str)):
+    for key, expect, what in (
+        ("centered", bool, "true or false"),
+        ("transform", str, 'the name of a function, such as "exp"'),
+    ):
         if key in table and not isinstance(table[key], expect):
-            problems.append(Problem(source, None, f"{where}.{key}", f"must be a {expect.__name__}"))
+            problems.append(Problem(source, None, f"{where}.{key}", f"must be {what}"))
     for param, value in kwargs.items():
         field = f"{where}.kwargs.{param}"
         if not isinstance(value, Mapping):

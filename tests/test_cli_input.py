@@ -433,6 +433,10 @@ BAD_PRIORS = {
         ("[level_sharpness.kwargs]\nmu = 4.0", "[level_sharpness.kwargs]\nmu = [4.0, 4.0]"),
         "field 'level_sharpness.kwargs.mu': must be a single number (no dims), got shape (2,)",
     ),
+    "not a bool": (
+        ('dims = ["indicator"]\ncentered = false', 'dims = ["indicator"]\ncentered = "no"'),
+        "field 'discrimination.centered': must be true or false",
+    ),
     "per-series vector of the wrong case": (
         ("[threat_init.kwargs]\nmu = 0.0", "[threat_init.kwargs]\nmu = [0.0, 0.0, 0.0]"),
         "field 'threat_init.kwargs.mu': shape (3,) does not broadcast to dims (series=9)",
