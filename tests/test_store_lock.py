@@ -108,26 +108,34 @@ def test_update_gives_up_after_the_lock_timeout_and_writes_nothing(tmp_path):
 # ---------------------------------------- the locked section itself, with a fake fit
 
 
-def _publish_new_rows(ledger: str, start: Any, lock: bool, results: Any) -> None:
-    """What an update does to the store: read, decide what is new, "fit" (sleep), publish."""
+def _publish_new_rows(ledger: str, start: Any, read: Any | None, results: Any) -> None:
+    """What an update does to the store: read, decide what is new, "fit", publish.
+
+    Under the lock (``read`` is None) the "fit" is a second's sleep; without
+    it, a barrier that both processes pass once both have read the store, so
+    that the collision the lock prevents happens every time.
+    """
     store = Store(ledger)
     frame = read_observations(OBSERVATIONS, load_actors(ACTORS)).head(4)
     start.wait()
     try:
-        if lock:
+        if read is None:
             with store.locked(timeout=60):
-                results.put(_read_fit_publish(store, frame))
+                results.put(_read_fit_publish(store, frame, None))
         else:
-            results.put(_read_fit_publish(store, frame))
+            results.put(_read_fit_publish(store, frame, read))
     except Exception as err:  # reported to the parent, which asserts on it
         results.put(f"{type(err).__name__}: {err}")
 
 
-def _read_fit_publish(store: Store, frame: pd.DataFrame) -> str:
+def _read_fit_publish(store: Store, frame: pd.DataFrame, read: Any | None) -> str:
     new, _ = split_new(store.observations(), frame)
     if new.empty:
         return "nothing new"
-    time.sleep(1.0)  # the refit: long enough for the other process to read the same store
+    if read is None:
+        time.sleep(1.0)  # the refit: long enough for the other process to read the store
+    else:
+        read.wait(timeout=60)
     store.publish([Publication([(new, Source("obs.csv", "0" * 64))], fake_summary(), Path("r"))])
     return f"published {len(new)}"
 
@@ -137,8 +145,9 @@ def _race(tmp_path: Path, lock: bool) -> tuple[list[str], int, int]:
     ledger = str(tmp_path / "axis.sqlite")
     ctx = multiprocessing.get_context("spawn")  # no fork of a process that may run JAX threads
     start, results = ctx.Barrier(2), ctx.Queue()
+    read = None if lock else ctx.Barrier(2)
     procs = [
-        ctx.Process(target=_publish_new_rows, args=(ledger, start, lock, results)) for _ in range(2)
+        ctx.Process(target=_publish_new_rows, args=(ledger, start, read, results)) for _ in range(2)
     ]
     for p in procs:
         p.start()
