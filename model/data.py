@@ -409,7 +409,7 @@ def _read_rows(reader: Iterator[list[str]], name: str, actors: Actors) -> pd.Dat
     return frame
 
 
-#: The files of a run folder that later commands read back, and the group the posterior needs.
+#: The files of a run folder that later commands read back.
 RUN_SUMMARY, RUN_POSTERIOR, RUN_CHECKS = "summary.json", "posterior.nc", "checks.nc"
 
 
