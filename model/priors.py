@@ -276,8 +276,12 @@ def _check_kwargs(
         if not isinstance(value.get("dist"), str):
             problems.append(Problem(source, None, f"{field}.dist", "a nested prior needs a dist"))
             continue
-        inner = value.get("dims", ())
-        inner = (inner,) if isinstance(inner, str) else tuple(inner)
+        inner = value.get("dims", [])
+        inner = [inner] if isinstance(inner, str) else inner
+        if not isinstance(inner, list) or not all(isinstance(d, str) for d in inner):
+            problems.append(Problem(source, None, f"{field}.dims", "must be a list of dim names"))
+            continue
+        inner = tuple(inner)
         if not set(inner) <= set(dims):
             problems.append(
                 Problem(
@@ -292,7 +296,11 @@ def _check_kwargs(
     if dist in ("Uniform", "TruncatedNormal") and not problems:
         low, high = kwargs.get("lower"), kwargs.get("upper")
         if not isinstance(low, Mapping | None) and not isinstance(high, Mapping | None):
-            if not np.all(np.asarray(low, dtype=float) < np.asarray(high, dtype=float)):
+            try:
+                below = bool(np.all(np.asarray(low, dtype=float) < np.asarray(high, dtype=float)))
+            except ValueError:  # shapes that broadcast to the dims but not to each other
+                below = False
+            if not below:
                 problems.append(
                     Problem(source, None, f"{where}.kwargs.lower", "must be below upper")
                 )

@@ -433,6 +433,13 @@ BAD_PRIORS = {
         ("[level_sharpness.kwargs]\nmu = 4.0", "[level_sharpness.kwargs]\nmu = [4.0, 4.0]"),
         "field 'level_sharpness.kwargs.mu': must be a single number (no dims), got shape (2,)",
     ),
+    "nested dims": (
+        (
+            '{ dist = "Gamma", kwargs = { mu = 0.2,',
+            '{ dist = "Gamma", dims = 3, kwargs = { mu = 0.2,',
+        ),
+        "field 'threshold_shift.kwargs.sigma.dims': must be a list of dim names",
+    ),
     "not a bool": (
         ('dims = ["indicator"]\ncentered = false', 'dims = ["indicator"]\ncentered = "no"'),
         "field 'discrimination.centered': must be true or false",
