@@ -327,7 +327,7 @@ def _parse_rows(lines: Iterable[str], name: str, actors: Actors) -> pd.DataFrame
     reader = csv.reader(lines)
     try:
         return _read_rows(reader, name, actors)
-    except csv.Error as err:  # a NUL byte, a field over the csv module's size limit, ...
+    except csv.Error as err:  # a field over the csv module's size limit (an unclosed quote), ...
         raise InputError([Problem(name, reader.line_num, "-", f"not CSV: {err}")]) from None
 
 
