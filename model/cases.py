@@ -79,6 +79,9 @@ def resolve_case(name: str, root: Path) -> Case:
     )
 
 
+#: The heading of a case README's reference list: a line of its own, not prose that names it.
+_REFERENCES = re.compile(r"^## References[ \t]*$", re.M)
+
 #: A reference-list entry's key: ``Surname, I. (2004)`` or ``Body (2022b)`` at the start of a line.
 _ENTRY = re.compile(r"^(?:[-*]\s+)?(?P<authors>[^()\n]+?)\s+\((?P<year>\d{4}[a-z]?)\)\.", re.M)
 
@@ -107,11 +110,11 @@ def reference_keys(readme: Path) -> set[str]:
     the surname (two joined by ``&``, three or more as ``et al.``), a comma
     and the year with its letter, as in ``observations.csv``.
     """
-    text = readme.read_text(encoding="utf-8")
-    start = text.find("## References")
-    if start < 0:
+    text = readme.read_text(encoding="utf-8-sig")
+    heading = _REFERENCES.search(text)  # the heading line, not a mention of it in prose
+    if heading is None:
         return set()
-    section = text[start:]
-    end = section.find("\n## ", 3)
-    section = section if end < 0 else section[:end]
+    section = text[heading.end() :]
+    end = re.search(r"^## ", section, re.M)
+    section = section if end is None else section[: end.start()]
     return {_entry_key(m["authors"], m["year"]) for m in _ENTRY.finditer(section)}

@@ -2,7 +2,8 @@
 
 Exit codes: 0 success; 2 bad input (nothing written); 3 the fit failed its
 convergence gate (the run folder is written and flagged; pass
-``--allow-bad-diagnostics`` to accept it); 1 anything unexpected.
+``--allow-bad-diagnostics`` to accept it); 4 another axis process held the
+store's lock past ``--lock-timeout`` (nothing written); 1 anything unexpected.
 """
 
 from __future__ import annotations
@@ -10,15 +11,18 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from model.data import InputError
+from model.data import InputError, InputWarning
+from model.store import LOCK_TIMEOUT
 from model.theory import OUTCOME_LEVELS, OUTSIDE_THEORY, STRATEGIES
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -27,6 +31,7 @@ err_console = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
 EXIT_DIAGNOSTICS = 3
+EXIT_STORE_BUSY = 4
 
 
 # Options shared by the commands that fit (forecast, update, ingest, backtest, ...).
@@ -49,6 +54,12 @@ RunsDir = Annotated[Path | None, typer.Option(help="Folder for run folders [defa
 AllowBad = Annotated[
     bool,
     typer.Option("--allow-bad-diagnostics", help="Exit 0 even if the convergence gate fails"),
+]
+LockTimeout = Annotated[
+    float,
+    typer.Option(
+        help="Seconds to wait for another axis process that is updating the same store",
+    ),
 ]
 Refit = Annotated[
     bool,
@@ -79,9 +90,24 @@ def _parse_date(text: str | None) -> date | None:
 
 
 def _fail_input(err: Exception) -> None:
-    err_console.print(f"[bold red]error:[/] {err}")
+    # escaped: a message quotes the analyst's text, and "[/x]" in a cell is not rich markup
+    err_console.print(f"[bold red]error:[/] {escape(str(err))}")
     err_console.print("Nothing was written.")
     raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _check_prior_shapes(priors: Any, actors: Any, evidence: Any | None = None) -> None:
+    """Check the prior set's arrays against the case's series (and steps, once known).
+
+    Raises :class:`~model.data.InputError` naming the prior file and field.
+    """
+    from model.evidence import Structure
+    from model.priors import check_case_shapes
+
+    sizes = {"series": len(Structure(actors).series)}
+    if evidence is not None:
+        sizes["step"] = len(evidence.periods) - 1
+    check_case_shapes(priors, sizes)
 
 
 def _pct(x: float) -> str:
@@ -154,6 +180,31 @@ def print_summary(summary: dict[str, Any]) -> None:
 @app.callback()
 def _group() -> None:
     """Bayesian forecasts of alliance formation under the dangerous-alliances theory."""
+    _show_input_warnings()
+
+
+def _show_input_warnings() -> None:
+    """Print each :class:`~model.data.InputWarning` once, as a ``warning:`` line on stderr.
+
+    The readers warn rather than print (they are a library too); the command
+    line makes the warning as visible as an error, without the Python
+    warning's file and line number, which would point into this package.
+    """
+    shown = warnings.showwarning
+    if getattr(shown, "axis_input", False):
+        return
+    seen: set[str] = set()
+
+    def show(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+        if not issubclass(category, InputWarning):
+            shown(message, category, *args, **kwargs)
+        elif str(message) not in seen:
+            seen.add(str(message))
+            err_console.print(f"[yellow]warning:[/] {escape(str(message))}")
+
+    show.axis_input = True  # type: ignore[attr-defined]
+    warnings.showwarning = show
+    warnings.simplefilter("default", InputWarning)
 
 
 @app.command()
@@ -218,6 +269,7 @@ def forecast(
         _fail_input(FileExistsError(f"run folder {out} already exists"))
     try:
         inputs = load_inputs(actors, data, priors, as_of=when, horizon=horizon)
+        _check_prior_shapes(inputs.priors, inputs.actors, inputs.evidence)
     except (InputError, ValueError) as err:
         _fail_input(err)
     stages = {"start": imported - began, "inputs": time.perf_counter() - imported}
@@ -347,13 +399,19 @@ def report_command(
     """
     import json
 
+    from model.data import RUN_POSTERIOR, RUN_SUMMARY, check_run_folder
     from model.forecast import load_inputs
     from model.report import CHECKS_FILE, check_inputs_match, horizon_of
 
     if not (run / "summary.json").exists() or not (run / "posterior.nc").exists():
         _fail_input(FileNotFoundError(f"{run} is not a run folder (no summary.json/posterior.nc)"))
+    recompute = recheck or not (run / CHECKS_FILE).exists()
+    try:  # a damaged file is named here, not by a netCDF traceback halfway through
+        check_run_folder(run, (RUN_SUMMARY, RUN_POSTERIOR, *(() if recompute else (CHECKS_FILE,))))
+    except InputError as err:
+        _fail_input(err)
     inputs = None
-    if recheck or not (run / CHECKS_FILE).exists():
+    if recompute:
         import xarray as xr
 
         summary = json.loads((run / "summary.json").read_text())
@@ -445,6 +503,21 @@ def update(
     runs: RunsDir = None,
     allow_bad_diagnostics: AllowBad = False,
     refit: Refit = False,
+    lock_timeout: LockTimeout = LOCK_TIMEOUT,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Fit as of this date (YYYY-MM-DD); later rows are stored but not fitted "
+            "[default: the case's rule]",
+        ),
+    ] = None,
+    case: Annotated[
+        str | None,
+        typer.Option(
+            help="A named case: 'default' or a folder of data/cases/ (sets --data and --actors)"
+        ),
+    ] = None,
 ) -> None:
     """Add new observations, refit, publish the forecast in the ledger, and show what changed.
 
@@ -457,12 +530,13 @@ def update(
     """
     from model.update import read_update_files
 
-    def incoming(case: Any) -> list[Any]:
+    def incoming(case_actors: Any) -> list[Any]:
         missing = [f for f in files if not f.exists()]
         if missing:
             raise FileNotFoundError(f"no such file: {', '.join(map(str, missing))}")
-        return read_update_files(files, case)
+        return read_update_files(files, case_actors)
 
+    data, actors = _case_paths(case, data, actors)
     _publish(
         incoming,
         ledger=ledger,
@@ -474,6 +548,8 @@ def update(
         runs=runs,
         allow_bad_diagnostics=allow_bad_diagnostics,
         reweight=not refit,
+        as_of=_parse_date(as_of),
+        lock_timeout=lock_timeout,
     )
 
 
@@ -489,40 +565,53 @@ def _publish(
     runs: Path | None,
     allow_bad_diagnostics: bool,
     reweight: bool = True,
+    as_of: date | None = None,
+    lock_timeout: float = LOCK_TIMEOUT,
 ) -> None:
     """Validate (``incoming(case)`` returns the batches), refit, publish and report.
 
     Shared by ``update`` and ``ingest`` so that both take the same path into
-    the store and the ledger.
+    the store and the ledger. The store's lock is held from the read of the
+    store (and of the last run, the anchor) to the commit: a second process
+    waits, so two updates at once neither lose rows nor publish one forecast
+    twice.
     """
     from model.data import load_actors
     from model.forecast import SamplerConfig
     from model.priors import load_priors
-    from model.store import Store
+    from model.store import Store, StoreBusyError
     from model.update import DiagnosticsFailedError, diff_summaries, publish_update
 
     data, actors, priors = _default_paths(data, actors, priors)
     ledger = ledger or _default_ledger()
     runs = runs or project_root() / "runs"
+    store = Store(ledger)
     try:
         case = load_actors(actors)
         prior_set = load_priors(priors)
+        _check_prior_shapes(prior_set, case)
         batches = incoming(case)
-        with console.status("validating, refitting and publishing"):
-            result = publish_update(
-                batches,
-                store=Store(ledger),
-                actors=case,
-                priors=prior_set,
-                seed_data=data,
-                config=SamplerConfig(**config),
-                runs_dir=runs,
-                horizon=horizon,
-                allow_bad_diagnostics=allow_bad_diagnostics,
-                reweight=reweight,
-            )
+        with store.locked(timeout=lock_timeout, waiting=lambda m: err_console.print(escape(m))):
+            _check_anchor(store)
+            with console.status("validating, refitting and publishing"):
+                result = publish_update(
+                    batches,
+                    store=store,
+                    actors=case,
+                    priors=prior_set,
+                    seed_data=data,
+                    config=SamplerConfig(**config),
+                    runs_dir=runs,
+                    as_of=as_of,
+                    horizon=horizon,
+                    allow_bad_diagnostics=allow_bad_diagnostics,
+                    reweight=reweight,
+                )
     except (InputError, ValueError, FileNotFoundError) as err:
         _fail_input(err)
+    except StoreBusyError as err:
+        err_console.print(f"[bold red]error:[/] {escape(str(err))}")
+        raise typer.Exit(EXIT_STORE_BUSY) from None
     except DiagnosticsFailedError as err:
         err_console.print(f"[bold red]error:[/] {err}")
         raise typer.Exit(EXIT_DIAGNOSTICS) from None
@@ -538,6 +627,21 @@ def _publish(
     console.print(f"Posterior: {result.method}")
     print_summary(result.summary)
     print_diff(diff_summaries(result.previous, result.summary))
+
+
+def _check_anchor(store: Any) -> None:
+    """Raise :class:`~model.data.InputError` if the last published run's posterior is damaged.
+
+    An update reweights, or warm-starts from, the last published run; a
+    damaged ``posterior.nc`` there would be passed over in silence (a cold
+    refit) or end in a traceback. A run folder that is gone is not an error:
+    the update then draws the posterior afresh, as it always has.
+    """
+    from model.data import RUN_POSTERIOR, check_run_folder
+
+    led = store.ledger()
+    if not led.empty and Path(led["run_folder"].iloc[-1]).is_dir():
+        check_run_folder(led["run_folder"].iloc[-1], (RUN_POSTERIOR,))
 
 
 @app.command()
@@ -573,6 +677,7 @@ def ingest(
     runs: RunsDir = None,
     allow_bad_diagnostics: AllowBad = False,
     refit: Refit = False,
+    lock_timeout: LockTimeout = LOCK_TIMEOUT,
 ) -> None:
     """Code an event-data file (ICEWS, GDELT 2.0) as threat observations and publish them.
 
@@ -626,6 +731,7 @@ def ingest(
         runs=runs,
         allow_bad_diagnostics=allow_bad_diagnostics,
         reweight=not refit,
+        lock_timeout=lock_timeout,
     )
 
 
@@ -650,45 +756,116 @@ def history(
     plot: Annotated[
         Path | None, typer.Option(help="Write a PNG of P(axis) across forecasts")
     ] = None,
+    wide: Annotated[
+        bool,
+        typer.Option(
+            "--wide",
+            help="Every column: created, the horizon's HDI, full hashes, seed, sampler, "
+            "diagnostics, run folder",
+        ),
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print every ledger column as JSON, for scripts")
+    ] = False,
+    as_csv: Annotated[
+        bool,
+        typer.Option("--csv", help="Print the ledger as CSV, for scripts (no summary column)"),
+    ] = False,
 ) -> None:
-    """Print the forecast ledger, oldest first."""
-    from model.store import Store
+    """Print the forecast ledger, oldest first.
 
+    The default view fits an 80-column terminal: id, as-of date, P(axis) at
+    the last period with evidence and its 94% HDI, P(axis) at the horizon,
+    and the start of the data hash. --wide shows the rest.
+    """
+    from model.store import LEDGER_JSON, Store
+
+    if sum((wide, as_json, as_csv)) > 1:
+        _fail_input(ValueError("choose one of --wide, --json and --csv"))
     led = Store(ledger or _default_ledger()).ledger()
-    if led.empty:
+    if as_json:
+        records = led.to_dict("records")
+        for r in records:
+            r.update({k: json.loads(r[k]) for k in LEDGER_JSON})
+        typer.echo(json.dumps(records, indent=2))
+    elif as_csv:
+        typer.echo(led.drop(columns="summary").to_csv(index=False), nl=False)
+    elif led.empty:
         console.print("The ledger is empty: run `axis update FILE` to publish a forecast.")
         return
+    else:
+        table = _history_table(led, wide)
+        out = console
+        if wide:  # as wide as the cells need: a folded hash or path cannot be copied
+            from rich.measure import Measurement
+
+            need = Measurement.get(console, console.options.update(width=100_000), table)
+            out = Console(width=max(console.width, need.maximum))
+        out.print(table)
+    if plot and not led.empty:
+        from model.plots import plot_history
+
+        plot_history(led).savefig(plot, dpi=110, bbox_inches="tight")
+        (err_console if as_json or as_csv else console).print(f"Plot: {plot}")
+
+
+def _history_table(led: Any, wide: bool) -> Table:
+    """Lay the ledger out as a table: five columns that fit 80 characters, or every column."""
+    if not wide:
+        t = Table(
+            title="Published forecasts",
+            caption="P(axis) at the last period with evidence [94% HDI]; at the horizon; "
+            "data: the data hash's start. --wide for the rest.",
+        )
+        for col in ("id", "as of", "P(axis) [94% HDI]", "horizon", "data"):
+            t.add_column(col, no_wrap=True, justify="right" if col == "id" else "left")
+        for r in led.itertuples(index=False):
+            t.add_row(
+                str(r.id),
+                r.as_of,
+                f"{_prob(r.p_axis_mean)} [{_prob(r.p_axis_hdi_low)}, {_prob(r.p_axis_hdi_high)}]",
+                _prob(r.p_axis_horizon_mean),
+                r.data_sha256[:8],
+            )
+        return t
     t = Table(title="Published forecasts")
-    for col in (
+    columns = (
         "id",
         "created",
         "as of",
         "P(axis)",
         "94% HDI",
         "P(axis) horizon",
+        "horizon 94% HDI",
         "data",
+        "priors",
         "seed",
+        "sampler",
+        "diagnostics",
         "run",
-    ):
-        t.add_column(col)
+    )
+    for col in columns:
+        t.add_column(col, overflow="fold")
     for r in led.itertuples(index=False):
+        sampler = json.loads(r.sampler)
+        diagnostics = json.loads(r.diagnostics)
         t.add_row(
             str(r.id),
             r.created,
             r.as_of,
-            f"{r.p_axis_mean:.3f}",
-            f"[{r.p_axis_hdi_low:.3f}, {r.p_axis_hdi_high:.3f}]",
-            f"{r.p_axis_horizon_mean:.3f}",
-            r.data_sha256[:10],
+            _prob(r.p_axis_mean),
+            f"[{_prob(r.p_axis_hdi_low)}, {_prob(r.p_axis_hdi_high)}]",
+            _prob(r.p_axis_horizon_mean),
+            f"[{_prob(r.p_axis_horizon_hdi_low)}, {_prob(r.p_axis_horizon_hdi_high)}]",
+            r.data_sha256,
+            r.priors_sha256,
             str(r.seed),
+            f"{sampler.get('sampler', '?')} {sampler.get('chains', '?')}x"
+            f"{sampler.get('draws', '?')}",
+            "passed" if diagnostics.get("passed") else "FAILED",
             r.run_folder,
         )
-    console.print(t)
-    if plot:
-        from model.plots import plot_history
-
-        plot_history(led).savefig(plot, dpi=110, bbox_inches="tight")
-        console.print(f"Plot: {plot}")
+    return t
 
 
 @app.command()
@@ -732,6 +909,7 @@ def backtest(
         case = load_actors(actors)
         frame = read_observations(data, case)
         prior_set = load_priors(priors)
+        _check_prior_shapes(prior_set, case)
         first = _parse_date(start)
         last = _parse_date(end) if end else frame["date"].max().date()
         dates = as_of_dates(first, last, every)
@@ -828,7 +1006,11 @@ def sensitivity(
     try:
         inputs = load_inputs(actors, data, priors, as_of=when)
         rival_set = load_priors(rival)
+        for checked in (inputs.priors, rival_set):
+            _check_prior_shapes(checked, inputs.actors, inputs.evidence)
         totals = [float(x) for x in sweep.split(",") if x.strip()]
+        if not all(0 < t < float("inf") for t in totals):
+            raise ValueError(f"--sweep {sweep!r}: every total concentration must be > 0")
         paths = sorted((project_root() / "priors").glob("*.toml")) if prior_sets else []
         others = [
             p
@@ -995,10 +1177,18 @@ def scenario(
     if out.exists():
         _fail_input(FileExistsError(f"output folder {out} already exists"))
     if run is not None:
-        path = run / "posterior.nc"
+        from model.data import RUN_POSTERIOR, Problem, check_run_folder
+
+        path = run / RUN_POSTERIOR
         if not path.exists():
             _fail_input(FileNotFoundError(f"no posterior.nc in run folder {run}"))
+        try:
+            check_run_folder(run, (RUN_POSTERIOR,))
+        except InputError as err:
+            _fail_input(err)
         idata = xr.open_datatree(path).load()
+        if "case" not in idata.attrs:
+            _fail_input(InputError([Problem(str(path), None, "case", "not written by axis")]))
         meta = json.loads(idata.attrs["case"])
         case_actors = Actors(tuple(meta["partners"]), meta["external"], start=date(1, 1, 1))
     else:
@@ -1027,6 +1217,7 @@ def scenario(
 
         try:
             inputs = load_inputs(actors, data, priors, as_of=_parse_date(as_of))
+            _check_prior_shapes(inputs.priors, inputs.actors, inputs.evidence)
         except (InputError, ValueError) as err:
             _fail_input(err)
         config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed)

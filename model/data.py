@@ -15,6 +15,7 @@ import os
 import shutil
 import tempfile
 import tomllib
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,6 +61,16 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.file}" + (f", row {self.row}" if self.row is not None else "")
         return f"{where}, field '{self.field}': {self.message}"
+
+
+class InputWarning(UserWarning):
+    """Something in an input file is ignored; the file still loads.
+
+    A warning rather than a :class:`Problem`: the fit is sound without the
+    ignored part, but the analyst may have meant it to count (a misspelt
+    column name, say), so it must not go unmentioned. The CLI prints these
+    as ``warning:`` lines.
+    """
 
 
 class InputError(ValueError):
@@ -128,7 +139,7 @@ def load_actors(path: str | Path) -> Actors:
     """
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # -sig: Notepad's byte-order mark
     except (OSError, tomllib.TOMLDecodeError) as err:
         raise InputError([Problem(str(path), None, "-", f"cannot read TOML: {err}")]) from err
     problems: list[Problem] = []
@@ -208,8 +219,13 @@ def default_as_of(actors: Actors, frame: pd.DataFrame) -> date:
     return date.fromisoformat(actors.as_of)
 
 
-def _check_row(row: dict[str, str], actors: Actors) -> list[tuple[str, str]]:
-    """Return (field, message) for everything wrong with one observation row."""
+def _check_row(row: dict[str, str], actors: Actors, today: date) -> list[tuple[str, str]]:
+    """Return (field, message) for everything wrong with one observation row.
+
+    A row dated after ``today`` is refused: it cannot be evidence yet, and an
+    as-of fit would drop it from the period grid without a word (a typo such
+    as 2031 for 2013 would go unseen).
+    """
     bad: list[tuple[str, str]] = []
     kind = row["kind"].strip()
     observer, target = row["observer"].strip(), row["target"].strip()
@@ -221,6 +237,8 @@ def _check_row(row: dict[str, str], actors: Actors) -> list[tuple[str, str]]:
         bad.append(("date", f"{row['date']!r} is not an ISO date (YYYY-MM-DD)"))
     elif when < actors.start:
         bad.append(("date", f"{when} is before the case's first period ({actors.start})"))
+    elif when > today:
+        bad.append(("date", f"{when} is after today ({today}): evidence cannot be dated later"))
     if kind not in KINDS:
         bad.append(("kind", f"{kind!r} is not one of {list(KINDS)}"))
         return bad
@@ -264,10 +282,35 @@ def read_observations(path: str | Path, actors: Actors) -> pd.DataFrame:
     """
     path = Path(path)
     try:
-        with path.open(encoding="utf-8", newline="") as handle:  # streamed: a big file is not
-            return _parse_rows(handle, str(path), actors)  # held in memory twice
-    except (OSError, UnicodeDecodeError) as err:
+        # utf-8-sig: Excel's "CSV UTF-8" starts with a byte-order mark, which is not part
+        # of the first column's name; CRLF line ends are the csv module's own (newline="").
+        with path.open(encoding="utf-8-sig", newline="") as handle:  # streamed: a big file
+            return _parse_rows(handle, str(path), actors)  # is not held in memory twice
+    except UnicodeDecodeError:
+        raise InputError([_not_utf8(path)]) from None
+    except OSError as err:
         raise InputError([Problem(str(path), None, "-", f"cannot read: {err}")]) from err
+
+
+def _not_utf8(path: Path) -> Problem:
+    """Locate the first byte of a file that is not UTF-8 text (the streamed decoder cannot)."""
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Problem(str(path), 1, "-", "the file is UTF-16 text: save it as 'CSV UTF-8'")
+    body = raw.removeprefix(b"\xef\xbb\xbf")
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = body[: err.start].count(b"\n") + 1
+        column = err.start - (body.rfind(b"\n", 0, err.start) + 1) + 1
+        return Problem(
+            str(path),
+            line,
+            "-",
+            f"byte 0x{body[err.start]:02x} at character {column} is not UTF-8 text: "
+            "save the file as 'CSV UTF-8'",
+        )
+    return Problem(str(path), None, "-", "not UTF-8 text: save the file as 'CSV UTF-8'")
 
 
 def parse_observations(text: str, name: str, actors: Actors) -> pd.DataFrame:
@@ -276,20 +319,45 @@ def parse_observations(text: str, name: str, actors: Actors) -> pd.DataFrame:
     The one validator of every observation, hand-coded or derived (the
     event-data adapter writes its rows as CSV text and passes them here).
     """
-    return _parse_rows(io.StringIO(text), name, actors)
+    return _parse_rows(io.StringIO(text.removeprefix("\ufeff")), name, actors)
 
 
 def _parse_rows(lines: Iterable[str], name: str, actors: Actors) -> pd.DataFrame:
     """Validate CSV lines (header first) into the observation frame (:func:`read_observations`)."""
     reader = csv.reader(lines)
     try:
+        return _read_rows(reader, name, actors)
+    except csv.Error as err:  # a field over the csv module's size limit (an unclosed quote), ...
+        raise InputError([Problem(name, reader.line_num, "-", f"not CSV: {err}")]) from None
+
+
+def _check_header(header: list[str], name: str) -> list[Problem]:
+    """Problems of the header row; unknown columns are warned about once and ignored."""
+    problems = [Problem(name, 1, c, "required column missing") for c in COLUMNS if c not in header]
+    for column in dict.fromkeys(c for c in header if c in COLUMNS and header.count(c) > 1):
+        problems.append(Problem(name, 1, column, "column appears more than once"))
+    for i, column in enumerate(header):
+        if column not in COLUMNS:
+            what = f"unknown column {column!r}" if column else f"unnamed column {i + 1}"
+            warnings.warn(
+                InputWarning(f"{Problem(name, 1, column or '-', f'{what} is ignored')}"),
+                stacklevel=4,
+            )
+    return problems
+
+
+def _read_rows(reader: Iterator[list[str]], name: str, actors: Actors) -> pd.DataFrame:
+    """Validate the rows of a CSV reader (header first) into the observation frame."""
+    try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
         raise InputError([Problem(name, 1, "-", "file is empty")]) from None
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise InputError([Problem(name, 1, c, "required column missing") for c in missing])
+    bad_header = _check_header(header, name)
+    if bad_header:
+        raise InputError(bad_header)
     where = [header.index(c) for c in COLUMNS]
+    today = date.today()
+    dates: dict[str, str] = {}  # as written -> YYYY-MM-DD (ISO also allows 20240619, 2024-W25-3)
     problems: list[Problem] = []
     columns: list[list[str]] = [[] for _ in COLUMNS]
     lines: list[int] = []
@@ -316,7 +384,9 @@ def _parse_rows(lines: Iterable[str], name: str, actors: Actors) -> pd.DataFrame
         key = (*row[1:7], "" if not row[7] else "cited", "" if not row[0] else "id")
         verdict = verdicts.get(key)
         if verdict is None:
-            verdict = verdicts[key] = _check_row(dict(zip(COLUMNS, row, strict=True)), actors)
+            verdict = verdicts[key] = _check_row(
+                dict(zip(COLUMNS, row, strict=True)), actors, today
+            )
         problems += [Problem(name, line, f, m) for f, m in verdict]
         rid = row[0]
         if rid in seen:
@@ -324,6 +394,10 @@ def _parse_rows(lines: Iterable[str], name: str, actors: Actors) -> pd.DataFrame
                 Problem(name, line, "id", f"duplicate id {rid!r} (first at row {seen[rid]})")
             )
         seen.setdefault(rid, line)
+        if row[1] not in dates:
+            when = _parse_date(row[1])
+            dates[row[1]] = when.isoformat() if when is not None else row[1]
+        row[1] = dates[row[1]]
         for column, value in zip(columns, row, strict=True):
             column.append(shared.setdefault(value, value))
         lines.append(line)
@@ -333,6 +407,62 @@ def _parse_rows(lines: Iterable[str], name: str, actors: Actors) -> pd.DataFrame
     frame["source_row"] = np.asarray(lines, dtype=np.int64)
     frame["date"] = pd.to_datetime(frame["date"], format="ISO8601")
     return frame
+
+
+#: The files of a run folder that later commands read back.
+RUN_SUMMARY, RUN_POSTERIOR, RUN_CHECKS = "summary.json", "posterior.nc", "checks.nc"
+
+
+def check_run_folder(run: str | Path, files: Iterable[str] = (RUN_SUMMARY, RUN_POSTERIOR)) -> None:
+    """Raise :class:`InputError` naming each of a run folder's files that is missing or damaged.
+
+    ``axis report``, ``axis scenario --run`` and ``axis update`` (whose
+    anchor is the last published run) read a run folder written earlier; a
+    file truncated by a full disk or an interrupted copy would otherwise end
+    in a netCDF/HDF5 or JSON traceback halfway through the command. Checked
+    before anything is written. A netCDF file is opened and its groups read
+    (HDF5 notices a truncated file there), not loaded: that is the caller's.
+    """
+    import json
+
+    import xarray as xr
+
+    problems: list[Problem] = []
+    for name in files:
+        path = Path(run) / name
+        if not path.is_file():
+            problems.append(Problem(str(path), None, "-", "missing: not a complete run folder"))
+            continue
+        if name.endswith(".json"):
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError) as err:
+                problems.append(Problem(str(path), None, "-", f"damaged: cannot be read ({err})"))
+            except json.JSONDecodeError as err:
+                problems.append(
+                    Problem(str(path), err.lineno, "-", f"damaged: not JSON ({err.msg})")
+                )
+            continue
+        try:  # netCDF4, h5netcdf and xarray raise OSError, ValueError, RuntimeError, ...
+            with xr.open_datatree(path) as tree:
+                groups = set(tree.children)
+        except Exception as err:
+            why = getattr(err, "strerror", None) or str(err)  # an OSError's repeats the path
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    "-",
+                    f"damaged: cannot be read as netCDF ({why}); write the run again",
+                )
+            )
+            continue
+        if name == RUN_POSTERIOR and "posterior" not in groups:
+            problems.append(
+                Problem(str(path), None, "posterior", "no posterior group: not a run's posterior")
+            )
+    if problems:
+        raise InputError(problems)
 
 
 def file_sha256(*paths: str | Path) -> str:

@@ -177,7 +177,9 @@ def load_mapping(path: str | Path, actors: Actors) -> Mapping:
     """
     name = str(path)
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        raw = tomllib.loads(
+            Path(path).read_text(encoding="utf-8-sig")
+        )  # -sig: Notepad's byte-order mark
     except (OSError, tomllib.TOMLDecodeError) as err:
         raise InputError([_problem(name, "-", f"cannot read TOML: {err}")]) from err
     allowed = {"description", "actors", "direction", "code", "aggregate", "citation"}
@@ -275,7 +277,7 @@ def load_cameo(path: str | Path) -> dict[str, float]:
     Codes are strings and keep their leading zeros ("010" is not "10").
     """
     name = str(path)
-    with Path(path).open(encoding="utf-8", newline="") as fh:
+    with Path(path).open(encoding="utf-8-sig", newline="") as fh:  # -sig: Excel's BOM
         rows = list(csv.DictReader(fh, skipinitialspace=False))
     out: dict[str, float] = {}
     problems: list[Problem] = []
@@ -290,8 +292,8 @@ def load_cameo(path: str | Path) -> dict[str, float]:
 
 
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
+    try:  # utf-8-sig: a byte-order mark (Excel's "CSV UTF-8") is not part of the first field
+        return path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise InputError([Problem(str(path), None, "-", f"cannot read: {err}")]) from err
 

@@ -180,7 +180,7 @@ def load_scenarios(path: str | Path, actors: Actors) -> list[Scenario]:
     """
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # -sig: Notepad's byte-order mark
     except (OSError, tomllib.TOMLDecodeError) as err:
         raise InputError([Problem(str(path), None, "-", f"cannot read TOML: {err}")]) from err
     problems: list[Problem] = [

@@ -4,13 +4,19 @@ Observations and published forecasts live in the same file so that an update
 adds its rows and its ledger row in one transaction: either both land or
 neither does, whatever happens to the process. Both tables are append-only,
 enforced by triggers, so a published forecast can never be rewritten.
+
+The transaction alone does not make two updates at once safe: each reads the
+store, fits for a minute, then publishes, so both would take the same new
+rows as new and publish two forecasts of them (or one would fail on a
+duplicate id after its fit). :meth:`Store.locked` holds a file lock next to
+the database across the whole read-fit-publish; a second update waits.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from filelock import FileLock, Timeout
 
 from model.data import COLUMNS
 
@@ -46,8 +53,33 @@ CREATE TRIGGER IF NOT EXISTS observations_no_delete BEFORE DELETE ON observation
     BEGIN SELECT RAISE(ABORT, 'observations are append-only'); END;
 """
 
+
+def _ledger_columns() -> tuple[str, ...]:
+    con = sqlite3.connect(":memory:")
+    try:
+        con.executescript(SCHEMA)
+        return tuple(row[1] for row in con.execute("PRAGMA table_info(ledger)"))
+    finally:
+        con.close()
+
+
+#: The ledger's columns, in table order (read from :data:`SCHEMA`, not repeated).
+LEDGER_COLUMNS: tuple[str, ...] = _ledger_columns()
+
+#: Ledger columns that hold JSON text.
+LEDGER_JSON: tuple[str, ...] = ("sampler", "type_probs", "diagnostics", "summary")
+
 #: Fields that make two observations the same evidence, whatever their ids.
 CONTENT = ("date", "kind", "observer", "target", "indicator", "code", "citation")
+
+
+#: Seconds an update waits for another axis process's store lock before it gives up:
+#: longer than a full-size refit, shorter than forever.
+LOCK_TIMEOUT = 1800.0
+
+
+class StoreBusyError(RuntimeError):
+    """Another axis process held the store's lock for longer than the wait allowed."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +101,48 @@ class Store:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+
+    @property
+    def lock_path(self) -> Path:
+        """The lock file beside the database (``axis.sqlite.lock``); it stays after use."""
+        return self.path.with_name(self.path.name + ".lock")
+
+    @contextmanager
+    def locked(
+        self,
+        *,
+        timeout: float = LOCK_TIMEOUT,
+        waiting: Callable[[str], None] | None = None,
+    ) -> Iterator[Store]:
+        """Hold the store's lock for a read-update-publish; other processes wait for it.
+
+        Every process that reads the store to decide what to publish must
+        hold it from the read to the commit. If another process holds it,
+        ``waiting`` is told once (with the lock's path) and the lock is
+        awaited up to ``timeout`` seconds; then :class:`StoreBusyError`. An
+        operating-system lock: a killed holder releases it.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(self.lock_path)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            if waiting is not None:
+                waiting(
+                    "waiting for another axis process that holds the store lock "
+                    f"{self.lock_path}..."
+                )
+            try:
+                lock.acquire(timeout=timeout)
+            except Timeout:
+                raise StoreBusyError(
+                    f"another axis process has held the store lock {self.lock_path} for more "
+                    f"than {timeout:g} s; nothing was written (try again once it has finished)"
+                ) from None
+        try:
+            yield self
+        finally:
+            lock.release()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -92,9 +166,9 @@ class Store:
         return frame
 
     def ledger(self) -> pd.DataFrame:
-        """Every published forecast, oldest first."""
+        """Every published forecast, oldest first (no rows, but the columns, if none)."""
         if not self.path.exists():
-            return pd.DataFrame()
+            return pd.DataFrame(columns=list(LEDGER_COLUMNS))
         with self._connect() as con:
             return pd.read_sql_query("SELECT * FROM ledger ORDER BY id", con)
 

@@ -8,6 +8,7 @@ Exit codes:
     0  published, or nothing new to publish (every row already stored)
     2  bad input: a bad row in any file, an unknown actor, a bad prior; nothing changed
     3  the refit failed its convergence gate; nothing changed
+    4  another axis process held the store's lock past --lock-timeout; nothing changed
     1  anything else; nothing changed (the store and ledger commit in one transaction)
 """
 

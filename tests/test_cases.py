@@ -194,3 +194,22 @@ def test_three_emperors_league_reads_as_tethering():
     assert summary["p_axis"]["mean"] < 0.01
     for series in ("AUH<-FRA", "RUS<-FRA"):
         assert summary["threat_levels"][series]["low"] > 0.7
+
+
+def test_reference_keys_start_at_the_heading_line_not_a_mention_of_it(tmp_path):
+    """Prose that names the heading (`## References`) does not start the list early."""
+    readme = tmp_path / "README.md"
+    readme.write_text(
+        "# A case\n\n"
+        "Every citation is a key of the list under `## References` below.\n"
+        "Weitsman (2004) is discussed here: Wrong, A. (1999). Not an entry.\n\n"
+        "## References\n\n"
+        "- Weitsman, P. A. (2004). Dangerous Alliances. Stanford University Press.\n"
+        "- Cha, V., & Kim, E. (2024b). A paper. A journal.\n\n"
+        "## Notes\n\n"
+        "Later, L. (2020). After the list: not an entry.\n",
+        encoding="utf-8-sig",
+    )
+    assert reference_keys(readme) == {"Weitsman, 2004", "Cha & Kim, 2024b"}
+    readme.write_text("No list here, though `## References` is mentioned.\n", encoding="utf-8")
+    assert reference_keys(readme) == set()

@@ -309,3 +309,21 @@ def test_dataverse_layout_reads_like_the_sample(tmp_path, case):
 def test_unknown_format_is_bad_input(tmp_path):
     result = CliRunner().invoke(app, ["ingest", str(ICEWS), "--format", "acled", "--dry-run"])
     assert result.exit_code == 2 and "field 'format'" in " ".join(result.output.split())
+
+
+def test_feed_saved_by_excel_codes_like_the_plain_one(tmp_path):
+    """A byte-order mark and CRLF line ends (Excel's "CSV UTF-8") change no coded row."""
+    (tmp_path / "excel").mkdir()
+    excel = tmp_path / "excel" / ICEWS.name  # the file name is part of each citation
+    excel.write_bytes(b"\xef\xbb\xbf" + ICEWS.read_bytes().replace(b"\n", b"\r\n"))
+    cameo = tmp_path / "cameo.csv"
+    cameo.write_bytes(b"\xef\xbb\xbf" + CAMEO.read_bytes().replace(b"\n", b"\r\n"))
+    coded = {}
+    for name, feed, table in (("plain", ICEWS, CAMEO), ("excel", excel, cameo)):
+        out = tmp_path / f"{name}.csv"
+        args = ["ingest", str(feed), "--cameo", str(table), "--dry-run", "--write", str(out)]
+        result = CliRunner().invoke(app, [*args, "--ledger", str(tmp_path / "axis.sqlite")])
+        assert result.exit_code == 0, result.output
+        coded[name] = pd.read_csv(out, dtype=str)
+    assert len(coded["plain"]) and coded["excel"].equals(coded["plain"])
+    assert not (tmp_path / "axis.sqlite").exists()
