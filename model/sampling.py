@@ -254,18 +254,21 @@ def _numpyro(
             jit_model_args=True,
         )
     mcmc = program.mcmc[key]
-    mcmc.post_warmup_state = None
-    rng = jax.random.PRNGKey(config.seed)
-    mcmc.warmup(rng, *data, init_params=init, extra_fields=_FIELDS, collect_warmup=False)
+    mcmc.post_warmup_state = None  # a kept MCMC object starts with a warm-up again
     parts: list[dict[str, np.ndarray]] = []
     stats: list[dict[str, np.ndarray]] = []
     while True:
-        mcmc.run(mcmc.post_warmup_state.rng_key, *data, extra_fields=_FIELDS)
+        if not parts:  # warm-up and the first chunk: one compiled program
+            mcmc.run(
+                jax.random.PRNGKey(config.seed), *data, init_params=init, extra_fields=_FIELDS
+            )
+        else:  # the adapted chains, continued where they stopped
+            mcmc.post_warmup_state = mcmc.last_state
+            mcmc.run(mcmc.post_warmup_state.rng_key, *data, extra_fields=_FIELDS)
         raw = mcmc.get_samples(group_by_chain=True)
         values = program.to_posterior(*(raw[n] for n in program.names))
         parts.append({n: np.asarray(x) for n, x in zip(program.outputs, values, strict=True)})
         stats.append({k: np.asarray(v) for k, v in _numpyro_stats_to_dict(mcmc).items()})
-        mcmc.post_warmup_state = mcmc.last_state
         drawn = chunk * len(parts)
         if fixed:
             break

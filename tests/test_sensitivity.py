@@ -49,9 +49,7 @@ def test_conflicting_prior_is_flagged_and_weak_prior_is_not():
 @pytest.fixture(scope="module")
 def sensitivity(shipped_inputs):
     """The whole analysis at small size: every prior set, a two-point sweep, LOO."""
-    others = [
-        load_priors(p) for p in PRIOR_SETS if p.stem not in ("default", "realist")
-    ]
+    others = [load_priors(p) for p in PRIOR_SETS if p.stem not in ("default", "realist")]
     config = SamplerConfig(draws=400, tune=300, seed=5)
     seen: list[tuple[int, int, str]] = []
     result = run_sensitivity(

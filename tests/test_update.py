@@ -233,3 +233,56 @@ def test_as_of_dates_are_period_ends():
         date(2022, 9, 30),
         date(2022, 12, 31),
     ]
+
+
+@pytest.mark.slow
+def test_leave_future_out_reweighting_agrees_with_nuts_refits():
+    """Approximate leave-future-out, as the backtest runs it: a NUTS fit as of 2024Q4,
+    reweighted to the two next quarters, agrees with NUTS refits of those quarters
+    within Monte Carlo error (all on the grid of the last as-of date)."""
+    from model import reuse
+    from model.data import load_actors, read_observations
+    from model.forecast import SamplerConfig, prepare_inputs, run_forecast, summarise
+    from model.priors import load_priors
+    from tests.test_sensitivity import _assert_agree
+
+    actors = load_actors(ACTORS)
+    frame = read_observations(OBSERVATIONS, actors)
+    priors = load_priors(DEFAULT_PRIORS)
+    config = SamplerConfig(seed=17)
+    dates = [date(2024, 12, 31), date(2025, 3, 31), date(2025, 6, 30)]
+    grids = [
+        prepare_inputs(actors, frame, priors, as_of=d, horizon=4 + 2 - n)
+        for n, d in enumerate(dates)
+    ]
+    assert len({tuple(g.evidence.periods) for g in grids}) == 1  # one grid for all
+    first, anchor = reuse.fit(grids[0], config, None, label="2024Q4")
+    for inputs in grids[1:]:
+        tried = reuse.try_reweight(anchor, inputs, config)
+        assert tried.method == "reweighted", tried.why
+        _assert_agree(summarise(tried.idata), summarise(run_forecast(inputs, config)))
+
+
+def test_backtest_fits_share_one_grid_and_record_their_path():
+    """Every as-of fit runs on the last date's grid, and says whether it was reweighted."""
+    from model.backtest import run_backtest
+    from model.data import load_actors, read_observations
+    from model.forecast import SamplerConfig
+    from model.priors import load_priors
+
+    actors = load_actors(ACTORS)
+    frame = read_observations(OBSERVATIONS, actors)
+    tiny = SamplerConfig(draws=40, tune=40, chains=2, seed=3)
+    result = run_backtest(
+        actors, frame, load_priors(DEFAULT_PRIORS), tiny, [date(2025, 3, 31), date(2025, 6, 30)]
+    )
+    rows = result.forecasts
+    assert list(rows["as_of"]) == ["2025-03-31", "2025-06-30"]
+    assert rows["fit"].iloc[0] == "NUTS" and rows["why"].iloc[0] == "no anchor"
+    assert set(rows["fit"]) <= {"NUTS", "reweighted"}
+    assert rows["period"].tolist() == ["2025Q1", "2025Q2"]
+    # the scored observations of each fit lie within its own horizon
+    targets = result.targets
+    for when, group in targets.groupby("as_of"):
+        last = pd.Period(date.fromisoformat(when), "Q") + 4
+        assert all(pd.Period(p, "Q") <= last for p in group["period"])
