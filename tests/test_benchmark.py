@@ -130,7 +130,7 @@ def test_rounded_records_seconds_to_a_tenth_and_leaves_diagnostics_alone():
 
 
 SUMMARY = {
-    "baseline": {"wall": 50.0, "ess": 1500.0, "ess_per_s": 30.0},
+    "baseline": {"wall": 50.0, "ess": 1500.0, "ess_per_s": 30.0, "sample_s": 44.0},
     "forecast": {"wall": 10.0, "stages": {"sampling": 8.0}},
     "forecast1000": {"wall": 12.0, "ess": 2400.0, "ess_per_s": 200.0},
     "sensitivity": {"wall": 45.0},
@@ -177,6 +177,7 @@ def test_tables_are_plain_text_within_100_columns():
     text, rows = bench.report({n: j[1] for n, j in jobs.items()}, results, quick=False)
     assert all(len(line) <= 100 for line in text.splitlines())
     assert text.splitlines()[-1] == "5 of 6 targets met"
+    assert "pm.sample() took 44.0 s of its 50.0 s" in text
     assert [r["met"] for r in rows].count("no") == 1
     stage_lines = bench.stage_table(summary).splitlines()
     assert stage_lines[0].split() == ["stage", "forecast", "forecast1000"]
@@ -184,6 +185,18 @@ def test_tables_are_plain_text_within_100_columns():
     assert stage_lines[-2].split() == ["other", "1.0", "1.0"]
     assert stage_lines[-1].split() == ["wall", "10.0", "12.0"]
     assert any(line.split()[:1] == ["report"] and line.split()[2] == "-" for line in stage_lines)
+
+
+def test_the_command_line_refuses_what_it_cannot_run():
+    args = bench.parse_args([])
+    assert args.only == list(bench.JOBS) and args.repeats is None and args.sims == 20
+    assert bench.parse_args(["--only", "forecast", "sbc", "--repeats", "2"]).only == [
+        "forecast",
+        "sbc",
+    ]
+    for bad in (["--repeats", "0"], ["--sims", "1"], ["--only", "nuts"]):
+        with pytest.raises(SystemExit):
+            bench.parse_args(bad)
 
 
 def test_render_aligns_columns_and_shows_missing_values_as_dashes():
@@ -208,7 +221,7 @@ def test_jobs_time_the_commands_a_user_runs():
     for flag, value in (("--from", "2022-04-01"), ("--to", "2025-06-30"), ("--every", "quarter")):
         assert backtest[backtest.index(flag) + 1] == value
     warm, timed = jobs["sbc"]
-    assert warm.argv(out)[warm.argv(out).index("--sims") + 1] == "1"
+    assert warm.argv(out)[warm.argv(out).index("--sims") + 1] == str(bench.WARM_SIMS)
     assert timed.argv(out)[timed.argv(out).index("--sims") + 1] == "20"
     assert "--child-baseline" in jobs["baseline"][1].argv(out)
     # quick mode shrinks every fit, and drops a flag the command's help does not name
