@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import time
 from dataclasses import asdict, dataclass
@@ -28,7 +27,7 @@ from model.convergence import ESS_BULK_MIN, RHAT_MAX, dataset_diagnostics
 from model.data import COLUMNS, Actors, atomic_folder, default_as_of, load_actors, read_observations
 from model.evidence import REPORT_PERIODS, Evidence, aggregate
 from model.priors import PriorSet, load_priors
-from model.sampling import REPORTED, SAMPLERS, SamplerConfig, enable_cache
+from model.sampling import REPORTED, SAMPLERS, SamplerConfig
 
 __all__ = [
     "ESS_BULK_MIN",
@@ -63,11 +62,6 @@ class Inputs:
     priors: PriorSet
     data_sha256: str
     as_of: date
-
-
-def cache_dir() -> Path:
-    """Where compiled samplers are cached between runs (``AXIS_CACHE`` overrides)."""
-    return Path(os.environ.get("AXIS_CACHE", Path.home() / ".cache" / "axis-forecast"))
 
 
 def prepare_inputs(
@@ -148,11 +142,6 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def enable_jax_cache() -> None:
-    """Keep JAX's compiled programs in :func:`cache_dir`, so a later process loads, not compiles."""
-    enable_cache(str(cache_dir() / "jax"))
-
-
 def sample(
     model: pm.Model,
     config: SamplerConfig,
@@ -170,7 +159,6 @@ def sample(
         config,
         progressbar=progressbar,
         on_chunk=on_chunk,
-        cache_dir=str(cache_dir() / "jax"),
     )
 
 

@@ -19,8 +19,9 @@ from model.evidence import Evidence, same_structure
 from model.priors import PriorSet
 from model.sampling import SamplerConfig, sample
 
-#: Settings of a refit: fixed draws (ranks need a known count), fewer chains.
-REFIT = SamplerConfig(draws=500, tune=500, chains=2, target_accept=0.95)
+#: Settings of a refit: fixed draws (ranks need a known count), fewer chains, run one
+#: after another so that one compiled program serves every data set.
+REFIT = SamplerConfig(draws=500, tune=500, chains=2, chain_method="sequential")
 
 
 class Refitter:
@@ -66,7 +67,7 @@ class Refitter:
         from dataclasses import replace
 
         self.set_evidence(evidence)
-        idata = sample(self.model, replace(self.config, seed=seed))
+        idata = sample(self.model, replace(self.config, seed=seed, chain_method="vectorized"))
         post = idata.posterior.to_dataset()
         out = {n: post[n].values for n in post.data_vars}
         out["diverging"] = idata.sample_stats["diverging"].values

@@ -24,10 +24,12 @@ target; chains are never selected for not diverging.
 from __future__ import annotations
 
 import json
+import os
 import time
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -87,6 +89,12 @@ class SamplerConfig:
         (smaller steps); ``None`` never retries.
     ess_target, chunk, max_draws
         The precision rule (``draws=None`` only).
+    chain_method
+        numpyro's ``"parallel"`` (one JAX device per chain) or
+        ``"sequential"``; ``None``: parallel where the devices allow. Many
+        fits of one model (calibration) run sequential chains, whose
+        compiled program takes the data as an argument and so serves every
+        data set; parallel chains compile the data in.
     """
 
     draws: int | None = None
@@ -99,6 +107,7 @@ class SamplerConfig:
     ess_target: float = ESS_TARGET
     chunk: int = 250
     max_draws: int = 4000
+    chain_method: str | None = None
 
 
 #: Progress callback: ``(draws per chain so far, smallest reported bulk ESS)``.
@@ -120,11 +129,20 @@ def jax_devices(chains: int = 4) -> str:
     return "parallel" if jax.local_device_count() >= chains else "sequential"
 
 
-def enable_cache(path: str | None) -> None:
-    """Keep JAX's compiled programs under ``path``, so a later process loads, not compiles."""
-    if path is None:
-        return
+def cache_dir() -> Path:
+    """Where compiled programs are kept between runs (``AXIS_CACHE`` overrides)."""
+    return Path(os.environ.get("AXIS_CACHE", Path.home() / ".cache" / "axis-forecast"))
+
+
+def enable_cache(path: str | None = None) -> None:
+    """Keep JAX's compiled programs under ``path`` (default: :func:`cache_dir`).
+
+    A later fit of the same program, in this process or another, then loads
+    it instead of compiling it.
+    """
     import jax
+
+    path = path or str(cache_dir() / "jax")
 
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
@@ -164,6 +182,7 @@ class _Program:
 
     names: list[str]
     free: list[str]
+    logp: Callable[..., Any]
     shapes: list[tuple[int, ...]]
     data: list[str]
     numpyro_model: Callable[..., None]
@@ -209,6 +228,7 @@ def _program(model: pm.Model) -> _Program:
     program = _Program(
         names=names,
         free=[rv.name for rv in model.free_RVs],
+        logp=jax.jit(lambda *args: logp_fn(*args)[0]),
         shapes=shapes,
         data=[d.name for d in data],
         numpyro_model=numpyro_model,
@@ -233,11 +253,15 @@ def _numpyro(
     from numpyro.infer import MCMC, NUTS
     from pymc.sampling.jax import _get_batched_jittered_initial_points, _numpyro_stats_to_dict
 
-    method = jax_devices(config.chains)
+    method = config.chain_method or jax_devices(config.chains)
     program = _program(model)
     data = tuple(np.asarray(model[d].get_value()) for d in program.data)
     init = _get_batched_jittered_initial_points(
-        model=model, chains=config.chains, initvals=None, random_seed=config.seed
+        model=model,
+        chains=config.chains,
+        initvals=None,
+        random_seed=config.seed,
+        logp_fn=lambda values: program.logp(*values, *data),  # only its finiteness is read
     )
     init = dict(zip(program.names, init, strict=True))  # one array per variable
     fixed = config.draws is not None
@@ -357,8 +381,8 @@ def sample(
     on_chunk
         Called after every chunk of a fit to a precision.
     cache_dir
-        JAX's persistent compilation cache, so a later process loads the
-        compiled sampler instead of compiling it.
+        JAX's persistent compilation cache (default: :func:`cache_dir`), so
+        a later fit loads the compiled sampler instead of compiling it.
 
     Returns
     -------
