@@ -917,7 +917,10 @@ def backtest(
         _fail_input(err)
     out = out or project_root() / "runs" / f"backtest-{datetime.now():%Y%m%d-%H%M%S}"
     config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed)
-    with console.status("backtest") as status:
+    from rich.progress import Progress
+
+    with Progress(console=console, transient=True) as bar:
+        task = bar.add_task("as-of fits", total=len(dates))
         result = run_backtest(
             case,
             frame,
@@ -925,7 +928,9 @@ def backtest(
             config,
             dates,
             horizon=horizon,
-            progress=lambda n, d: status.update(f"as-of fit {n + 1}/{len(dates)}: {d}"),
+            progress=lambda n, d: bar.update(
+                task, completed=n, description=f"as-of fit {n + 1}/{len(dates)}: {d}"
+            ),
             reuse=reuse,
         )
     out.mkdir(parents=True, exist_ok=True)
@@ -1221,8 +1226,9 @@ def scenario(
         except (InputError, ValueError) as err:
             _fail_input(err)
         config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed)
-        with console.status(f"fitting the baseline ({chains} chains x {draws} draws)"):
-            idata = run_forecast(inputs, config)
+        how_many = f"{draws} draws" if draws else "draws to a bulk ESS of 1,000"
+        console.print(f"Fitting the baseline ({chains} chains x {how_many})")
+        idata = run_forecast(inputs, config, progressbar=console.is_terminal, on_chunk=_say_chunk)
     draws_ = posterior_draws(idata)
     try:
         with console.status(f"recomputing {len(scenarios)} scenario(s) over every draw"):

@@ -283,9 +283,7 @@ def _numpyro(
     stats: list[dict[str, np.ndarray]] = []
     while True:
         if not parts:  # warm-up and the first chunk: one compiled program
-            mcmc.run(
-                jax.random.PRNGKey(config.seed), *data, init_params=init, extra_fields=_FIELDS
-            )
+            mcmc.run(jax.random.PRNGKey(config.seed), *data, init_params=init, extra_fields=_FIELDS)
         else:  # the adapted chains, continued where they stopped
             mcmc.post_warmup_state = mcmc.last_state
             mcmc.run(mcmc.post_warmup_state.rng_key, *data, extra_fields=_FIELDS)
