@@ -16,6 +16,7 @@ from model.convergence import average_ranks
 from model.data import load_actors, read_observations
 from model.forecast import SamplerConfig, prepare_inputs, run_forecast, summarise, write_run
 from model.priors import load_priors
+from model.reparam import PLAIN
 from model.reweight import (
     ANCHOR_GROUP,
     IMPORTANCE_GROUP,
@@ -115,11 +116,11 @@ def grown(shipped_inputs):
     actors = load_actors(ACTORS)
     frame, _ = _with_new_rows(read_observations(OBSERVATIONS, actors))
     inputs = prepare_inputs(actors, frame, shipped_inputs.priors, as_of=AS_OF)
-    return inputs, build_model(inputs.evidence, inputs.priors)
+    return inputs, build_model(inputs.evidence, inputs.priors, PLAIN)
 
 
 def test_log_joint_is_the_models_density_without_jacobian(small_fit, shipped_inputs):
-    model = build_model(shipped_inputs.evidence, shipped_inputs.priors)
+    model = build_model(shipped_inputs.evidence, shipped_inputs.priors, PLAIN)
     post = small_fit.posterior.to_dataset().isel(chain=slice(0, 1), draw=slice(0, 3))
     draws = {rv.name: post[rv.name].values for rv in model.free_RVs}
     ours, dets = log_joint(model)(draws)
@@ -146,12 +147,12 @@ def test_new_rows_keep_the_parameters_but_not_a_new_quarter(shipped_inputs, smal
         shipped_inputs.priors,
         as_of=pd.Timestamp("2025-12-31").date(),
     )
-    assert differs(build_model(later.evidence, later.priors), post) is not None
+    assert differs(build_model(later.evidence, later.priors, PLAIN), post) is not None
 
 
 @pytest.fixture(scope="module")
 def reweighted(small_fit, shipped_inputs, grown):
-    old = build_model(shipped_inputs.evidence, shipped_inputs.priors)
+    old = build_model(shipped_inputs.evidence, shipped_inputs.priors, PLAIN)
     post = small_fit.posterior.to_dataset()
     anchor_lj, _ = log_joint(old, deterministics=False)(
         {rv.name: post[rv.name].values for rv in old.free_RVs}
@@ -221,10 +222,10 @@ def test_deterministics_are_reused_only_where_they_cannot_change(small_fit, ship
     inputs = prepare_inputs(
         actors, frame[~frame["id"].isin(["R902", "R903"])], shipped_inputs.priors, as_of=AS_OF
     )
-    model = build_model(inputs.evidence, inputs.priors)
+    model = build_model(inputs.evidence, inputs.priors, PLAIN)
     post = small_fit.posterior.to_dataset()
     assert differs(model, post, model.deterministics) is None
-    old = build_model(shipped_inputs.evidence, shipped_inputs.priors)
+    old = build_model(shipped_inputs.evidence, shipped_inputs.priors, PLAIN)
     draws = {rv.name: post[rv.name].values for rv in old.free_RVs}
     anchor_lj, _ = log_joint(old, deterministics=False)(draws)
     done = reweight(small_fit, anchor_lj, model, seed=2, anchor_folder="anchor").idata.posterior
@@ -266,7 +267,7 @@ def test_update_reweights_from_the_anchor_and_falls_back_to_nuts(
     # the anchor's density rebuilt from the store is the one its fit would have recorded
     with xr.open_datatree(first.run_folder / "posterior.nc") as tree:
         rebuilt = tree[IMPORTANCE_GROUP]["anchor_log_joint"].values
-    model = build_model(shipped_inputs.evidence, shipped_inputs.priors)
+    model = build_model(shipped_inputs.evidence, shipped_inputs.priors, PLAIN)
     recorded = anchor_record(model, full_fit)["log_joint"].values
     np.testing.assert_allclose(rebuilt, recorded, rtol=1e-10)
     second = publish_update([(new.iloc[2:], Source("b.csv", "b"))], **common)
@@ -301,7 +302,7 @@ def test_a_recorded_anchor_density_is_used_without_rebuilding(tmp_path, full_fit
     anchor = tmp_path / "anchor"
     tree = full_fit.copy()
     tree[ANCHOR_GROUP] = anchor_record(
-        build_model(shipped_inputs.evidence, shipped_inputs.priors), full_fit
+        build_model(shipped_inputs.evidence, shipped_inputs.priors, PLAIN), full_fit
     )
     write_run(tree, anchor)
     actors = load_actors(ACTORS)
