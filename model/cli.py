@@ -1191,7 +1191,8 @@ def scenario(
             check_run_folder(run, (RUN_POSTERIOR,))
         except InputError as err:
             _fail_input(err)
-        idata = xr.open_datatree(path).load()
+        with xr.open_datatree(path) as tree:  # read whole and closed: no handle outlives it
+            idata = tree.load()
         if "case" not in idata.attrs:
             _fail_input(InputError([Problem(str(path), None, "case", "not written by axis")]))
         meta = json.loads(idata.attrs["case"])

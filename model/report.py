@@ -425,6 +425,17 @@ def report_figures(run: Path, idata: xr.DataTree, checks: xr.DataTree) -> dict[s
     return out
 
 
+def _read_tree(path: Path) -> xr.DataTree:
+    """Read a netCDF file whole and close it, so no handle outlives the call.
+
+    A handle left open keeps HDF5's view of the file; a later open of the same
+    file in the process (a second report, a check of the run folder) then
+    fails with an HDF error.
+    """
+    with xr.open_datatree(path) as tree:
+        return tree.load()
+
+
 def write_report(run: str | Path, checks: xr.DataTree | None = None) -> tuple[Path, float]:
     """Render ``report.html`` in a run folder, atomically; return its path and the seconds taken.
 
@@ -435,12 +446,12 @@ def write_report(run: str | Path, checks: xr.DataTree | None = None) -> tuple[Pa
     start = time.perf_counter()
     run = Path(run)
     summary = json.loads((run / "summary.json").read_text())
-    idata = xr.open_datatree(run / "posterior.nc")
+    idata = _read_tree(run / "posterior.nc")
     if checks is None:
         path = run / CHECKS_FILE
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing: compute the predictive checks first")
-        checks = xr.open_datatree(path)
+        checks = _read_tree(path)
     text = render_html(summary, idata, checks, report_figures(run, idata, checks))
     out = run / REPORT_FILE
     with atomic_file(out) as tmp:
@@ -499,7 +510,7 @@ def compute_checks(
     summary = json.loads((run / "summary.json").read_text())
     check_inputs_match(summary, inputs)
     if idata is None:
-        idata = xr.open_datatree(run / "posterior.nc")
+        idata = _read_tree(run / "posterior.nc")
     model = build_model(inputs.evidence, inputs.priors)
     checks = run_checks(
         idata,
