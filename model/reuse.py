@@ -27,7 +27,7 @@ import xarray as xr
 
 from model.build import build_model
 from model.convergence import ESS_BULK_MIN
-from model.forecast import Inputs, SamplerConfig, annotate, diagnostics, run_forecast
+from model.forecast import Inputs, SamplerConfig, annotate, run_forecast
 from model.reparam import PLAIN
 from model.reweight import PARETO_K_MAX, differs, log_joint, reweight
 
@@ -102,7 +102,7 @@ def try_reweight(anchor: Anchor, inputs: Inputs, config: SamplerConfig) -> Fit:
     idata.attrs["free_variables"] = json.dumps([rv.name for rv in model.free_RVs])
     how = {"anchor": anchor.label, "pareto_k": round(w.pareto_k, 4), "ess": round(w.ess)}
     idata = annotate(idata, inputs, config, reweighted=how)
-    if not diagnostics(idata)["passed"]:
+    if not json.loads(idata.attrs["diagnostics"])["passed"]:
         return Fit(anchor.idata, "", "the reweighted draws fail the convergence gate", w.pareto_k)
     return Fit(idata, "reweighted", f"Pareto k {w.pareto_k:.2f}, {w.ess:,.0f} draws", w.pareto_k)
 
