@@ -110,14 +110,15 @@ def test_reweighted_prior_sets_agree_with_nuts_refits(shipped_inputs):
     from model import reuse
     from model.forecast import run_forecast, summarise
 
-    config = SamplerConfig(seed=21)
+    config = SamplerConfig(draws=1500, seed=21)  # an anchor with draws to spare for weights
     base, anchor = reuse.fit(shipped_inputs, config, None, label="default")
     assert base.method == "NUTS"
     default = load_priors(ROOT / "priors" / "default.toml")
-    # trust in Table 2 a little lower and a little higher (the default total is 20)
+    # trust in Table 2 a little lower and a little higher (the default total is 20); larger
+    # changes move the prior of all 36 cells and leave too few effective draws: NUTS then
     alternatives = [
-        default.scaled_concentration("strategy_map", 15.0),
-        default.scaled_concentration("strategy_map", 30.0),
+        default.scaled_concentration("strategy_map", 17.0),
+        default.scaled_concentration("strategy_map", 24.0),
     ]
     for priors in alternatives:
         inputs = replace(shipped_inputs, priors=priors)
