@@ -53,7 +53,7 @@ class SBCSpec:
     design: Design = field(default_factory=Design)
     priors: str = "priors/default.toml"
     #: the forecast's sampler and warm-up, with a fixed count of draws (ranks need one)
-    refit: SamplerConfig = field(default_factory=lambda: SamplerConfig(draws=250, chains=2))
+    refit: SamplerConfig = field(default_factory=lambda: SamplerConfig(draws=260, chains=2))
     thin: int = 5
 
     @property
@@ -353,8 +353,9 @@ def run_sbc(
 
 def worst_per_group(table: pd.DataFrame) -> list[str]:
     """Return the quantity with the smallest p-value in each group, for plotting."""
-    idx = table.groupby("group", sort=False)["p_value"].idxmin()
-    return table.loc[idx, "quantity"].tolist()
+    tested = table.dropna(subset=["p_value"])  # a quantity with no rank spread has no test
+    idx = tested.groupby("group", sort=False)["p_value"].idxmin()
+    return tested.loc[idx, "quantity"].tolist()
 
 
 def write_outputs(result: SBCResult, spec: SBCSpec, out: Path) -> list[Path]:

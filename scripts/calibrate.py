@@ -30,8 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threat-rows", type=int, default=2, help="per series and period")
     p.add_argument("--conduct-rows", type=int, default=1, help="per pair and period")
     p.add_argument("--outcome-rows", type=int, default=1, help="per dyad, outcome, period")
-    # the forecast's own sampler and warm-up; a fixed count of draws, which ranks need
-    p.add_argument("--draws", type=int, default=250)
+    # the forecast's own sampler and warm-up, with a fixed count of draws, which ranks need:
+    # 2 chains x 260 draws thinned by 5 give L = 104, so 105 rank values in 15 equal bins
+    p.add_argument("--draws", type=int, default=260)
     p.add_argument("--tune", type=int, default=300)
     p.add_argument("--chains", type=int, default=2)
     p.add_argument("--thin", type=int, default=5)
