@@ -88,9 +88,9 @@ def _anchored_walk(
     are a Brownian bridge. The start is then a deterministic, with exactly
     its prior: the same joint law as the plain walk, in rounder coordinates.
     """
-    from model.reparam import _normal_constants
+    from model.reparam import normal_constants
 
-    mu0, sigma0 = _normal_constants(priors, "threat_init")
+    mu0, sigma0 = normal_constants(priors, "threat_init")
     drift = priors["threat_drift"].create_variable("threat_drift")
     n_s, n_u = len(knots), n_periods - 1
     walk: WalkMap = walk_map(knots, n_periods)

@@ -282,7 +282,7 @@ def forecast(
         target_accept=target_accept,
     )
     ev = inputs.evidence
-    how_many = f"{draws} draws" if draws else "draws to a bulk ESS of 1,000"
+    how_many = _draws_text(draws)
     console.print(
         f"Fitting {sum(ev.n_rows.values())} observations ({ev.n_rows}) over "
         f"{len(ev.periods)} periods {ev.periods[0]}..{ev.periods[-1]} with {sampler}, "
@@ -322,6 +322,11 @@ def forecast(
             raise typer.Exit(EXIT_DIAGNOSTICS)
     if report_failed:
         raise typer.Exit(1)
+
+
+def _draws_text(draws: int | None) -> str:
+    """Say how many draws a fit takes: the count asked for, or to the default precision."""
+    return f"{draws} draws" if draws else "draws to a bulk ESS of 1,000"
 
 
 def _say_chunk(drawn: int, ess: float | None) -> None:
@@ -1227,8 +1232,7 @@ def scenario(
         except (InputError, ValueError) as err:
             _fail_input(err)
         config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed)
-        how_many = f"{draws} draws" if draws else "draws to a bulk ESS of 1,000"
-        console.print(f"Fitting the baseline ({chains} chains x {how_many})")
+        console.print(f"Fitting the baseline ({chains} chains x {_draws_text(draws)})")
         idata = run_forecast(inputs, config, progressbar=console.is_terminal, on_chunk=_say_chunk)
     draws_ = posterior_draws(idata)
     try:

@@ -20,14 +20,14 @@ from typing import Any
 import arviz as az
 import numpy as np
 import pandas as pd
-import pymc as pm
 import xarray as xr
 
 from model.convergence import ESS_BULK_MIN, RHAT_MAX, dataset_diagnostics
 from model.data import COLUMNS, Actors, atomic_folder, default_as_of, load_actors, read_observations
 from model.evidence import REPORT_PERIODS, Evidence, aggregate
 from model.priors import PriorSet, load_priors
-from model.sampling import REPORTED, SAMPLERS, SamplerConfig
+from model.sampling import REPORTED, SAMPLERS, SamplerConfig, sample
+from model.theory import OUTSIDE_THEORY
 
 __all__ = [
     "ESS_BULK_MIN",
@@ -46,8 +46,6 @@ __all__ = [
     "summarise",
     "write_run",
 ]
-from model.sampling import sample as _sample
-from model.theory import OUTSIDE_THEORY
 
 HDI_PROB = 0.94
 
@@ -140,26 +138,6 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:
             continue
     return out
-
-
-def sample(
-    model: pm.Model,
-    config: SamplerConfig,
-    *,
-    progressbar: bool = False,
-    on_chunk: Any = None,
-) -> xr.DataTree:
-    """Draw the posterior with :func:`model.sampling.sample`, caching compiled programs.
-
-    The one sampling function, with the project's cache folder: every fit of
-    the project comes here or to :func:`model.sampling.sample` itself.
-    """
-    return _sample(
-        model,
-        config,
-        progressbar=progressbar,
-        on_chunk=on_chunk,
-    )
 
 
 def diagnostics(idata: xr.DataTree, *, reweighted: bool = False) -> dict[str, Any]:

@@ -19,9 +19,8 @@ from model.evidence import Evidence, same_structure
 from model.priors import PriorSet
 from model.sampling import SamplerConfig, sample
 
-#: Settings of a refit: fixed draws (ranks need a known count), fewer chains, run one
-#: after another so that one compiled program serves every data set.
-REFIT = SamplerConfig(draws=500, tune=500, chains=2, chain_method="sequential")
+#: Settings of a refit: fixed draws (ranks need a known count) and fewer chains.
+REFIT = SamplerConfig(draws=500, tune=500, chains=2)
 
 
 class Refitter:
@@ -67,6 +66,8 @@ class Refitter:
         from dataclasses import replace
 
         self.set_evidence(evidence)
+        # vectorised chains: their compiled program takes the counts as an argument and
+        # serves every data set; numpyro's parallel chains compile the counts in
         idata = sample(self.model, replace(self.config, seed=seed, chain_method="vectorized"))
         post = idata.posterior.to_dataset()
         out = {n: post[n].values for n in post.data_vars}

@@ -103,7 +103,7 @@ class Parametrisation:
 PLAIN = Parametrisation()
 
 
-def _normal_constants(priors: PriorSet, group: str) -> tuple[float, float] | None:
+def normal_constants(priors: PriorSet, group: str) -> tuple[float, float] | None:
     """``(mu, sigma)`` of a group whose prior is a Normal with constant scalar parameters."""
     table = priors.tables[group]
     kwargs = table.get("kwargs", {})
@@ -203,11 +203,11 @@ def choose(evidence: Evidence, priors: PriorSet) -> Parametrisation:
     """
     gamma = frozenset(g for g in DIRICHLET_GROUPS if priors.tables[g].get("dist") == "Dirichlet")
     pooled = [g for g in POOLED_GROUPS if priors.tables[g].get("centered") is False]
-    if _normal_constants(priors, "threat_init") is None:
+    if normal_constants(priors, "threat_init") is None:
         return Parametrisation(gamma=gamma)
     centre = _prior_centre(evidence, priors)
     knots = threat_knots(evidence, centre)
-    if _normal_constants(priors, "threat_innovation") != (0.0, 1.0):
+    if normal_constants(priors, "threat_innovation") != (0.0, 1.0):
         anchor = int(evidence.report_index[0])
         knots = [[anchor] for _ in knots]  # no bridge without standard normal steps
     centred = centred_members(evidence, centre) & set(pooled)

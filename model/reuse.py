@@ -23,13 +23,14 @@ import json
 from dataclasses import dataclass
 
 import numpy as np
+import pymc as pm
 import xarray as xr
 
 from model.build import build_model
 from model.convergence import ESS_BULK_MIN
 from model.forecast import Inputs, SamplerConfig, annotate, run_forecast
 from model.reparam import PLAIN
-from model.reweight import PARETO_K_MAX, differs, log_joint, reweight
+from model.reweight import PARETO_K_MAX, anchor_record, differs, reweight
 
 
 @dataclass(frozen=True)
@@ -77,16 +78,18 @@ class Fit:
 def anchor_of(idata: xr.DataTree, inputs: Inputs, label: str) -> Anchor:
     """Make a NUTS fit an anchor: its plain model's joint density at each draw."""
     model = build_model(inputs.evidence, inputs.priors, PLAIN)
-    post = idata.posterior
-    values, _ = log_joint(model, deterministics=False)(
-        {rv.name: post[rv.name].values for rv in model.free_RVs}
-    )
-    return Anchor(idata=idata, log_joint=values, label=label)
+    record = anchor_record(model, idata)
+    return Anchor(idata=idata, log_joint=record["log_joint"].values, label=label)
 
 
-def try_reweight(anchor: Anchor, inputs: Inputs, config: SamplerConfig) -> Fit:
-    """Reweight ``anchor`` to the posterior of ``inputs``; ``method`` is ``""`` if not sound."""
-    model = build_model(inputs.evidence, inputs.priors, PLAIN)
+def try_reweight(
+    anchor: Anchor, inputs: Inputs, config: SamplerConfig, model: pm.Model | None = None
+) -> Fit:
+    """Reweight ``anchor`` to the posterior of ``inputs``; ``method`` is ``""`` if not sound.
+
+    ``model`` is the plain model of ``inputs``, if the caller has built it.
+    """
+    model = build_model(inputs.evidence, inputs.priors, PLAIN) if model is None else model
     why = differs(model, anchor.idata.posterior.to_dataset())
     if why is not None:
         return Fit(anchor.idata, "", why)
@@ -104,7 +107,9 @@ def try_reweight(anchor: Anchor, inputs: Inputs, config: SamplerConfig) -> Fit:
     idata = annotate(idata, inputs, config, reweighted=how)
     if not json.loads(idata.attrs["diagnostics"])["passed"]:
         return Fit(anchor.idata, "", "the reweighted draws fail the convergence gate", w.pareto_k)
-    return Fit(idata, "reweighted", f"Pareto k {w.pareto_k:.2f}, {w.ess:,.0f} draws", w.pareto_k)
+    return Fit(
+        idata, "reweighted", f"Pareto k {w.pareto_k:.2f}, {w.ess:,.0f} effective draws", w.pareto_k
+    )
 
 
 def fit(

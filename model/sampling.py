@@ -183,7 +183,6 @@ class _Program:
     names: list[str]
     free: list[str]
     logp: Callable[..., Any]
-    shapes: list[tuple[int, ...]]
     data: list[str]
     numpyro_model: Callable[..., None]
     outputs: list[str]
@@ -229,7 +228,6 @@ def _program(model: pm.Model) -> _Program:
         names=names,
         free=[rv.name for rv in model.free_RVs],
         logp=jax.jit(lambda *args: logp_fn(*args)[0]),
-        shapes=shapes,
         data=[d.name for d in data],
         numpyro_model=numpyro_model,
         outputs=[v.name for v in outputs],

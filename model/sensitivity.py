@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,9 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from model.forecast import Inputs
 from model.priors import GROUP_FAMILIES, PriorSet
+from model.sampling import SamplerConfig
 
 #: Evidence kinds, by the observed variable that carries their likelihood.
 EVIDENCE: dict[str, str] = {
@@ -213,13 +216,13 @@ class Sensitivity:
 
 
 def run_sensitivity(
-    inputs: Any,
+    inputs: Inputs,
     rival: PriorSet,
     others: list[PriorSet],
     totals: list[float],
-    config: Any,
+    config: SamplerConfig,
     *,
-    progress: Any = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Sensitivity:
     """Power-scaling, prior sets, the concentration sweep and LOO, reusing the default fit.
 

@@ -20,9 +20,7 @@ import xarray as xr
 
 from model.data import Actors, InputError, Problem, file_sha256, read_observations
 from model.forecast import (
-    ESS_BULK_MIN,
     SamplerConfig,
-    annotate,
     prepare_inputs,
     run_forecast,
     summarise,
@@ -118,21 +116,14 @@ def _reweight_and_write(
 
     Returns the summary and how it was made, or ``None`` and why the update
     must draw the posterior again: the parameters changed (a new period or
-    indicator), the anchor cannot be read or rebuilt, the Pareto shape of the
-    weights exceeds :data:`~model.reweight.PARETO_K_MAX`, or the resampled
-    draws fail the convergence gate.
+    indicator), the anchor cannot be read or rebuilt, or the weights are not
+    sound (:func:`model.reuse.try_reweight`).
     """
     from model.build import build_model
     from model.plots import run_figures
     from model.reparam import PLAIN
-    from model.reweight import (
-        ANCHOR_GROUP,
-        IMPORTANCE_GROUP,
-        PARETO_K_MAX,
-        differs,
-        log_joint,
-        reweight,
-    )
+    from model.reuse import Anchor, try_reweight
+    from model.reweight import ANCHOR_GROUP, IMPORTANCE_GROUP, differs, log_joint
 
     anchor_log_joint = None
     anchor_folder = Path(previous).resolve()  # recorded absolute: later updates may run elsewhere
@@ -168,26 +159,14 @@ def _reweight_and_write(
             return None, "the anchor's model cannot be rebuilt"
         draws = {rv.name: anchor.posterior[rv.name].values for rv in old_model.free_RVs}
         anchor_log_joint, _ = log_joint(old_model, deterministics=False)(draws)
-    done = reweight(
-        anchor, anchor_log_joint, model, seed=config.seed, anchor_folder=str(anchor_folder)
+    tried = try_reweight(
+        Anchor(anchor, anchor_log_joint, str(anchor_folder)), inputs, config, model
     )
-    w = done.weights
-    if w.pareto_k > PARETO_K_MAX:
-        return None, f"Pareto k of the weights {w.pareto_k:.2f} > {PARETO_K_MAX}"
-    if w.ess < ESS_BULK_MIN:
-        return None, f"{w.ess:.0f} effective draws < {ESS_BULK_MIN}"
-    idata = done.idata
-    idata.attrs["free_variables"] = json.dumps([rv.name for rv in model.free_RVs])
-    how = {"anchor": str(anchor_folder), "pareto_k": round(w.pareto_k, 4), "ess": round(w.ess)}
-    idata = annotate(idata, inputs, config, reweighted=how)
-    summary = summarise(idata)
-    if not summary["diagnostics"]["passed"]:
-        return None, "the reweighted draws fail the convergence gate"
-    write_run(idata, out, run_figures(idata))
-    return summary, (
-        f"reweighted the draws of {anchor_folder.name} "
-        f"(Pareto k {w.pareto_k:.2f}, {w.ess:,.0f} effective draws)"
-    )
+    if not tried.method:
+        return None, tried.why
+    summary = summarise(tried.idata)
+    write_run(tried.idata, out, run_figures(tried.idata))
+    return summary, f"reweighted the draws of {anchor_folder.name} ({tried.why})"
 
 
 def read_update_files(files: list[Path], actors: Actors) -> list[tuple[pd.DataFrame, Source]]:
