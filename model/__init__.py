@@ -5,7 +5,7 @@ form an alliance against an external actor (the United States)? See
 ``docs/`` and the README for the theory and the model.
 
 Importing the package has no side effects: JAX is given its CPU devices
-(one per chain) when the first fit starts (:func:`model.sampling.sample`).
+(one per chain) when the first fit starts (:func:`model.inference.sampling.sample`).
 """
 
 from __future__ import annotations

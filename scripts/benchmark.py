@@ -657,9 +657,9 @@ def baseline_child(options: dict[str, Any]) -> dict[str, Any]:
 
     import pymc as pm
 
-    from model.build import build_model
-    from model.forecast import diagnostics, load_inputs
-    from model.reparam import PLAIN
+    from model.generative.build import build_model
+    from model.generative.reparam import PLAIN
+    from model.workflows.forecast import diagnostics, load_inputs
 
     inputs = load_inputs(
         ROOT / "data" / "actors.toml",

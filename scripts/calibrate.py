@@ -15,9 +15,10 @@ import sys
 import time
 from pathlib import Path
 
-from model.sampling import SamplerConfig
-from model.sbc import SBCSpec, run_sbc, write_outputs
-from model.simulate import Design
+from model.generative.simulate import Design
+from model.inference.sampling import SamplerConfig
+from model.outputs.calibration import write_outputs
+from model.workflows.sbc import SBCSpec, run_sbc
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,9 +22,9 @@ import xarray as xr
 from rich.console import Console
 from rich.table import Table
 
-from model.data import load_actors, read_observations
-from model.outside import MOVE_YEARS, compare_run, load_dyad_series
-from model.plots import plot_outside
+from model.evidence.data import load_actors, read_observations
+from model.outputs.plots import plot_outside
+from model.workflows.outside import MOVE_YEARS, compare_run, load_dyad_series
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,8 +61,8 @@ def main() -> None:
         idata = xr.open_datatree(args.run / "posterior.nc")
         run = args.run
     else:
-        from model.forecast import SamplerConfig, load_inputs, run_forecast, write_run
-        from model.plots import run_figures
+        from model.outputs.plots import run_figures
+        from model.workflows.forecast import SamplerConfig, load_inputs, run_forecast, write_run
 
         inputs = load_inputs(args.actors, args.data, args.priors, as_of=args.as_of)
         config = SamplerConfig(draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed)

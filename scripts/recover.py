@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.priors import load_priors
-from model.recovery import recovery_table
-from model.sampling import SamplerConfig
-from model.simulate import Design
+from model.evidence.priors import load_priors
+from model.generative.simulate import Design
+from model.inference.sampling import SamplerConfig
+from model.workflows.recovery import recovery_table
 
 
 def main(argv: list[str] | None = None) -> int:

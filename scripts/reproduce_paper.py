@@ -17,7 +17,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from model.reproduce import compare_with_paper
+from model.workflows.reproduce import compare_with_paper
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +38,7 @@ def main() -> int:
     if args.run:
         summary = json.loads((args.run / "summary.json").read_text())
     else:
-        from model.forecast import SamplerConfig, load_inputs, run_forecast, summarise
+        from model.workflows.forecast import SamplerConfig, load_inputs, run_forecast, summarise
 
         inputs = load_inputs(args.actors, args.data, args.priors)
         summary = summarise(run_forecast(inputs, SamplerConfig(draws=args.draws, seed=args.seed)))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sys
 
-from model.cli import app
+from model.cli.app import app
 
 if __name__ == "__main__":
     sys.exit(app(["update", *sys.argv[1:]], standalone_mode=True))

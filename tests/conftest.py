@@ -21,7 +21,7 @@ SMALL = {"draws": 300, "tune": 400, "chains": 4, "seed": 7}
 
 @pytest.fixture(scope="session")
 def shipped_inputs():
-    from model.forecast import load_inputs
+    from model.workflows.forecast import load_inputs
 
     return load_inputs(ACTORS, OBSERVATIONS, DEFAULT_PRIORS, as_of=AS_OF)
 
@@ -29,7 +29,7 @@ def shipped_inputs():
 @pytest.fixture(scope="session")
 def small_fit(shipped_inputs):
     """One small real fit on the shipped data, shared by every test that reads a posterior."""
-    from model.forecast import SamplerConfig, run_forecast
+    from model.workflows.forecast import SamplerConfig, run_forecast
 
     return run_forecast(shipped_inputs, SamplerConfig(**SMALL))
 
@@ -41,6 +41,6 @@ def full_fit(shipped_inputs):
     half as many draws, which leaves too few effective draws after reweighting: an update
     from it samples again, correctly, but the reweighting tests need an anchor that can
     carry them."""
-    from model.forecast import SamplerConfig, run_forecast
+    from model.workflows.forecast import SamplerConfig, run_forecast
 
     return run_forecast(shipped_inputs, SamplerConfig(draws=1000))

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from model.store import Publication, Store
+from model.evidence.store import Publication, Store
 
 
 def fake_summary(i: int = 0, *, as_of: str = "2025-09-30", p: float = 0.42) -> dict[str, Any]:

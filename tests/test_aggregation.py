@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.build import build_model
-from model.data import load_actors
-from model.evidence import aggregate
-from model.priors import load_priors
-from model.theory import OUTCOME_LEVELS, OUTCOMES, STRATEGIES, THREAT_INDICATORS
+from model.evidence.aggregate import aggregate
+from model.evidence.data import load_actors
+from model.evidence.priors import load_priors
+from model.generative.build import build_model
+from model.theory.tables import OUTCOME_LEVELS, OUTCOMES, STRATEGIES, THREAT_INDICATORS
 from tests import bruteforce as bf
 from tests.conftest import ACTORS, DEFAULT_PRIORS
 

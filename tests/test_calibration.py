@@ -6,19 +6,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from model.priors import load_priors
-from model.refit import Refitter
-from model.sampling import SamplerConfig
-from model.sbc import (
+from model.evidence.priors import load_priors
+from model.generative.simulate import Design, PriorSampler, simulate_case, template_evidence
+from model.inference.refit import Refitter
+from model.inference.sampling import SamplerConfig
+from model.outputs.calibration import write_outputs
+from model.workflows.sbc import (
     SBCSpec,
     holm,
     rank_of,
     run_sbc,
     sim_path,
     uniformity_table,
-    write_outputs,
 )
-from model.simulate import Design, PriorSampler, simulate_case, template_evidence
 from tests.conftest import DEFAULT_PRIORS
 
 
@@ -52,7 +52,7 @@ def test_rank_counts_draws_below_and_breaks_ties():
 
 def test_refitter_density_is_the_built_model_density():
     """The one-compile density equals a freshly built model's, and moves with the data."""
-    from model.build import build_model
+    from model.generative.build import build_model
 
     priors = load_priors(DEFAULT_PRIORS)
     design = Design(n_periods=3)

@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from model.cases import DEFAULT_CASE, available_cases, reference_keys, resolve_case
 from model.cli import app
-from model.data import InputError, load_actors, read_observations
-from model.evidence import Structure, dyad_name, pair_name, series_name
+from model.evidence.aggregate import Structure, dyad_name, pair_name, series_name
+from model.evidence.cases import DEFAULT_CASE, available_cases, reference_keys, resolve_case
+from model.evidence.data import InputError, load_actors, read_observations
 from tests.conftest import DEFAULT_PRIORS, ROOT
 
 #: The cases shipped under data/cases/, with their number of partners.
@@ -88,7 +88,7 @@ def test_reference_keys_follow_the_codebook():
 
 def test_historical_case_runs_on_its_own_clock():
     """A closed case is fitted as of its newest observation, on its yearly grid."""
-    from model.forecast import load_inputs
+    from model.workflows.forecast import load_inputs
 
     case = resolve_case("three-emperors-1873", ROOT)
     inputs = load_inputs(case.actors, case.observations, DEFAULT_PRIORS, horizon=4)
@@ -112,7 +112,7 @@ def test_bad_as_of_rule_is_rejected(tmp_path):
 
 
 def _fit(actors_path, data_path, as_of=None):
-    from model.forecast import SamplerConfig, load_inputs, run_forecast, summarise
+    from model.workflows.forecast import SamplerConfig, load_inputs, run_forecast, summarise
 
     inputs = load_inputs(actors_path, data_path, DEFAULT_PRIORS, as_of=as_of)
     return summarise(run_forecast(inputs, SamplerConfig(**TINY)))

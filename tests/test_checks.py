@@ -10,9 +10,9 @@ import pytest
 import xarray as xr
 from scipy.stats import binom
 
-from model import checks
-from model.build import build_model
-from model.evidence import Evidence
+from model.evidence.aggregate import Evidence
+from model.generative.build import build_model
+from model.workflows import checks
 
 
 @pytest.fixture(scope="module")

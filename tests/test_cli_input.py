@@ -135,8 +135,8 @@ def test_bad_as_of_date(tmp_path):
 
 def test_shipped_data_is_valid_and_cited():
     """The evidence set: >= 60 rows, every series, every pair and dyad, each row dated and cited."""
-    from model.data import load_actors, read_observations
-    from model.evidence import Structure, dyad_name, pair_name, series_name
+    from model.evidence.aggregate import Structure, dyad_name, pair_name, series_name
+    from model.evidence.data import load_actors, read_observations
 
     actors = load_actors(ACTORS)
     frame = read_observations(OBSERVATIONS, actors)
@@ -205,7 +205,7 @@ def _written(tmp_path: Path, *inputs: Path) -> list[str]:
 
 def test_excel_csv_utf8_loads_exactly_like_plain_utf8(tmp_path):
     """A byte-order mark and CRLF line ends (Excel's "CSV UTF-8") change nothing."""
-    from model.data import load_actors, read_observations
+    from model.evidence.data import load_actors, read_observations
 
     excel = tmp_path / "excel.csv"
     text = OBSERVATIONS.read_text(encoding="utf-8")
@@ -260,7 +260,7 @@ def test_undecodable_or_unparsable_file_is_named(tmp_path, damage, message):
 
 def test_other_iso_date_forms_load_as_their_day(tmp_path):
     """Python reads 20240619 and 2024-W25-3 as ISO dates; pandas must get the same day."""
-    from model.data import load_actors, read_observations
+    from model.evidence.data import load_actors, read_observations
 
     rows = [
         GOOD.replace("2024-06-19", "2024-W25-3"),
@@ -299,7 +299,7 @@ def test_row_after_today_is_refused_by_update(tmp_path):
 
 def test_as_of_still_filters_rows_after_it():
     """Rows after --as-of but not after today are evidence the as-of fit must not see."""
-    from model.forecast import load_inputs
+    from model.workflows.forecast import load_inputs
 
     inputs = load_inputs(ACTORS, OBSERVATIONS, DEFAULT_PRIORS, as_of=date(2022, 12, 31))
     assert inputs.observations["date"].max() <= pd.Timestamp("2022-12-31")
@@ -363,9 +363,9 @@ def test_update_case_errors(tmp_path):
 
 
 def test_update_passes_case_and_as_of_to_the_publication(tmp_path, monkeypatch):
-    """The named case's files and the as-of date reach :func:`model.update.publish_update`."""
-    import model.update
-    from model.update import UpdateResult
+    """The named case's files and the as-of date reach the update workflow."""
+    import model.workflows.update
+    from model.workflows.update import UpdateResult
 
     seen = {}
 
@@ -373,7 +373,7 @@ def test_update_passes_case_and_as_of_to_the_publication(tmp_path, monkeypatch):
         seen.update(kwargs, batches=batches)
         return UpdateResult(added=0)
 
-    monkeypatch.setattr(model.update, "publish_update", publish)
+    monkeypatch.setattr(model.workflows.update, "publish_update", publish)
     new = tmp_path / "new.csv"
     lines = (ROOT / "data" / "cases" / "crink" / "observations.csv").read_text().splitlines()
     new.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
@@ -490,9 +490,9 @@ def test_bad_prior_value_is_refused_by_update(tmp_path):
 
 
 def test_shipped_prior_sets_pass_the_value_checks():
-    from model.data import load_actors
-    from model.evidence import Structure
-    from model.priors import check_case_shapes, load_priors
+    from model.evidence.aggregate import Structure
+    from model.evidence.data import load_actors
+    from model.evidence.priors import check_case_shapes, load_priors
 
     for path in sorted((ROOT / "priors").glob("*.toml")):
         prior_set = load_priors(path)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from model.convergence import dataset_diagnostics, rank_diagnostics
+from model.inference.convergence import dataset_diagnostics, rank_diagnostics
 
 
 def _chains(seed: int, n_chain: int = 4, n_draw: int = 301) -> xr.Dataset:

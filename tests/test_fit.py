@@ -8,8 +8,8 @@ import tomllib
 import pandas as pd
 import pytest
 
-from model.forecast import SamplerConfig, load_inputs, run_forecast, summarise
-from model.reproduce import compare_with_paper
+from model.workflows.forecast import SamplerConfig, load_inputs, run_forecast, summarise
+from model.workflows.reproduce import compare_with_paper
 from tests.conftest import ACTORS, AS_OF, DEFAULT_PRIORS, OBSERVATIONS, ROOT, SMALL
 
 DYAD_STATES = {"RUS", "PRK"}

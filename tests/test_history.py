@@ -14,7 +14,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from model.cli import app
-from model.store import LEDGER_COLUMNS, Store
+from model.evidence.store import LEDGER_COLUMNS, Store
 from tests.conftest import ROOT
 from tests.fakes import fake_ledger, fake_summary
 
@@ -27,7 +27,7 @@ def _ledger(tmp_path: Path) -> Path:
         for i in range(3)
     ]
     store = fake_ledger(path, runs[:2])
-    from model.store import Publication
+    from model.evidence.store import Publication
 
     store.publish([Publication([], fake_summary(7, p=1.234e-5, as_of="1878-07-13"), runs[2])])
     return path

@@ -11,9 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from model.cli import app
-from model.data import InputError, file_sha256, load_actors
-from model.ingest import ingest_feed, load_cameo, load_mapping, read_feed
-from model.store import Store
+from model.evidence.data import InputError, file_sha256, load_actors
+from model.evidence.ingest import ingest_feed, load_cameo, load_mapping, read_feed
+from model.evidence.store import Store
 from tests.citations import citation_key, event_data_reference_keys
 from tests.conftest import ACTORS, OBSERVATIONS, ROOT
 

@@ -3,7 +3,7 @@
 Bytes, quoting, missing and extra fields, codes, dates, line ends and
 encodings are damaged at random, starting from rows of the shipped file.
 Whatever the damage, the reader returns a valid frame or raises
-:class:`~model.data.InputError` whose every problem names the file, a row
+:class:`~model.evidence.data.InputError` whose every problem names the file, a row
 and a field; any other exception is a failure, and nothing is written.
 """
 
@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from model.cli import app
-from model.data import COLUMNS, KINDS, InputError, load_actors, read_observations
+from model.evidence.data import COLUMNS, KINDS, InputError, load_actors, read_observations
 from tests.conftest import ACTORS, OBSERVATIONS
 
 CASE = load_actors(ACTORS)
@@ -134,7 +134,7 @@ def _files(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
 
 
-@pytest.mark.filterwarnings("ignore::model.data.InputWarning")
+@pytest.mark.filterwarnings("ignore::model.evidence.data.InputWarning")
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=damaged_file())
 def test_damaged_file_loads_or_names_file_row_and_field(data):
@@ -162,10 +162,14 @@ def test_damaged_file_through_axis_update(data):
 
     The publication is stubbed: a file that loads would otherwise start a fit.
     """
-    import model.update
+    import model.workflows.update
 
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
-        mp.setattr(model.update, "publish_update", lambda *a, **k: model.update.UpdateResult(0))
+        mp.setattr(
+            model.workflows.update,
+            "publish_update",
+            lambda *a, **k: model.workflows.update.UpdateResult(0),
+        )
         root = Path(tmp)
         path = root / "obs.csv"
         path.write_bytes(data)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
-from model.alliance import (
+from model.theory.alliance import (
     axis_log_prob,
     behaviour_log_likelihood,
     coded_counts_likelihood,
@@ -14,9 +14,15 @@ from model.alliance import (
     type_probs,
     weakest_link,
 )
-from model.strategy import strategy_given_external, strategy_marginal
-from model.theory import ALLIANCE_TYPES, STRATEGIES
-from model.threat import CODE_CUTPOINTS, LEVEL_ANCHORS, code_log_probs, level_probs, random_walk
+from model.theory.strategy import strategy_given_external, strategy_marginal
+from model.theory.tables import ALLIANCE_TYPES, STRATEGIES
+from model.theory.threat import (
+    CODE_CUTPOINTS,
+    LEVEL_ANCHORS,
+    code_log_probs,
+    level_probs,
+    random_walk,
+)
 from tests import bruteforce as bf
 
 
@@ -233,7 +239,7 @@ def test_ordered_log_probs_are_finite_far_from_the_cutpoints():
     np.testing.assert_allclose(np.exp(logs).sum(-1), 1.0)
     np.testing.assert_allclose(got.sum(-1), 1.0)
     # the medium level far above the anchors: log P is about -s (theta - 1) - ..., not -inf
-    from model.threat import level_log_probs
+    from model.theory.threat import level_log_probs
 
     lm = level_log_probs(np.array([60.0]), 6.0).eval()[0, 1]
     want = np.log(expit(6 * (1 - 60.0)) * (1 - np.exp(-12.0)))

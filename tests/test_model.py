@@ -8,8 +8,8 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from model.build import build_model
-from model.theory import ALLIANCE_TYPES, STRATEGIES
+from model.generative.build import build_model
+from model.theory.tables import ALLIANCE_TYPES, STRATEGIES
 
 EXPECTED_DIMS = {
     "theta": ("series", "period"),
@@ -116,7 +116,7 @@ def test_forecast_uncertainty_widens(small_fit):
 
 
 def test_reproducible_from_seed(shipped_inputs):
-    from model.forecast import SamplerConfig, sample
+    from model.workflows.forecast import SamplerConfig, sample
 
     model = build_model(shipped_inputs.evidence, shipped_inputs.priors)
     cfg = SamplerConfig(draws=20, tune=20, chains=2, seed=123)

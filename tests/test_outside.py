@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from model.data import InputError
-from model.outside import (
+from model.evidence.data import InputError
+from model.workflows.outside import (
     compare,
     first_evidence,
     load_dyad_series,
@@ -126,7 +126,7 @@ def test_first_evidence_of_the_shipped_data(shipped_inputs):
 def test_plot_outside_returns_a_figure():
     from matplotlib.figure import Figure
 
-    from model.plots import plot_outside
+    from model.outputs.plots import plot_outside
 
     periods = ["2021Q1", "2021Q2", "2022Q1", "2022Q2", "2023Q1"]
     theta = _theta({"RUS<-USA": np.arange(5.0)}, periods, noise=0.1)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.priors import load_priors
-from model.recovery import CONFIGURATIONS, check_recovery, true_parameters
-from model.refit import Refitter
-from model.sampling import SamplerConfig
-from model.simulate import Design, simulate_case, template_evidence
+from model.evidence.priors import load_priors
+from model.generative.simulate import Design, simulate_case, template_evidence
+from model.inference.refit import Refitter
+from model.inference.sampling import SamplerConfig
+from model.workflows.recovery import CONFIGURATIONS, check_recovery, true_parameters
 from tests.conftest import DEFAULT_PRIORS
 
 

@@ -19,9 +19,15 @@ import pytest
 from typer.testing import CliRunner
 
 from model.cli import app
-from model.forecast import STAGES, TIMINGS_FILE, write_run
-from model.plots import run_figures
-from model.report import CHECKS_FILE, REPORT_FILE, compute_checks, headline_text, write_report
+from model.outputs.plots import run_figures
+from model.outputs.report import (
+    CHECKS_FILE,
+    REPORT_FILE,
+    compute_checks,
+    headline_text,
+    write_report,
+)
+from model.workflows.forecast import STAGES, TIMINGS_FILE, write_run
 from tests.conftest import ACTORS, OBSERVATIONS, ROOT
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -192,7 +198,7 @@ def test_forecast_writes_the_report_by_default(tmp_path, monkeypatch, small_fit)
         kw["on_chunk"](250, 812.4)  # the sampler reports each chunk of a fit to a precision
         return small_fit
 
-    monkeypatch.setattr("model.forecast.run_forecast", fit)
+    monkeypatch.setattr("model.workflows.forecast.run_forecast", fit)
     out = tmp_path / "run"
     result = CliRunner().invoke(
         app, ["forecast", "--out", str(out), "--as-of", "2025-09-30", "--allow-bad-diagnostics"]

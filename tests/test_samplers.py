@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from model.forecast import SAMPLERS, SamplerConfig, run_forecast
+from model.workflows.forecast import SAMPLERS, SamplerConfig, run_forecast
 
 
 @pytest.mark.parametrize("sampler", SAMPLERS)
@@ -30,7 +30,7 @@ def test_unknown_sampler_is_refused(shipped_inputs):
 def test_numpyro_and_nutpie_agree(shipped_inputs):
     """The two stock samplers, through the one sampling function, give one posterior:
     P(axis) and every dyad's type probabilities within Monte Carlo error."""
-    from model.forecast import summarise
+    from model.workflows.forecast import summarise
     from tests.test_sensitivity import _assert_agree
 
     fits = {

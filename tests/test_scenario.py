@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from model.cli import app
-from model.data import InputError, load_actors
-from model.scenario import (
+from model.evidence.data import InputError, load_actors
+from model.workflows.scenario import (
     compare,
     headline,
     load_scenarios,
@@ -229,7 +229,7 @@ def test_bad_settings_through_the_cli_write_nothing(tmp_path, small_fit):
 def test_plot_scenarios_returns_a_figure(draws, actors):
     from matplotlib.figure import Figure
 
-    from model.plots import plot_scenarios
+    from model.outputs.plots import plot_scenarios
 
     frame = compare(draws, [parse_scenario("x", ["PRK.external=low"], actors)])
     fig = plot_scenarios(frame, draws.roles["now"])

@@ -8,9 +8,9 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from model.priors import load_priors
-from model.sampling import SamplerConfig
-from model.sensitivity import classify, run_sensitivity
+from model.evidence.priors import load_priors
+from model.inference.sampling import SamplerConfig
+from model.workflows.sensitivity import classify, run_sensitivity
 from tests.conftest import ROOT
 
 PRIOR_SETS = sorted((ROOT / "priors").glob("*.toml"))
@@ -107,8 +107,8 @@ def test_power_scaling_covers_every_family(sensitivity):
 def test_reweighted_prior_sets_agree_with_nuts_refits(shipped_inputs):
     """Two alternative prior sets, reweighted from the default fit and refitted by NUTS:
     P(axis) and every dyad's type probabilities agree within Monte Carlo error."""
-    from model import reuse
-    from model.forecast import run_forecast, summarise
+    from model.workflows import reuse
+    from model.workflows.forecast import run_forecast, summarise
 
     config = SamplerConfig(draws=1500, seed=21)  # an anchor with draws to spare for weights
     base, anchor = reuse.fit(shipped_inputs, config, None, label="default")

@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from model.alliance import behaviour_log_likelihood
-from model.evidence import same_structure
-from model.priors import load_priors
-from model.simulate import (
+from model.evidence.aggregate import same_structure
+from model.evidence.priors import load_priors
+from model.generative.simulate import (
     Design,
     PriorSampler,
     code_probs_np,
@@ -19,7 +18,8 @@ from model.simulate import (
     simulate_case,
     template_evidence,
 )
-from model.threat import code_log_probs, level_probs
+from model.theory.alliance import behaviour_log_likelihood
+from model.theory.threat import code_log_probs, level_probs
 from tests.conftest import DEFAULT_PRIORS
 
 N_SIMS = 40_000
@@ -147,7 +147,7 @@ def test_numpy_measurement_matches_model():
 
 @pytest.fixture(scope="module")
 def prior_draws():
-    from model.build import build_model
+    from model.generative.build import build_model
 
     design = Design(n_periods=3, threat_rows=3, conduct_rows=2, outcome_rows=1)
     template = template_evidence(design)
@@ -202,7 +202,7 @@ def test_replicate_behaviour_keeps_rows_per_cell(prior_draws):
 
 def test_sparse_design_has_evidence_once_every_n_periods():
     """``every=4``: one reading a year, always including the as-of period."""
-    from model.simulate import Design, row_layout, template_evidence
+    from model.generative.simulate import Design, row_layout, template_evidence
 
     design = Design(n_periods=8, every=4, threat_rows=1, conduct_rows=1, outcome_rows=1)
     threat, conduct, outcome = row_layout(design)
@@ -221,7 +221,7 @@ def test_code_information_is_the_fisher_information(theta, d, delta):
 
     The same for the information about ``log d``.
     """
-    from model.simulate import code_information
+    from model.generative.simulate import code_information
 
     h = 1e-6
     p = code_probs_np(theta, d, delta)

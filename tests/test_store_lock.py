@@ -12,8 +12,8 @@ from typing import Any
 
 import pandas as pd
 
-from model.data import load_actors, read_observations
-from model.store import Publication, Source, Store, split_new
+from model.evidence.data import load_actors, read_observations
+from model.evidence.store import Publication, Source, Store, split_new
 from tests.conftest import ACTORS, OBSERVATIONS, ROOT
 from tests.fakes import fake_summary
 
@@ -36,7 +36,7 @@ def _hold_lock(ledger: Path) -> subprocess.Popen:
     """Another process that takes the store's lock, says so, and keeps it until told."""
     code = (
         "import sys\n"
-        "from model.store import Store\n"
+        "from model.evidence.store import Store\n"
         f"with Store({str(ledger)!r}).locked():\n"
         "    print('locked', flush=True)\n"
         "    sys.stdin.readline()\n"

@@ -5,9 +5,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from model.data import InputError
-from model.priors import GROUP_FAMILIES, GROUPS, load_priors
-from model.theory import ALLIANCE_TYPES, CELLS, LEVELS, OUTCOME_LEVELS, OUTSIDE_THEORY, STRATEGIES
+from model.evidence.data import InputError
+from model.evidence.priors import GROUP_FAMILIES, GROUPS, load_priors
+from model.theory.tables import (
+    ALLIANCE_TYPES,
+    CELLS,
+    LEVELS,
+    OUTCOME_LEVELS,
+    OUTSIDE_THEORY,
+    STRATEGIES,
+)
 from tests.conftest import DEFAULT_PRIORS, ROOT
 
 H, T, B, W = (STRATEGIES.index(s) for s in ("hedging", "tethering", "balancing", "bandwagoning"))

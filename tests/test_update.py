@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from model.backtest import as_of_dates, score, score_table
 from model.cli import app
-from model.store import Store
+from model.evidence.store import Store
+from model.workflows.backtest import as_of_dates, score, score_table
 from tests.conftest import ACTORS, DEFAULT_PRIORS, OBSERVATIONS, ROOT
 
 TINY = ["--draws", "30", "--tune", "30", "--chains", "2", "--allow-bad-diagnostics"]
@@ -195,7 +195,7 @@ def test_kill_9_mid_update_loses_nothing(published, tmp_path):
 
 
 def test_as_of_fit_uses_no_later_observation():
-    from model.forecast import SamplerConfig, load_inputs, run_forecast
+    from model.workflows.forecast import SamplerConfig, load_inputs, run_forecast
 
     when = date(2023, 12, 31)
     inputs = load_inputs(ACTORS, OBSERVATIONS, DEFAULT_PRIORS, as_of=when)
@@ -241,10 +241,10 @@ def test_leave_future_out_reweighting_agrees_with_nuts_refits():
     reweighted to the two next quarters (6 and 12 new rows), agrees with NUTS refits of
     those quarters within Monte Carlo error (all on the grid of the last as-of date).
     A quarter with much new evidence (2025Q2 adds 44 rows: k 0.89) is refitted instead."""
-    from model import reuse
-    from model.data import load_actors, read_observations
-    from model.forecast import SamplerConfig, prepare_inputs, run_forecast, summarise
-    from model.priors import load_priors
+    from model.evidence.data import load_actors, read_observations
+    from model.evidence.priors import load_priors
+    from model.workflows import reuse
+    from model.workflows.forecast import SamplerConfig, prepare_inputs, run_forecast, summarise
     from tests.test_sensitivity import _assert_agree
 
     actors = load_actors(ACTORS)
@@ -266,10 +266,10 @@ def test_leave_future_out_reweighting_agrees_with_nuts_refits():
 
 def test_backtest_fits_share_one_grid_and_record_their_path():
     """Every as-of fit runs on the last date's grid, and says whether it was reweighted."""
-    from model.backtest import run_backtest
-    from model.data import load_actors, read_observations
-    from model.forecast import SamplerConfig
-    from model.priors import load_priors
+    from model.evidence.data import load_actors, read_observations
+    from model.evidence.priors import load_priors
+    from model.workflows.backtest import run_backtest
+    from model.workflows.forecast import SamplerConfig
 
     actors = load_actors(ACTORS)
     frame = read_observations(OBSERVATIONS, actors)

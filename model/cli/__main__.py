@@ -1,0 +1,5 @@
+"""``python -m model.cli``: the ``axis`` command."""
+
+from model.cli.app import main
+
+main()

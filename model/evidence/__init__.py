@@ -1,0 +1,7 @@
+"""Evidence and priors, as data.
+
+Actors and coded observations (:mod:`model.evidence.data`), their aggregation
+into counts (:mod:`model.evidence.aggregate`), the shipped cases, prior sets
+(:mod:`model.evidence.priors`), the forecast store and feed ingestion.
+Imports only :mod:`model.theory`.
+"""

@@ -1,0 +1,272 @@
+"""From validated observation rows to the counts the model is built on.
+
+The likelihood depends on the evidence only through counts per (series,
+period, indicator, code) for threat evidence, per (pair, period, strategy)
+for conduct and per (dyad, period, outcome, level) for outcomes. Aggregating
+here keeps the model's size independent of the number of rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+from model.evidence.data import Actors
+from model.theory.tables import (
+    ALLIANCE_TYPES,
+    LEVELS,
+    OUTCOME_LEVELS,
+    OUTCOMES,
+    STRATEGIES,
+    THREAT_CODES,
+    THREAT_INDICATORS,
+)
+
+#: Labels of the reported periods, in order.
+REPORT_PERIODS: tuple[str, ...] = ("last_evidence", "now", "horizon")
+
+
+def series_name(observer: str, source: str) -> str:
+    """Name of the threat series ``observer`` perceives from ``source``, e.g. ``CHN<-USA``."""
+    return f"{observer}<-{source}"
+
+
+def pair_name(actor: str, partner: str) -> str:
+    """Name of the directed pair of ``actor``'s strategy toward ``partner``, e.g. ``RUS->CHN``."""
+    return f"{actor}->{partner}"
+
+
+def dyad_name(a: str, b: str) -> str:
+    """Name of an undirected dyad: the two codes sorted and joined, e.g. ``CHN-PRK``."""
+    return "-".join(sorted((a, b)))
+
+
+@dataclass(frozen=True)
+class Structure:
+    """Index maps of a case: series, directed pairs and dyads of ``k`` partners.
+
+    With k partners there are k external series and k(k-1) directed
+    internal series, k(k-1) pairs and k(k-1)/2 dyads.
+    """
+
+    actors: Actors
+    series: tuple[str, ...] = field(init=False)
+    pairs: tuple[str, ...] = field(init=False)
+    dyads: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        p, ext = self.actors.partners, self.actors.external
+        series = [series_name(i, ext) for i in p]
+        series += [series_name(i, j) for i in p for j in p if i != j]
+        object.__setattr__(self, "series", tuple(series))
+        object.__setattr__(self, "pairs", tuple(pair_name(i, j) for i in p for j in p if i != j))
+        object.__setattr__(self, "dyads", tuple(dyad_name(i, j) for i, j in combinations(p, 2)))
+
+    @property
+    def pair_actor(self) -> np.ndarray:
+        """Partner index of each pair's acting state."""
+        p = self.actors.partners
+        return np.array([p.index(s.split("->")[0]) for s in self.pairs])
+
+    @property
+    def pair_internal_series(self) -> np.ndarray:
+        """Series index of each pair's internal threat (actor's threat from partner)."""
+        out = []
+        for s in self.pairs:
+            i, j = s.split("->")
+            out.append(self.series.index(series_name(i, j)))
+        return np.array(out)
+
+    @property
+    def members(self) -> np.ndarray:
+        """``(dyad, 2)`` partner indices, in the order of ``actors.partners``."""
+        p = self.actors.partners
+        return np.array([(p.index(i), p.index(j)) for i, j in combinations(p, 2)])
+
+    @property
+    def dyad_pairs(self) -> np.ndarray:
+        """``(dyad, 2)`` pair indices: first->second, second->first."""
+        p = self.actors.partners
+        return np.array(
+            [
+                (self.pairs.index(pair_name(i, j)), self.pairs.index(pair_name(j, i)))
+                for i, j in combinations(p, 2)
+            ]
+        )
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Aggregated evidence on a period grid: everything the model builder needs.
+
+    Attributes
+    ----------
+    structure
+        Series, pairs and dyads of the case.
+    periods
+        Period labels (e.g. ``2024Q2``), from the case's start to the horizon.
+    report_index
+        Period indices of :data:`REPORT_PERIODS`.
+    threat_cells
+        ``(cell, 3)`` integer array of (series, period, indicator).
+    threat_counts
+        ``(cell, code)`` counts of threat codes 0-4.
+    behaviour_periods
+        Indices of periods with conduct or outcome evidence.
+    conduct_counts
+        ``(pair, behaviour_period, strategy)``.
+    outcome_counts
+        ``(dyad, behaviour_period, outcome, outcome_level)``.
+    n_rows
+        Rows by kind, for reporting.
+    """
+
+    structure: Structure
+    periods: tuple[str, ...]
+    report_index: tuple[int, int, int]
+    threat_cells: np.ndarray
+    threat_counts: np.ndarray
+    behaviour_periods: np.ndarray
+    conduct_counts: np.ndarray
+    outcome_counts: np.ndarray
+    n_rows: dict[str, int]
+
+    @property
+    def coords(self) -> dict[str, list[str]]:
+        """Named coordinates for every dim the model uses."""
+        s = self.structure
+        return {
+            "partner": list(s.actors.partners),
+            "series": list(s.series),
+            "pair": list(s.pairs),
+            "dyad": list(s.dyads),
+            "period": list(self.periods),
+            "step": list(self.periods[1:]),
+            "window": list(self.periods[self.report_index[0] :]),
+            "level": list(LEVELS),
+            "ext_level": list(LEVELS),
+            "int_level": list(LEVELS),
+            "code": list(THREAT_CODES),
+            "indicator": list(THREAT_INDICATORS),
+            "strategy": list(STRATEGIES),
+            "alliance_type": list(ALLIANCE_TYPES),
+            "outcome": list(OUTCOMES),
+            "outcome_level": list(OUTCOME_LEVELS),
+            "threat_cell": [
+                f"{s.series[a]}|{self.periods[b]}|{THREAT_INDICATORS[c]}"
+                for a, b, c in self.threat_cells
+            ],
+            "behaviour_period": [self.periods[t] for t in self.behaviour_periods],
+        }
+
+
+def _index(values: pd.Series, names: Sequence[str]) -> np.ndarray:
+    """Position of each value in ``names`` (values are validated, so all are present)."""
+    codes = pd.Categorical(values, categories=list(names)).codes.astype(np.int64)
+    if (codes < 0).any():
+        raise ValueError(f"unexpected values {sorted(set(values) - set(names))[:5]}")
+    return codes
+
+
+def period_grid(actors: Actors, last: pd.Period, horizon: int) -> pd.PeriodIndex:
+    """Periods from the case's start to ``horizon`` periods after ``last``."""
+    first = pd.Period(actors.start, freq=actors.pandas_freq)
+    return pd.period_range(first, last + horizon, freq=actors.pandas_freq)
+
+
+def aggregate(frame: pd.DataFrame, actors: Actors, now: date, horizon: int = 4) -> Evidence:
+    """Count validated observations per cell of the model.
+
+    Parameters
+    ----------
+    frame
+        Output of :func:`model.evidence.data.read_observations` (possibly filtered).
+    actors
+        The case.
+    now
+        The current (or as-of) date: its period is reported as ``now`` and
+        the horizon counts from it. Observations after it are an error.
+    horizon
+        Forecast periods after ``now``.
+    """
+    if frame.empty:
+        raise ValueError("no observations: the model needs evidence to fit")
+    if horizon < 1:
+        raise ValueError("horizon must be at least 1 period")
+    freq = actors.pandas_freq
+    obs_period = frame["date"].dt.to_period(freq)
+    now_period = pd.Period(now, freq=freq)
+    if (obs_period > now_period).any():
+        raise ValueError(f"observations dated after the as-of date {now} are present")
+    grid = period_grid(actors, now_period, horizon)
+    t = obs_period.array.asi8 - grid[0].ordinal  # period index of every row
+    s = Structure(actors)
+    kind = frame["kind"].to_numpy()
+
+    threat = kind == "threat"
+    ser = _index(frame["observer"][threat] + "<-" + frame["target"][threat], s.series)
+    ind = _index(frame["indicator"][threat], THREAT_INDICATORS)
+    code = _index(frame["code"][threat], [str(c) for c in range(len(THREAT_CODES))])
+    # one integer key per (series, period, indicator) cell: a 1-D unique is fast at any size
+    n_t, n_i = len(grid), len(THREAT_INDICATORS)
+    keys, inverse = np.unique((ser * n_t + t[threat]) * n_i + ind, return_inverse=True)
+    cells = np.stack([keys // (n_t * n_i), keys // n_i % n_t, keys % n_i], axis=1)
+    counts = np.zeros((len(cells), len(THREAT_CODES)), dtype=np.int64)
+    np.add.at(counts, (inverse.ravel(), code), 1)
+
+    behaviour = ~threat
+    b_periods = np.unique(t[behaviour])
+    conduct = np.zeros((len(s.pairs), len(b_periods), len(STRATEGIES)), dtype=np.int64)
+    outcome = np.zeros(
+        (len(s.dyads), len(b_periods), len(OUTCOMES), len(OUTCOME_LEVELS)), dtype=np.int64
+    )
+    b_index = np.searchsorted(b_periods, t)
+    is_conduct = kind == "conduct"
+    if is_conduct.any():
+        who = _index(frame["observer"][is_conduct] + "->" + frame["target"][is_conduct], s.pairs)
+        what = _index(frame["code"][is_conduct], STRATEGIES)
+        np.add.at(conduct, (who, b_index[is_conduct], what), 1)
+    is_outcome = kind == "outcome"
+    if is_outcome.any():
+        sub = frame[is_outcome]
+        first = sub["observer"].where(sub["observer"] < sub["target"], sub["target"])
+        second = sub["target"].where(sub["observer"] < sub["target"], sub["observer"])
+        who = _index(first + "-" + second, s.dyads)
+        ind = _index(sub["indicator"], OUTCOMES)
+        lev = _index(sub["code"], OUTCOME_LEVELS)
+        np.add.at(outcome, (who, b_index[is_outcome], ind, lev), 1)
+
+    last_evidence = int(t.max())
+    now_index = now_period.ordinal - grid[0].ordinal
+    return Evidence(
+        structure=s,
+        periods=tuple(str(p) for p in grid),
+        report_index=(last_evidence, now_index, len(grid) - 1),
+        threat_cells=cells.astype(np.int64),
+        threat_counts=counts,
+        behaviour_periods=b_periods.astype(np.int64),
+        conduct_counts=conduct,
+        outcome_counts=outcome,
+        n_rows={k: int((kind == k).sum()) for k in ("threat", "conduct", "outcome")},
+    )
+
+
+#: The evidence arrays that change between data sets of one structure.
+COUNT_FIELDS: tuple[str, ...] = ("threat_counts", "conduct_counts", "outcome_counts")
+
+
+def same_structure(a: Evidence, b: Evidence) -> bool:
+    """Whether two evidence sets differ only in their counts (same cells, periods, grid)."""
+    return (
+        a.periods == b.periods
+        and a.report_index == b.report_index
+        and a.structure == b.structure
+        and np.array_equal(a.threat_cells, b.threat_cells)
+        and np.array_equal(a.behaviour_periods, b.behaviour_periods)
+        and all(getattr(a, f).shape == getattr(b, f).shape for f in COUNT_FIELDS)
+    )

@@ -1,0 +1,1 @@
+"""What a run shows: figures, the HTML report and console tables."""

@@ -1,0 +1,496 @@
+"""Fitting, diagnostics, the summary every run reports, and the run folder.
+
+One shared function, :func:`summarise`, turns a posterior into the numbers an
+analyst reads; the console table, ``summary.json``, ``summary.csv`` and the
+plots are all views of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from model.evidence.aggregate import REPORT_PERIODS, Evidence, aggregate
+from model.evidence.data import (
+    COLUMNS,
+    Actors,
+    atomic_folder,
+    default_as_of,
+    load_actors,
+    read_observations,
+)
+from model.evidence.priors import PriorSet, load_priors
+from model.inference.convergence import ESS_BULK_MIN, RHAT_MAX, dataset_diagnostics
+from model.inference.sampling import REPORTED, SAMPLERS, SamplerConfig, sample
+from model.theory.tables import OUTSIDE_THEORY
+
+__all__ = [
+    "ESS_BULK_MIN",
+    "HDI_PROB",
+    "REPORTED",
+    "RHAT_MAX",
+    "SAMPLERS",
+    "Inputs",
+    "SamplerConfig",
+    "annotate",
+    "diagnostics",
+    "load_inputs",
+    "prepare_inputs",
+    "run_forecast",
+    "sample",
+    "summarise",
+    "write_run",
+]
+
+HDI_PROB = 0.94
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a fit reads, validated, with the hashes that identify it."""
+
+    actors: Actors
+    observations: pd.DataFrame
+    evidence: Evidence
+    priors: PriorSet
+    data_sha256: str
+    as_of: date
+
+
+def prepare_inputs(
+    actors: Actors,
+    frame: pd.DataFrame,
+    priors: PriorSet,
+    *,
+    as_of: date | None = None,
+    horizon: int = 4,
+) -> Inputs:
+    """Filter validated observations to ``as_of`` and aggregate them.
+
+    Observations dated after ``as_of`` are left out, so an as-of fit sees
+    only what was known then; the data hash covers exactly the rows used.
+    Without ``as_of`` the case's rule decides (:func:`model.evidence.data.default_as_of`:
+    today for a live case, the newest observation for a historical one).
+    """
+    as_of = as_of or default_as_of(actors, frame)
+    known = frame[frame["date"] <= pd.Timestamp(as_of)].reset_index(drop=True)
+    evidence = aggregate(known, actors, as_of, horizon)
+    return Inputs(
+        actors=actors,
+        observations=known,
+        evidence=evidence,
+        priors=priors,
+        data_sha256=frame_sha256(actors, known),
+        as_of=as_of,
+    )
+
+
+def frame_sha256(actors: Actors, frame: pd.DataFrame) -> str:
+    """Hash the case and the observations used (sorted by id), independent of file layout.
+
+    Column by column, so that a million rows hash in about a second.
+    """
+    ordered = frame.sort_values("id", kind="stable")
+    digest = hashlib.sha256(json.dumps(asdict(actors), sort_keys=True, default=str).encode())
+    for c in COLUMNS:
+        col = ordered[c].to_numpy()
+        if c == "date":
+            col = col.astype("datetime64[D]").astype(str)
+        digest.update(json.dumps([c, col.tolist()], default=str).encode())
+    return digest.hexdigest()
+
+
+def load_inputs(
+    actors_path: str | Path,
+    data_path: str | Path,
+    priors_path: str | Path,
+    *,
+    as_of: date | None = None,
+    horizon: int = 4,
+) -> Inputs:
+    """Read, validate and aggregate a case from files.
+
+    Raises :class:`model.evidence.data.InputError`.
+    """
+    actors = load_actors(actors_path)
+    frame = read_observations(data_path, actors)
+    priors = load_priors(priors_path)
+    return prepare_inputs(actors, frame, priors, as_of=as_of, horizon=horizon)
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in (
+        "pymc",
+        "pytensor",
+        "arviz",
+        "arviz-stats",
+        "numpy",
+        "numpyro",
+        "jax",
+        "nutpie",
+        "pymc-extras",
+    ):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+def diagnostics(idata: xr.DataTree, *, reweighted: bool = False) -> dict[str, Any]:
+    """R-hat, bulk ESS and divergences over the free parameters and reported quantities.
+
+    Besides the gate's worst values, ``per_variable`` keeps each variable's
+    worst R-hat and smallest bulk ESS, for the report's diagnostics table.
+
+    With ``reweighted`` (draws resampled from an anchor that passed this gate
+    itself) the run is judged by importance sampling's own diagnostics: the
+    smoothed weights' Pareto k (at most 0.7) and their effective draws (at
+    least the gate's bulk ESS). The anchor's mixing was checked on every
+    parameter when it was drawn; the resampled draws repeat anchor draws, so
+    their R-hat and bulk ESS measure the resampling's repeats more than the
+    estimate's error, and are reported, not judged.
+    """
+    names = json.loads(idata.attrs.get("free_variables", "[]")) + list(REPORTED)
+    post = idata.posterior.to_dataset()
+    names = [n for n in names if n in post]
+    rhat, ess = dataset_diagnostics(post[names])
+    r_max = float(np.nanmax([np.nanmax(rhat[v].values) for v in rhat.data_vars]))
+    e_min = float(np.nanmin([np.nanmin(ess[v].values) for v in ess.data_vars]))
+    div = int(idata.sample_stats["diverging"].sum())
+    worst = max(rhat.data_vars, key=lambda v: float(np.nanmax(rhat[v].values)))
+    return {
+        "r_hat_max": r_max,
+        "ess_bulk_min": e_min,
+        "divergences": div,
+        "worst_r_hat_variable": worst,
+        "per_variable": {
+            v: {
+                "r_hat_max": float(np.nanmax(rhat[v].values)),
+                "ess_bulk_min": float(np.nanmin(ess[v].values)),
+            }
+            for v in rhat.data_vars
+        },
+        "passed": _passed(idata, r_max, e_min, div, reweighted),
+        "thresholds": {"r_hat_max": RHAT_MAX, "ess_bulk_min": ESS_BULK_MIN, "divergences": 0},
+        "judged": "importance weights (Pareto k, effective draws)" if reweighted else "draws",
+    }
+
+
+def _passed(idata: xr.DataTree, r_max: float, e_min: float, div: int, reweighted: bool) -> bool:
+    """Apply the gate: to the draws of a NUTS run, to the weights of a reweighted one."""
+    if not reweighted:
+        return bool(r_max <= RHAT_MAX and e_min >= ESS_BULK_MIN and div == 0)
+    from model.inference.reweight import IMPORTANCE_GROUP, PARETO_K_MAX
+
+    weights = idata[IMPORTANCE_GROUP].attrs
+    return bool(weights["pareto_k"] <= PARETO_K_MAX and weights["ess"] >= ESS_BULK_MIN)
+
+
+def _interval(da: xr.DataArray) -> dict[str, float]:
+    hdi = az.hdi(da, prob=HDI_PROB)
+    return {
+        "mean": float(da.mean(("chain", "draw"))),
+        "mcse": float(az.mcse(da, method="mean")),
+        "hdi_low": float(hdi.sel(ci_bound="lower")),
+        "hdi_high": float(hdi.sel(ci_bound="upper")),
+    }
+
+
+def _means(da: xr.DataArray, dim: str) -> dict[str, float]:
+    m = da.mean(("chain", "draw"))
+    return {str(k): float(m.sel({dim: k})) for k in m[dim].values}
+
+
+def _mcses(da: xr.DataArray, dim: str) -> dict[str, float]:
+    m = az.mcse(da, method="mean")
+    return {str(k): float(m.sel({dim: k})) for k in da[dim].values}
+
+
+def decimals(mcse: float, most: int = 4) -> int:
+    """Decimals of a probability its Monte Carlo error supports.
+
+    The last digit printed is the first one two standard errors can move:
+    with an MCSE of 0.0004 a mean prints as 0.006, not 0.00584. At least one
+    decimal, at most ``most``.
+    """
+    if not np.isfinite(mcse) or mcse <= 0:
+        return most
+    return int(min(most, max(1, -np.floor(np.log10(2 * mcse)))))
+
+
+def format_probability(mean: float, mcse: float, percent: bool = False) -> str:
+    """``mean ± mcse`` with no more digits than the MCSE supports."""
+    if percent:
+        d = max(decimals(mcse) - 2, 0)
+        return f"{100 * mean:.{d}f}% ± {100 * mcse:.{d}f}"
+    d = decimals(mcse)
+    return f"{mean:.{d}f} ± {mcse:.{d}f}"
+
+
+def _dyads_at(post: xr.Dataset, period: str) -> dict[str, Any]:
+    out = {}
+    for d in post["dyad"].values:
+        da = post["type_prob"].sel(dyad=d, window=period)
+        types = _means(da, "alliance_type")
+        out[str(d)] = {
+            "type_probs": types,
+            "type_mcse": _mcses(da, "alliance_type"),
+            "modal_type": max(types, key=types.get),
+            "outside_theory": sum(v for k, v in types.items() if k in OUTSIDE_THEORY),
+            "commitment": _means(
+                post["commitment_prob"].sel(dyad=d, window=period), "outcome_level"
+            ),
+            "cohesion": _means(post["cohesion_prob"].sel(dyad=d, window=period), "outcome_level"),
+        }
+    return out
+
+
+def summarise(idata: xr.DataTree) -> dict[str, Any]:
+    """Return the numbers every run reports, as a JSON-ready dict.
+
+    ``p_axis``, ``dyads`` and ``strategies`` refer to the last period with
+    evidence; ``p_axis_now`` and ``p_axis_horizon`` to the current (as-of)
+    period and the end of the forecast; ``forecast`` repeats the dyads at
+    those two periods.
+    """
+    post = idata.posterior.to_dataset()
+    periods = json.loads(idata.attrs["report_periods"])
+    p_axis = {
+        role: _interval(post["p_axis"].sel(period=periods[role])) | {"period": periods[role]}
+        for role in REPORT_PERIODS
+    }
+    strategies = {
+        str(p): _means(
+            post["strategy_prob"].sel(pair=p, window=periods["last_evidence"]), "strategy"
+        )
+        for p in post["pair"].values
+    }
+    levels = {
+        str(s): _means(post["p_level"].sel(series=s, window=periods["last_evidence"]), "level")
+        for s in post["series"].values
+    }
+    return {
+        "case": json.loads(idata.attrs["case"]),
+        "periods": periods,
+        "p_axis": p_axis["last_evidence"],
+        "p_axis_now": p_axis["now"],
+        "p_axis_horizon": p_axis["horizon"],
+        "axis_commitment": _means(
+            post["axis_commitment"].sel(window=periods["last_evidence"]), "outcome_level"
+        ),
+        "axis_cohesion": _means(
+            post["axis_cohesion"].sel(window=periods["last_evidence"]), "outcome_level"
+        ),
+        "dyads": _dyads_at(post, periods["last_evidence"]),
+        "forecast": {
+            role: {"dyads": _dyads_at(post, periods[role])} for role in ("now", "horizon")
+        },
+        "strategies": strategies,
+        "threat_levels": levels,
+        "diagnostics": json.loads(idata.attrs["diagnostics"]),
+        "provenance": json.loads(idata.attrs["provenance"]),
+    }
+
+
+def summary_frame(summary: dict[str, Any]) -> pd.DataFrame:
+    """Long table of the summary: one row per (quantity, period, unit, category)."""
+    rows: list[dict[str, Any]] = []
+    per = summary["periods"]
+    for key, role in (
+        ("p_axis", "last_evidence"),
+        ("p_axis_now", "now"),
+        ("p_axis_horizon", "horizon"),
+    ):
+        v = summary[key]
+        rows.append(
+            {
+                "quantity": "p_axis",
+                "role": role,
+                "period": per[role],
+                "unit": "axis",
+                "category": "formed",
+                "mean": v["mean"],
+                "hdi_low": v["hdi_low"],
+                "hdi_high": v["hdi_high"],
+            }
+        )
+    dyads_by_role = {
+        "last_evidence": summary["dyads"],
+        **{r: summary["forecast"][r]["dyads"] for r in ("now", "horizon")},
+    }
+    for role, dyads in dyads_by_role.items():
+        for d, info in dyads.items():
+            for q, key in (
+                ("type_prob", "type_probs"),
+                ("commitment", "commitment"),
+                ("cohesion", "cohesion"),
+            ):
+                for cat, val in info[key].items():
+                    rows.append(
+                        {
+                            "quantity": q,
+                            "role": role,
+                            "period": per[role],
+                            "unit": d,
+                            "category": cat,
+                            "mean": val,
+                        }
+                    )
+    last = per["last_evidence"]
+    for quantity, table in (
+        ("strategy", summary["strategies"]),
+        ("threat_level", summary["threat_levels"]),
+    ):
+        for unit, probs in table.items():
+            for cat, val in probs.items():
+                rows.append(
+                    {
+                        "quantity": quantity,
+                        "role": "last_evidence",
+                        "period": last,
+                        "unit": unit,
+                        "category": cat,
+                        "mean": val,
+                    }
+                )
+    return pd.DataFrame(
+        rows,
+        columns=["quantity", "role", "period", "unit", "category", "mean", "hdi_low", "hdi_high"],
+    )
+
+
+def annotate(
+    idata: xr.DataTree,
+    inputs: Inputs,
+    config: SamplerConfig,
+    *,
+    reweighted: dict[str, Any] | None = None,
+) -> xr.DataTree:
+    """Attach the case, report periods, provenance and diagnostics to a posterior.
+
+    ``reweighted`` records an update that reweighted an earlier fit's draws
+    instead of sampling (:mod:`model.inference.reweight`).
+    """
+    ev = inputs.evidence
+    actors = ev.structure.actors
+    idata.attrs.update(
+        {
+            "case": json.dumps({"partners": list(actors.partners), "external": actors.external}),
+            "report_periods": json.dumps(
+                {r: ev.periods[i] for r, i in zip(REPORT_PERIODS, ev.report_index, strict=True)}
+            ),
+            "provenance": json.dumps(
+                {
+                    "data_sha256": inputs.data_sha256,
+                    "priors_sha256": inputs.priors.sha256,
+                    "priors": inputs.priors.name,
+                    "seed": config.seed,
+                    "sampler": asdict(config),
+                    "reweighted": reweighted,
+                    "as_of": inputs.as_of.isoformat(),
+                    "rows": ev.n_rows,
+                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "versions": _versions(),
+                }
+            ),
+        }
+    )
+    idata.attrs["diagnostics"] = json.dumps(diagnostics(idata, reweighted=reweighted is not None))
+    return idata
+
+
+def run_forecast(
+    inputs: Inputs,
+    config: SamplerConfig,
+    *,
+    progressbar: bool = False,
+    on_chunk: Any = None,
+) -> xr.DataTree:
+    """Build, sample and annotate: the posterior with its provenance and diagnostics.
+
+    The attribute ``stage_seconds`` records where the time went, by the
+    names of :data:`STAGES`.
+    """
+    from model.generative.build import build_model
+
+    start = time.perf_counter()
+    model = build_model(inputs.evidence, inputs.priors)
+    built = time.perf_counter()
+    idata = sample(model, config, progressbar=progressbar, on_chunk=on_chunk)
+    sampled = time.perf_counter()
+    idata.attrs["sampling_attempts"] = idata.posterior.attrs["sampling_attempts"]
+    idata.attrs["parametrisation"] = json.dumps(model.parametrisation.describe())
+    idata = annotate(idata, inputs, config)
+    stages = {
+        "build": round(built - start, 2),
+        "sampling": round(sampled - built, 2),
+        "diagnostics": round(time.perf_counter() - sampled, 2),
+    }
+    idata.attrs["stage_seconds"] = json.dumps(stages)
+    return idata
+
+
+#: The run folder's record of where ``axis forecast`` spent its time.
+TIMINGS_FILE = "timings.json"
+
+#: What each recorded stage of ``axis forecast`` covers, in the order it runs.
+STAGES = {
+    "start": "import the model's libraries",
+    "inputs": "read and aggregate the evidence and priors",
+    "build": "build the PyMC model (and choose its coordinates)",
+    "sampling": "NUTS: compile or load, warm-up, draws to the precision asked",
+    "diagnostics": "convergence gate and provenance",
+    "write": "figures and the run folder",
+    "checks": "prior and posterior predictive checks",
+    "report": "report.html",
+}
+
+
+def stage_line(stages: dict[str, float], total: float) -> str:
+    """One console line: the total, then every stage that took 0.05 s or more."""
+    parts = [f"{name} {stages[name]:.1f}" for name in STAGES if stages.get(name, 0.0) >= 0.05]
+    return f"{total:.1f} s ({', '.join(parts)})"
+
+
+#: Draws a run's figures, by file stem (:func:`model.outputs.plots.run_figures`).
+Figures = Callable[[xr.DataTree], dict[str, Any]]
+
+
+def write_run(idata: xr.DataTree, out: Path, figures: dict[str, Any] | None = None) -> Path:
+    """Write a run folder atomically: all of it appears, or none of it.
+
+    Contents: ``posterior.nc`` (InferenceData with provenance attributes),
+    ``summary.json``, ``summary.csv`` and one PNG per figure. Everything is
+    written into a temporary sibling folder that is renamed into place. The
+    figures are closed afterwards.
+    """
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    try:
+        with atomic_folder(out, "run folder") as tmp:
+            summary = summarise(idata)
+            idata.to_netcdf(tmp / "posterior.nc")
+            (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            summary_frame(summary).to_csv(tmp / "summary.csv", index=False)
+            for name, fig in (figures or {}).items():
+                fig.savefig(tmp / f"{name}.png", dpi=110, bbox_inches="tight")
+    finally:  # handed over: closed, or a long session (updates, tests) keeps every one
+        for fig in (figures or {}).values():
+            plt.close(fig)
+    return out

@@ -1,0 +1,309 @@
+"""How much of the forecast comes from the priors, and from trusting the theory.
+
+Three tools:
+
+* power-scaling sensitivity (Kallioinen et al. 2023, ``arviz_stats.psense``)
+  of the quantities analysts read, per prior family and per evidence kind,
+  with Pareto-k checks of the importance weights;
+* fits under whole alternative prior sets and along a sweep of the Table 2
+  concentration, each by Pareto-smoothed importance reweighting of the
+  default fit where the weights allow (``k <= 0.7``), else by NUTS
+  (:mod:`model.workflows.reuse`);
+* PSIS-LOO comparison of Weitsman's mapping with Walt's on the conduct and
+  outcome evidence.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import arviz as az
+import arviz_stats as azs
+import numpy as np
+import pandas as pd
+import pymc as pm
+import xarray as xr
+
+from model.evidence.priors import GROUP_FAMILIES, PriorSet
+from model.inference.sampling import SamplerConfig
+from model.workflows.forecast import Inputs
+
+#: Evidence kinds, by the observed variable that carries their likelihood.
+EVIDENCE: dict[str, str] = {
+    "threat evidence": "threat_evidence",
+    "conduct and outcome evidence": "behaviour_evidence",
+}
+THRESHOLD = 0.05
+PARETO_K_MAX = 0.7
+
+
+def headline_quantities(idata: xr.DataTree) -> xr.Dataset:
+    """Return the scalar quantities an analyst reads, at the last period with evidence.
+
+    P(axis); each dyad's probability of its modal type; each threat series'
+    probability of its modal level.
+    """
+    post = idata.posterior
+    last = json.loads(idata.attrs["report_periods"])["last_evidence"]
+    out = {"P(axis)": post["p_axis"].sel(period=last)}
+    types = post["type_prob"].sel(window=last)
+    for dyad in types["dyad"].values:
+        t = types.sel(dyad=dyad)
+        mean = np.asarray(t.mean(("chain", "draw")))
+        modal = str(t["alliance_type"].values[int(mean.argmax())])
+        out[f"{dyad} {modal}"] = t.sel(alliance_type=modal)
+    levels = post["p_level"].sel(window=last)
+    for s in levels["series"].values:
+        lv = levels.sel(series=s)
+        modal = str(lv["level"].values[int(np.asarray(lv.mean(("chain", "draw"))).argmax())])
+        out[f"P({modal}) {s}"] = lv.sel(level=modal)
+    return xr.Dataset(
+        {
+            k: v.drop_vars([c for c in v.coords if c not in ("chain", "draw")])
+            for k, v in out.items()
+        }
+    )
+
+
+def _pareto_k(log_density: xr.DataArray) -> float:
+    """Worst Pareto k of the power-scaling importance weights (alpha 0.99 and 1.01)."""
+    ks = []
+    for alpha in (0.99, 1.01):
+        _, k = ((alpha - 1.0) * log_density).azstats.psislw(dim=["chain", "draw"])
+        ks.append(float(k))
+    return max(ks)
+
+
+def power_scaling(idata: xr.DataTree, model: pm.Model) -> pd.DataFrame:
+    """Prior and likelihood power-scaling sensitivity of the headline quantities.
+
+    One row per (quantity, component): each prior family of
+    :data:`model.evidence.priors.GROUP_FAMILIES` is power-scaled on its own, and each
+    evidence kind's likelihood on its own. ``diagnosis`` follows Kallioinen et
+    al.: a prior sensitivity above :data:`THRESHOLD` with a likelihood
+    sensitivity above it too is a potential prior-data conflict; without,
+    a strong prior / weak likelihood. ``pareto_k`` above
+    :data:`PARETO_K_MAX` marks importance weights too unreliable to trust.
+    """
+    with model:
+        if "log_prior" not in idata.children:
+            pm.compute_log_prior(idata, extend_inferencedata=True, progressbar=False)
+        if "log_likelihood" not in idata.children:
+            pm.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
+    dt = xr.DataTree.from_dict(
+        {
+            "posterior": headline_quantities(idata),
+            "log_prior": idata["log_prior"].to_dataset(),
+            "log_likelihood": idata["log_likelihood"].to_dataset(),
+        }
+    )
+    prior_vars = list(dt["log_prior"].data_vars)
+    lik_vars = [v for v in EVIDENCE.values() if v in dt["log_likelihood"].data_vars]
+
+    def total(group: str, names: list[str]) -> xr.DataArray:
+        ds = dt[group].to_dataset()
+        return sum(ds[n].sum([d for d in ds[n].dims if d not in ("chain", "draw")]) for n in names)
+
+    rows = []
+    banner = logging.getLogger("arviz_stats.psense")
+    level = banner.level
+    banner.setLevel(logging.ERROR)  # the table carries the diagnosis; no repeated banner
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for family, groups in GROUP_FAMILIES.items():
+                names = [
+                    v for v in prior_vars if any(v == g or v.startswith(f"{g}_") for g in groups)
+                ]
+                if not names:
+                    continue
+                table = azs.psense_summary(dt, prior_var_names=names, likelihood_var_names=lik_vars)
+                k = _pareto_k(total("log_prior", names))
+                for q, r in table.iterrows():
+                    rows.append(_row(q, f"prior: {family}", r["prior"], r["likelihood"], k))
+            for kind, var in EVIDENCE.items():
+                if var not in lik_vars:
+                    continue
+                table = azs.psense_summary(
+                    dt, prior_var_names=prior_vars, likelihood_var_names=[var]
+                )
+                k = _pareto_k(total("log_likelihood", [var]))
+                for q, r in table.iterrows():
+                    rows.append(_row(q, f"likelihood: {kind}", r["prior"], r["likelihood"], k))
+    finally:
+        banner.setLevel(level)
+    return pd.DataFrame(rows)
+
+
+def classify(prior: float, likelihood: float, threshold: float = THRESHOLD) -> str:
+    """Kallioinen et al.'s diagnosis from a prior and a likelihood sensitivity."""
+    if prior >= threshold and likelihood >= threshold:
+        return "prior-data conflict"
+    if prior >= threshold:
+        return "strong prior / weak likelihood"
+    return "fine"
+
+
+def _row(
+    quantity: str, component: str, prior: float, likelihood: float, k: float
+) -> dict[str, Any]:
+    return {
+        "quantity": quantity,
+        "component": component,
+        "sensitivity": float(likelihood if component.startswith("likelihood") else prior),
+        "prior_sensitivity": float(prior),
+        "likelihood_sensitivity": float(likelihood),
+        "diagnosis": classify(prior, likelihood),
+        "pareto_k": k,
+        "pareto_k_warning": bool(k > PARETO_K_MAX),
+    }
+
+
+def comparison_table(results: list[dict[str, Any]]) -> pd.DataFrame:
+    """P(axis) and each dyad's modal type, one row per fit, with the path the fit took."""
+    rows = []
+    for res in results:
+        s = res["summary"]
+        row = {
+            "prior set": res["label"],
+            "fit": res.get("fit", "NUTS"),
+            "why": res.get("why", ""),
+            "P(axis)": s["p_axis"]["mean"],
+            "hdi_low": s["p_axis"]["hdi_low"],
+            "hdi_high": s["p_axis"]["hdi_high"],
+            "divergences": s["diagnostics"]["divergences"],
+        }
+        for dyad, info in s["dyads"].items():
+            row[dyad] = info["modal_type"]
+            row[f"{dyad} P"] = info["type_probs"][info["modal_type"]]
+            for t, p in info["type_probs"].items():
+                row[f"{dyad}|{t}"] = p
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def sweep_sets(base: PriorSet, totals: list[float]) -> list[tuple[str, PriorSet]]:
+    """One prior set per total concentration of the Table 2 mapping."""
+    return [(f"{t:g}", base.scaled_concentration("strategy_map", t)) for t in totals]
+
+
+@dataclass
+class Sensitivity:
+    """Everything ``axis sensitivity`` computes.
+
+    Attributes
+    ----------
+    psense
+        Power-scaling table (:func:`power_scaling`).
+    prior_sets, sweep
+        :func:`comparison_table` of the prior-set fits and of the sweep.
+    loo
+        :func:`loo_compare` of Weitsman against the rival.
+    base
+        The default fit (NUTS), with its log prior and likelihood.
+    """
+
+    psense: pd.DataFrame
+    prior_sets: pd.DataFrame
+    sweep: pd.DataFrame
+    loo: pd.DataFrame
+    base: xr.DataTree
+
+
+def run_sensitivity(
+    inputs: Inputs,
+    rival: PriorSet,
+    others: list[PriorSet],
+    totals: list[float],
+    config: SamplerConfig,
+    *,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> Sensitivity:
+    """Power-scaling, prior sets, the concentration sweep and LOO, reusing the default fit.
+
+    Parameters
+    ----------
+    inputs
+        The case with its default priors (:class:`model.workflows.forecast.Inputs`).
+    rival
+        The rival theory's prior set (Walt's, by default), for LOO.
+    others
+        Further prior sets to compare.
+    totals
+        Table 2 concentrations to sweep.
+    config
+        Sampler settings of every NUTS fit.
+    progress
+        Called with ``(done, total, label)`` after each fit.
+    """
+    from dataclasses import replace as _replace
+
+    from model.generative.build import build_model
+    from model.generative.reparam import PLAIN
+    from model.workflows import reuse
+    from model.workflows.forecast import summarise
+
+    jobs = [(rival.name, rival)] + [(p.name, p) for p in others] + sweep_sets(inputs.priors, totals)
+    total = 1 + len(jobs)
+    base_fit, anchor = reuse.fit(inputs, config, None, label=inputs.priors.name)
+    base = base_fit.idata
+    if progress:
+        progress(1, total, inputs.priors.name)
+    results = [{"label": inputs.priors.name, "summary": summarise(base), "fit": "NUTS"}]
+    fits: dict[str, xr.DataTree] = {}
+    for n, (label, priors) in enumerate(jobs, start=2):
+        done, _ = reuse.fit(_replace(inputs, priors=priors), config, anchor, label=label)
+        fits[label] = done.idata
+        results.append(
+            {"label": label, "summary": summarise(done.idata), "fit": done.method, "why": done.why}
+        )
+        if progress:
+            progress(n, total, label)
+    n_sets = 2 + len(others)
+    plain = build_model(inputs.evidence, inputs.priors, PLAIN)
+    psense = power_scaling(base, plain)
+    rival_model = build_model(inputs.evidence, rival, PLAIN)
+    loo = loo_compare(
+        {
+            f"Weitsman ({inputs.priors.name})": (base, plain),
+            f"Walt ({rival.name})": (fits[rival.name], rival_model),
+        }
+    )
+    return Sensitivity(
+        psense=psense,
+        prior_sets=comparison_table(results[:n_sets]),
+        sweep=comparison_table(results[n_sets:]),
+        loo=loo,
+        base=base,
+    )
+
+
+def loo_compare(fits: dict[str, tuple[xr.DataTree, pm.Model | None]]) -> pd.DataFrame:
+    """PSIS-LOO comparison of theories on the conduct and outcome evidence.
+
+    Each observation unit is one period's conduct and outcome evidence (the
+    exact joint likelihood of that period). Returns ``arviz`` compare's
+    table with ELPD differences, their standard errors and the worst Pareto k
+    per theory.
+    """
+    datas = {}
+    worst_k = {}
+    for name, (idata, model) in fits.items():
+        if "log_likelihood" not in idata.children:
+            with model:
+                pm.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
+        datas[name] = idata
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            loo = az.loo(idata, var_name="behaviour_evidence", pointwise=True)
+        worst_k[name] = float(np.max(loo.pareto_k))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = az.compare(datas, var_name="behaviour_evidence", round_to="none")
+    table["pareto_k_max"] = [worst_k[n] for n in table.index]
+    return table

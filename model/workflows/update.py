@@ -1,0 +1,329 @@
+"""Scripted forecast updates: validate, deduplicate, refit, publish, report the change.
+
+An update either publishes (new observations and one ledger row, in one
+transaction, pointing at a complete run folder) or changes nothing. The
+first update of an empty store also publishes the baseline forecast of the
+shipped evidence, in the same transaction, so that every update has a
+previous forecast to compare with.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import xarray as xr
+
+from model.evidence.data import Actors, InputError, Problem, file_sha256, read_observations
+from model.evidence.priors import PriorSet
+from model.evidence.store import Publication, Source, Store, split_new
+from model.workflows.forecast import (
+    Figures,
+    SamplerConfig,
+    prepare_inputs,
+    run_forecast,
+    summarise,
+    write_run,
+)
+
+
+class DiagnosticsFailedError(RuntimeError):
+    """The refit did not pass the convergence gate; nothing was published."""
+
+    def __init__(self, diagnostics: dict[str, Any]):
+        self.diagnostics = diagnostics
+        super().__init__(
+            f"convergence gate failed (R-hat max {diagnostics['r_hat_max']:.4f}, bulk ESS min "
+            f"{diagnostics['ess_bulk_min']:.0f}, divergences {diagnostics['divergences']}); "
+            "nothing was published"
+        )
+
+
+@dataclass
+class UpdateResult:
+    """What an update did."""
+
+    added: int
+    duplicates: list[tuple[str, int, str]] = field(default_factory=list)
+    ledger_ids: list[int] = field(default_factory=list)
+    run_folder: Path | None = None
+    previous: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+    method: str = ""
+
+
+def _fit_and_write(
+    actors: Actors,
+    frame: pd.DataFrame,
+    priors: PriorSet,
+    config: SamplerConfig,
+    out: Path,
+    *,
+    as_of: date | None,
+    horizon: int,
+    allow_bad: bool,
+    figures: Figures | None,
+) -> dict[str, Any]:
+    from model.generative.build import build_model
+    from model.generative.reparam import PLAIN
+    from model.inference.reweight import ANCHOR_GROUP, anchor_record
+
+    inputs = prepare_inputs(actors, frame, priors, as_of=as_of, horizon=horizon)
+    idata = run_forecast(inputs, config)
+    summary = summarise(idata)
+    if not summary["diagnostics"]["passed"] and not allow_bad:
+        raise DiagnosticsFailedError(summary["diagnostics"])
+    if summary["diagnostics"]["passed"]:  # a later update may reweight these draws
+        idata[ANCHOR_GROUP] = anchor_record(build_model(inputs.evidence, priors, PLAIN), idata)
+    write_run(idata, out, figures(idata) if figures else None)
+    return summary
+
+
+def read_group(run_folder: Path, group: str) -> xr.Dataset | None:
+    """Read one group of a run folder's ``posterior.nc`` (``None``: absent or unreadable)."""
+    try:
+        with xr.open_dataset(Path(run_folder) / "posterior.nc", group=group) as ds:
+            return ds.load()
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _open_run(folder: Path) -> xr.DataTree | None:
+    """Load a run folder's posterior file (``None`` if missing or unreadable)."""
+    try:
+        with xr.open_datatree(Path(folder) / "posterior.nc") as tree:
+            return tree.load()
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _reweight_and_write(
+    actors: Actors,
+    stored: pd.DataFrame,
+    known: pd.DataFrame,
+    priors: PriorSet,
+    config: SamplerConfig,
+    previous: Path,
+    out: Path,
+    *,
+    as_of: date | None,
+    horizon: int,
+    figures: Figures | None,
+) -> tuple[dict[str, Any] | None, str]:
+    """Update by reweighting the anchor fit's draws (:mod:`~model.inference.reweight`), if sound.
+
+    Returns the summary and how it was made, or ``None`` and why the update
+    must draw the posterior again: the parameters changed (a new period or
+    indicator), the anchor cannot be read or rebuilt, or the weights are not
+    sound (:func:`model.workflows.reuse.try_reweight`).
+    """
+    from model.generative.build import build_model
+    from model.generative.reparam import PLAIN
+    from model.inference.reweight import ANCHOR_GROUP, IMPORTANCE_GROUP, differs, log_joint
+    from model.workflows.reuse import Anchor, try_reweight
+
+    anchor_log_joint = None
+    anchor_folder = Path(previous).resolve()  # recorded absolute: later updates may run elsewhere
+    record = read_group(previous, IMPORTANCE_GROUP)
+    if record is not None:  # itself reweighted: go back to its anchor
+        anchor_folder = Path(record.attrs["anchor"])
+        anchor_log_joint = record["anchor_log_joint"].values
+    anchor = _open_run(anchor_folder)
+    if anchor is None:
+        return None, f"the run {anchor_folder} cannot be read"
+    if not json.loads(anchor.attrs["diagnostics"])["passed"]:
+        return None, "the anchor did not pass the convergence gate"
+    inputs = prepare_inputs(actors, known, priors, as_of=as_of, horizon=horizon)
+    # densities in the plain model's own variables, which every fit's posterior holds
+    # whatever coordinates it was drawn in: the ratio is then the same parameter's
+    model = build_model(inputs.evidence, priors, PLAIN)
+    why = differs(model, anchor.posterior.to_dataset())
+    if why is not None:
+        return None, why
+    if anchor_log_joint is None and ANCHOR_GROUP in anchor.children:
+        anchor_log_joint = anchor[ANCHOR_GROUP]["log_joint"].values
+    if anchor_log_joint is None:  # rebuild the anchor's model from the stored evidence
+        prov = json.loads(anchor.attrs["provenance"])
+        if prov["priors_sha256"] != priors.sha256:
+            return None, "the prior set differs from the anchor's"
+        old = prepare_inputs(
+            actors, stored, priors, as_of=date.fromisoformat(prov["as_of"]), horizon=horizon
+        )
+        if old.data_sha256 != prov["data_sha256"]:
+            return None, "the anchor's evidence cannot be rebuilt from the store"
+        old_model = build_model(old.evidence, priors, PLAIN)
+        if differs(old_model, anchor.posterior.to_dataset()) is not None:
+            return None, "the anchor's model cannot be rebuilt"
+        draws = {rv.name: anchor.posterior[rv.name].values for rv in old_model.free_RVs}
+        anchor_log_joint, _ = log_joint(old_model, deterministics=False)(draws)
+    tried = try_reweight(
+        Anchor(anchor, anchor_log_joint, str(anchor_folder)), inputs, config, model
+    )
+    if not tried.method:
+        return None, tried.why
+    summary = summarise(tried.idata)
+    write_run(tried.idata, out, figures(tried.idata) if figures else None)
+    return summary, f"reweighted the draws of {anchor_folder.name} ({tried.why})"
+
+
+def read_update_files(files: list[Path], actors: Actors) -> list[tuple[pd.DataFrame, Source]]:
+    """Read and validate observation files, each with its provenance.
+
+    Raises :class:`~model.evidence.data.InputError` listing every bad row of every file.
+    """
+    problems: list[Problem] = []
+    incoming: list[tuple[pd.DataFrame, Source]] = []
+    for path in files:
+        try:
+            frame = read_observations(path, actors)
+        except InputError as err:
+            problems += err.problems
+            continue
+        incoming.append((frame, Source(path.name, file_sha256(path))))
+    if problems:
+        raise InputError(problems)
+    return incoming
+
+
+def run_update(files: list[Path], *, actors: Actors, **kwargs: Any) -> UpdateResult:
+    """Add new observation files to the store, refit, and publish the forecast.
+
+    Raises :class:`~model.evidence.data.InputError` (every bad row of every file) or
+    :class:`DiagnosticsFailedError`; in both cases nothing is changed. Keyword
+    arguments are those of :func:`publish_update`.
+    """
+    return publish_update(read_update_files(files, actors), actors=actors, **kwargs)
+
+
+def publish_update(
+    incoming: list[tuple[pd.DataFrame, Source]],
+    *,
+    store: Store,
+    actors: Actors,
+    priors: PriorSet,
+    seed_data: Path,
+    config: SamplerConfig,
+    runs_dir: Path,
+    as_of: date | None = None,
+    horizon: int = 4,
+    allow_bad_diagnostics: bool = False,
+    reweight: bool = True,
+    figures: Figures | None = None,
+) -> UpdateResult:
+    """Publish validated observation batches: deduplicate, refit, write the ledger.
+
+    Every batch must already be validated (:func:`model.evidence.data.read_observations`
+    or the event-data adapter, :mod:`model.evidence.ingest`) and carry its
+    :class:`~model.evidence.store.Source`. Raises :class:`DiagnosticsFailedError` if
+    the refit fails its gate; then nothing is changed.
+
+    With ``reweight`` (the default) the update first tries to reweight the
+    last NUTS fit's draws (:mod:`model.inference.reweight`) and draws again with NUTS
+    only when the weights or the gate say the reweighted draws cannot be
+    trusted; ``result.method`` says which was done and why.
+
+    ``figures`` draws a run's figures for its folder
+    (:func:`model.outputs.plots.run_figures` from the command line); workflows
+    do not draw, so a notebook or a test chooses.
+    """
+    stored = store.observations()
+    publications: list[Publication] = []
+    stamp = f"{datetime.now():%Y%m%d-%H%M%S}-seed{config.seed}"
+    fit = dict(as_of=as_of, horizon=horizon, allow_bad=allow_bad_diagnostics, figures=figures)
+    if stored.empty:
+        seed_frame = read_observations(seed_data, actors)
+        seed_src = Source(seed_data.name, file_sha256(seed_data))
+        stored = seed_frame
+    result = UpdateResult(added=0)
+    batches: list[tuple[pd.DataFrame, Source]] = []
+    known = stored
+    for frame, source in incoming:
+        new, dupes = split_new(known, frame)
+        result.duplicates += [(source.file, row, why) for row, why in dupes]
+        if len(new):
+            batches.append((new, source))
+            known = pd.concat([known, new], ignore_index=True)
+    result.added = sum(len(b) for b, _ in batches)
+    if not result.added:
+        return result
+
+    ledger = store.ledger()
+    if ledger.empty:  # publish the baseline of the seed evidence first
+        previous = runs_dir / f"{stamp}-baseline"
+        base = _fit_and_write(actors, stored, priors, config, previous, **fit)
+        publications.append(Publication([(seed_frame, seed_src)], base, previous))
+        result.previous = base
+    else:
+        result.previous = store.last_summary()
+        previous = Path(ledger["run_folder"].iloc[-1])
+    out = runs_dir / f"{stamp}-update"
+    # a few new rows barely move the posterior: reweight the last fit's draws if the
+    # weights allow it, else draw again
+    summary, result.method = None, "NUTS (asked for)"
+    if reweight:
+        summary, result.method = _reweight_and_write(
+            actors,
+            stored,
+            known,
+            priors,
+            config,
+            previous,
+            out,
+            as_of=as_of,
+            horizon=horizon,
+            figures=figures,
+        )
+        if summary is None:
+            result.method = f"NUTS (not reweighted: {result.method})"
+    if summary is None:
+        summary = _fit_and_write(actors, known, priors, config, out, **fit)
+    result.summary = summary
+    publications.append(Publication(batches, result.summary, out))
+    result.ledger_ids = store.publish(publications)
+    result.run_folder = out
+    return result
+
+
+def diff_summaries(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """List the changes between two summaries, largest first.
+
+    One row per (dyad, quantity, category) with the old and new posterior
+    mean probability; P(axis) at the last period with evidence comes first.
+    """
+    rows = [
+        {
+            "unit": "axis",
+            "quantity": "P(axis)",
+            "category": "formed",
+            "before": old["p_axis"]["mean"],
+            "after": new["p_axis"]["mean"],
+        }
+    ]
+    changes = []
+    for dyad, info in new["dyads"].items():
+        before = old["dyads"].get(dyad)
+        if before is None:
+            continue
+        for quantity, key in (
+            ("type", "type_probs"),
+            ("commitment", "commitment"),
+            ("cohesion", "cohesion"),
+        ):
+            for cat, val in info[key].items():
+                changes.append(
+                    {
+                        "unit": dyad,
+                        "quantity": quantity,
+                        "category": cat,
+                        "before": before[key].get(cat, 0.0),
+                        "after": val,
+                    }
+                )
+    changes.sort(key=lambda r: -abs(r["after"] - r["before"]))
+    for r in [*rows, *changes]:
+        r["change"] = r["after"] - r["before"]
+    return rows + changes
