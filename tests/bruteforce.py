@@ -284,3 +284,48 @@ def row_log_likelihood(rows, names: dict, values: dict, k: int) -> float:
             like += w
         total += np.log(like)
     return float(total)
+
+
+def dyad_states_semi(p_ext, p_int, mapping, conduct, outcome, tables, e_c, e_o):
+    """Each dyad's posterior strategy pair and true outcome levels, by enumeration.
+
+    Enumerates every series' level; given them, each dyad's strategy pair and
+    its two true outcome levels, in full. Returns ``(dyad, 4, 4)`` pair
+    probabilities and ``(dyad, 2, 4)`` outcome-level probabilities given all
+    the period's codes.
+    """
+    k = len(p_ext)
+    pairs, dyads = structure(k)
+    ec = (1 - e_c) * np.eye(4) + e_c / 4
+    eo = (1 - e_o) * np.eye(4) + e_o / 4
+    type_of = _type_matrix()
+    pair_idx = {p: n for n, p in enumerate(pairs)}
+    conduct_lik = np.array([np.prod(ec ** c[:, None], axis=0) for c in conduct])  # (pair, x)
+    # outcome_lik[d, o, l] = prod_obs E[obs, l]
+    outcome_lik = np.array([[np.prod(eo ** o[:, None], axis=0) for o in od] for od in outcome])
+    pair_post = np.zeros((len(dyads), 4, 4))
+    out_post = np.zeros((len(dyads), 2, 4))
+    for ext in product(range(3), repeat=k):
+        for ints in product(range(3), repeat=len(pairs)):
+            base = np.prod([p_ext[i][a] for i, a in enumerate(ext)])
+            base *= np.prod([p_int[p][b] for p, b in zip(pairs, ints, strict=True)])
+            # full[d][x, y, lc, lh]: joint of this dyad's strategies and true levels with its codes
+            full = []
+            for d, (i, j) in enumerate(dyads):
+                pij, pji = pair_idx[(i, j)], pair_idx[(j, i)]
+                w = np.outer(
+                    mapping[ext[i], ints[pij]] * conduct_lik[pij],
+                    mapping[ext[j], ints[pji]] * conduct_lik[pji],
+                )
+                lc = tables[0][type_of] * outcome_lik[d, 0]  # (x, y, lc)
+                lh = tables[1][type_of] * outcome_lik[d, 1]  # (x, y, lh)
+                full.append(w[:, :, None, None] * lc[:, :, :, None] * lh[:, :, None, :])
+            totals = [f.sum() for f in full]
+            for d, f in enumerate(full):
+                rest = base * np.prod([t for e, t in enumerate(totals) if e != d])
+                pair_post[d] += rest * f.sum(axis=(2, 3))
+                out_post[d, 0] += rest * f.sum(axis=(0, 1, 3))
+                out_post[d, 1] += rest * f.sum(axis=(0, 1, 2))
+    pair_post /= pair_post.sum(axis=(1, 2), keepdims=True)
+    out_post /= out_post.sum(axis=-1, keepdims=True)
+    return pair_post, out_post

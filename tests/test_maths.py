@@ -7,9 +7,11 @@ import pytest
 from scipy.special import expit
 
 from model.theory.alliance import (
+    _pair_to_type,
     axis_log_prob,
     behaviour_log_likelihood,
     coded_counts_likelihood,
+    dyad_states,
     outcome_probs,
     type_probs,
     weakest_link,
@@ -349,3 +351,64 @@ def test_behaviour_likelihood_equals_enumeration_k4():
         p_ext, p_int, mapping, conduct, outcome, tables, 0.12, 0.08
     )
     assert got == pytest.approx(np.log(want), rel=1e-10)
+
+
+def _states(case, conduct, outcome, e_c, e_o):
+    """The model's evidence-conditioned dyad states for one period of a random case."""
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = case[:8]
+    pair_prob, outcome_prob = dyad_states(
+        np.log(p_ext)[:, None, :],
+        q,
+        conduct[:, None, :],
+        outcome[:, None],
+        case[10],
+        e_c,
+        e_o,
+        dyad_pairs,
+        members,
+    )
+    return pair_prob.eval()[:, 0], outcome_prob.eval()[:, 0]
+
+
+@pytest.mark.parametrize(("k", "seed"), [(2, 21), (2, 22), (3, 23), (3, 24)])
+def test_dyad_states_equal_enumeration(k, seed):
+    """Bayes' rule on the likelihood's summands equals the posterior by enumeration."""
+    case = _behaviour_inputs(k, np.random.default_rng(seed), n_obs=2)
+    p_ext, p_int, mapping, conduct, outcome, tables = (case[i] for i in (2, 3, 4, 8, 9, 10))
+    got_pair, got_outcome = _states(case, conduct, outcome, 0.15, 0.1)
+    want_pair, want_outcome = bf.dyad_states_semi(
+        p_ext, p_int, mapping, conduct, outcome, tables, 0.15, 0.1
+    )
+    np.testing.assert_allclose(got_pair, want_pair, atol=1e-10)
+    np.testing.assert_allclose(got_outcome, want_outcome, atol=1e-10)
+
+
+def test_dyad_states_without_evidence_are_the_implied_ones():
+    """With no codes in the period the state is what the theory implies from the threats."""
+    case = _behaviour_inputs(3, np.random.default_rng(25))
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = case[:8]
+    tables = case[10]
+    pair_prob, outcome_prob = _states(case, 0 * case[8], 0 * case[9], 0.1, 0.1)
+    strat = strategy_marginal(p_ext[[i for i, _ in pairs]][:, None, :], q).eval()
+    implied = type_probs(strat[dyad_pairs[:, 0]], strat[dyad_pairs[:, 1]]).eval()[:, 0]
+    folded = pair_prob.reshape(len(dyads), 16) @ _pair_to_type()
+    np.testing.assert_allclose(folded, implied, atol=1e-12)
+    for o in range(2):
+        want = outcome_probs(implied, tables[o]).eval()
+        np.testing.assert_allclose(outcome_prob[:, o], want, atol=1e-12)
+
+
+def test_balancing_codes_pull_the_state_to_balancing_balancing():
+    """Many balancing codes on both sides move the state there; the implied type stays put."""
+    rng = np.random.default_rng(26)
+    case = _behaviour_inputs(3, rng)
+    pairs, dyads, p_ext, p_int, mapping, members, dyad_pairs, q = case[:8]
+    conduct = np.zeros_like(case[8])
+    bal = STRATEGIES.index("balancing")
+    conduct[list(dyad_pairs[0]), bal] = 6  # the first dyad's two pairs, both ways
+    pair_prob, _ = _states(case, conduct, 0 * case[9], 0.1, 0.1)
+    strat = strategy_marginal(p_ext[[i for i, _ in pairs]][:, None, :], q).eval()
+    implied = type_probs(strat[dyad_pairs[:, 0]], strat[dyad_pairs[:, 1]]).eval()[:, 0]
+    bb = ALLIANCE_TYPES.index("balancing-balancing")
+    smoothed = pair_prob.reshape(len(dyads), 16) @ _pair_to_type()
+    assert smoothed[0, bb] > 0.9 > implied[0, bb]

@@ -11,7 +11,7 @@ import numpy as np
 import pytensor.tensor as pt
 from pytensor.tensor import TensorLike, TensorVariable
 
-from model.theory.strategy import sum_over_external, take
+from model.theory.strategy import dyad_external_posterior, sum_over_external, take
 from model.theory.tables import ALLIANCE_TYPES, STRATEGIES, type_index_matrix
 
 BALANCING: int = STRATEGIES.index("balancing")
@@ -210,6 +210,29 @@ def behaviour_log_likelihood(
     -------
     ``(period,)`` log-likelihoods.
     """
+    errors = (conduct_error, outcome_error)
+    terms = _behaviour_terms(q, conduct_counts, outcome_counts, tables, *errors)
+    q_first, q_second, weight, offset = _dyad_terms(terms, dyad_pairs)
+    factor = pt.log(dyad_factor(q_first, q_second, weight))
+    return sum_over_external(log_p_external, factor, members) + offset
+
+
+def _behaviour_terms(
+    q: TensorLike,
+    conduct_counts: TensorLike,
+    outcome_counts: TensorLike,
+    tables: TensorLike,
+    conduct_error: TensorLike,
+    outcome_error: TensorLike,
+) -> dict[str, TensorVariable]:
+    """Return the per-pair and per-dyad pieces the behaviour likelihood multiplies, scaled.
+
+    ``q_tilde[p, t, a, x]``: P(strategy x | external a) times the conduct
+    codes' likelihood of x; ``by_type[d, t, o, type]``: the outcome codes'
+    likelihood given the type, summed over the true level; ``joint[d, t, o,
+    type, l]``: its summands. Every factor is divided by its largest value
+    (``offset`` and ``type_max`` keep the logs), so nothing underflows.
+    """
     n_strat, n_out = len(STRATEGIES), 4
     # conduct: prod_obs P(obs | strategy x) relative to its largest x (closed form)
     c_rel, c_offset = coded_counts_likelihood(conduct_counts, conduct_error, n_strat)
@@ -217,16 +240,84 @@ def behaviour_log_likelihood(
     # outcome: per indicator, sum over the true level l of table[type, l] prod_obs E[c, l]
     obs_lik, o_offset = coded_counts_likelihood(outcome_counts, outcome_error, n_out)
     tables = pt.as_tensor_variable(tables)
-    # by_type[d, t, o, type] = sum_l obs_lik[d, t, o, l] tables[o, type, l]
-    by_type = (obs_lik[:, :, :, None, :] * tables[None, None]).sum(axis=-1)
+    joint = obs_lik[:, :, :, None, :] * tables[None, None]  # (D, T, o, type, l)
+    by_type = joint.sum(axis=-1)
     log_type = pt.log(by_type).sum(axis=2)  # (D, T, type)
+    return {
+        "q_tilde": q_tilde,
+        "joint": joint,
+        "by_type": by_type,
+        "log_type": log_type,
+        "offset": c_offset.sum(axis=0) + o_offset.sum(axis=(0, 2)),
+    }
+
+
+def _dyad_terms(
+    terms: dict[str, TensorVariable], dyad_pairs: np.ndarray
+) -> tuple[TensorVariable, TensorVariable, TensorVariable, TensorVariable]:
+    """Each dyad's two members' ``q_tilde`` and its outcome weight on strategy pairs."""
+    n_strat = len(STRATEGIES)
+    log_type = terms["log_type"]
     type_max = log_type.max(axis=-1)
     spread = _pair_to_type().T  # (type, x*y): types back onto strategy pairs
     weight = pt.dot(pt.exp(log_type - type_max[..., None]), spread)
     weight = weight.reshape((*weight.shape[:-1], n_strat, n_strat), ndim=weight.ndim + 1)
     n_pairs = int(dyad_pairs.max()) + 1
-    q_first = take(q_tilde, dyad_pairs[:, 0], n_pairs)
-    q_second = take(q_tilde, dyad_pairs[:, 1], n_pairs)
-    factor = pt.log(dyad_factor(q_first, q_second, weight))
-    offset = c_offset.sum(axis=0) + o_offset.sum(axis=(0, 2)) + type_max.sum(axis=0)
-    return sum_over_external(log_p_external, factor, members) + offset
+    q_first = take(terms["q_tilde"], dyad_pairs[:, 0], n_pairs)
+    q_second = take(terms["q_tilde"], dyad_pairs[:, 1], n_pairs)
+    return q_first, q_second, weight, terms["offset"] + type_max.sum(axis=0)
+
+
+def dyad_states(
+    log_p_external: TensorLike,
+    q: TensorLike,
+    conduct_counts: TensorLike,
+    outcome_counts: TensorLike,
+    tables: TensorLike,
+    conduct_error: TensorLike,
+    outcome_error: TensorLike,
+    dyad_pairs: np.ndarray,
+    members: np.ndarray,
+) -> tuple[TensorVariable, TensorVariable]:
+    """Each dyad's state given all the evidence of its period: Bayes' rule on the likelihood.
+
+    :func:`behaviour_log_likelihood` sums over every state's external level,
+    every dyad's strategy pair and every true outcome level. Normalising its
+    summands gives their posterior given the period's conduct and outcome
+    codes (and the draw's threats and tables): first over the joint external
+    levels, then, given a dyad's two levels, over its strategy pairs, then,
+    given the type, over the true commitment and cohesion levels. In a period
+    without codes this is the theory-implied distribution
+    (:func:`type_probs`, :func:`outcome_probs`).
+
+    Parameters
+    ----------
+    log_p_external, q, conduct_counts, outcome_counts, tables, conduct_error, outcome_error, \
+dyad_pairs, members
+        As for :func:`behaviour_log_likelihood`.
+
+    Returns
+    -------
+    pair_prob
+        ``(dyad, period, strategy_first, strategy_second)``: P(the two
+        members' strategies toward each other | evidence).
+    outcome_prob
+        ``(dyad, period, outcome, outcome_level)``: P(the true commitment
+        (``outcome`` 0) and cohesion (1) level | evidence).
+    """
+    errors = (conduct_error, outcome_error)
+    terms = _behaviour_terms(q, conduct_counts, outcome_counts, tables, *errors)
+    q_first, q_second, weight, _ = _dyad_terms(terms, dyad_pairs)
+    # given the dyad's external levels (a, a'): g[a, a', x, y] and its total f[a, a']
+    g = q_first[:, :, :, None, :, None] * q_second[:, :, None, :, None, :]
+    g = g * weight[:, :, None, None, :, :]
+    f = g.sum(axis=(-2, -1))
+    external = dyad_external_posterior(log_p_external, pt.log(f), members)  # (D, T, a, a')
+    pair_prob = (external[..., None, None] * g / f[..., None, None]).sum(axis=(2, 3))
+    n_strat = len(STRATEGIES)
+    flat = pair_prob.reshape((*pair_prob.shape[:2], n_strat * n_strat))
+    p_type = pt.dot(flat, _pair_to_type())  # (D, T, type)
+    # given the type, the true level l has weight table[type, l] times its codes' likelihood
+    level_given_type = terms["joint"] / terms["by_type"][..., None]  # (D, T, o, type, l)
+    outcome_prob = (p_type[:, :, None, :, None] * level_given_type).sum(axis=3)
+    return pair_prob, outcome_prob

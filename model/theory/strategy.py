@@ -90,12 +90,31 @@ def sum_over_external(
     -------
     ``(period,)`` log sums.
     """
+    return pt.logsumexp(external_terms(log_p_external, log_dyad_factor, members), axis=-1)
+
+
+def selection_matrices(members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """0/1 matrices from every joint external level to each state's and each dyad's levels.
+
+    Parameters
+    ----------
+    members
+        ``(dyad, 2)`` partner indices of each dyad (first, second).
+
+    Returns
+    -------
+    pick_ext, pick_dyad
+        ``(partner * 3, combination)`` and ``(dyad * 9, combination)``: column
+        ``c`` marks the level of each state, and the pair of levels of each
+        dyad's members, in the joint assignment ``c`` of
+        :func:`external_combinations`. Selection matrices turn gathers into
+        matrix products, whose gradients are matrix products too (a gather's
+        gradient is a slow scatter).
+    """
     members = np.asarray(members, dtype=np.int64)
     k = int(members.max()) + 1  # every partner belongs to at least one dyad
     combos = external_combinations(k)  # (C, k)
     n_dyads = members.shape[0]
-    # Selection matrices turn the gathers into matrix products, whose gradients
-    # are matrix products too (a gather's gradient is a slow scatter).
     pick_ext = np.zeros((k * 3, len(combos)))
     pick_dyad = np.zeros((n_dyads * 9, len(combos)))
     for c, levels in enumerate(combos):
@@ -103,10 +122,38 @@ def sum_over_external(
         pick_dyad[np.arange(n_dyads) * 9 + levels[members[:, 0]] * 3 + levels[members[:, 1]], c] = (
             1.0
         )
+    return pick_ext, pick_dyad
+
+
+def external_terms(
+    log_p_external: TensorLike, log_dyad_factor: TensorLike, members: np.ndarray
+) -> TensorVariable:
+    """``log prod_i P(L_ext_i = a_i) prod_d f_d(a_i, a_j)`` for every joint ``a``: ``(period, C)``.
+
+    The summands of :func:`sum_over_external`; normalised over ``C`` they are
+    the posterior of the joint external levels given the evidence in ``f``.
+    """
+    pick_ext, pick_dyad = selection_matrices(members)
     lpe = pt.as_tensor_variable(log_p_external)
     ldf = pt.as_tensor_variable(log_dyad_factor)
     n_t = lpe.shape[1]
-    ext_flat = lpe.dimshuffle(1, 0, 2).reshape((n_t, k * 3))
-    dyad_flat = ldf.dimshuffle(1, 0, 2, 3).reshape((n_t, n_dyads * 9))
-    terms = pt.dot(ext_flat, pick_ext) + pt.dot(dyad_flat, pick_dyad)  # (T, C)
-    return pt.logsumexp(terms, axis=-1)
+    ext_flat = lpe.dimshuffle(1, 0, 2).reshape((n_t, pick_ext.shape[0]))
+    dyad_flat = ldf.dimshuffle(1, 0, 2, 3).reshape((n_t, pick_dyad.shape[0]))
+    return pt.dot(ext_flat, pick_ext) + pt.dot(dyad_flat, pick_dyad)  # (T, C)
+
+
+def dyad_external_posterior(
+    log_p_external: TensorLike, log_dyad_factor: TensorLike, members: np.ndarray
+) -> TensorVariable:
+    """P(a dyad's two external levels | the evidence in the factors): ``(dyad, period, 3, 3)``.
+
+    Every state's external level is shared by all its dyads, so the evidence
+    of one dyad moves the levels, and so the states, of the others: this is
+    the joint posterior over all states' levels, marginalised onto each dyad.
+    """
+    _, pick_dyad = selection_matrices(members)
+    terms = external_terms(log_p_external, log_dyad_factor, members)
+    weights = pt.special.softmax(terms, axis=-1)  # (T, C)
+    per_dyad = pt.dot(weights, pick_dyad.T)  # (T, dyad * 9)
+    n_t = weights.shape[0]
+    return per_dyad.reshape((n_t, pick_dyad.shape[0] // 9, 3, 3)).dimshuffle(1, 0, 2, 3)
