@@ -7,11 +7,11 @@ import pytest
 from scipy.special import expit
 
 from model.theory.alliance import (
-    _pair_to_type,
     axis_log_prob,
     behaviour_log_likelihood,
     coded_counts_likelihood,
     dyad_states,
+    fold_to_types,
     outcome_probs,
     type_probs,
     weakest_link,
@@ -391,7 +391,7 @@ def test_dyad_states_without_evidence_are_the_implied_ones():
     pair_prob, outcome_prob = _states(case, 0 * case[8], 0 * case[9], 0.1, 0.1)
     strat = strategy_marginal(p_ext[[i for i, _ in pairs]][:, None, :], q).eval()
     implied = type_probs(strat[dyad_pairs[:, 0]], strat[dyad_pairs[:, 1]]).eval()[:, 0]
-    folded = pair_prob.reshape(len(dyads), 16) @ _pair_to_type()
+    folded = fold_to_types(pair_prob).eval()
     np.testing.assert_allclose(folded, implied, atol=1e-12)
     for o in range(2):
         want = outcome_probs(implied, tables[o]).eval()
@@ -410,5 +410,5 @@ def test_balancing_codes_pull_the_state_to_balancing_balancing():
     strat = strategy_marginal(p_ext[[i for i, _ in pairs]][:, None, :], q).eval()
     implied = type_probs(strat[dyad_pairs[:, 0]], strat[dyad_pairs[:, 1]]).eval()[:, 0]
     bb = ALLIANCE_TYPES.index("balancing-balancing")
-    smoothed = pair_prob.reshape(len(dyads), 16) @ _pair_to_type()
+    smoothed = fold_to_types(pair_prob).eval()
     assert smoothed[0, bb] > 0.9 > implied[0, bb]

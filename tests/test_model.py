@@ -21,6 +21,9 @@ EXPECTED_DIMS = {
     "p_axis": ("period",),
     "axis_commitment": ("window", "outcome_level"),
     "axis_cohesion": ("window", "outcome_level"),
+    "smoothed_type_prob": ("dyad", "period", "alliance_type"),
+    "smoothed_commitment_prob": ("dyad", "period", "outcome_level"),
+    "smoothed_cohesion_prob": ("dyad", "period", "outcome_level"),
     "strategy_map": ("ext_level", "int_level", "strategy"),
     "commitment": ("alliance_type", "outcome_level"),
     "threat_drift": ("series",),
@@ -122,3 +125,29 @@ def test_reproducible_from_seed(shipped_inputs):
     cfg = SamplerConfig(draws=20, tune=20, chains=2, seed=123)
     a, b = sample(model, cfg), sample(model, cfg)
     np.testing.assert_array_equal(a.posterior["p_axis"].values, b.posterior["p_axis"].values)
+
+
+def test_smoothed_states_agree_with_implied_ones_only_without_codes(prior_draw, shipped_inputs):
+    """Prior draws: periods without conduct or outcome codes keep the implied state.
+
+    In periods with codes the state given them differs from what the threats
+    imply (in some draw), and every state is a distribution.
+    """
+    model, idata = prior_draw
+    prior = idata.prior
+    ev = shipped_inputs.evidence
+    coded = set(np.asarray(ev.behaviour_periods).tolist())
+    smoothed = prior["smoothed_type_prob"].values  # (chain, draw, dyad, period, type)
+    window = prior["type_prob"]["window"].values
+    periods = list(prior["period"].values)
+    for w, label in enumerate(window):
+        t = periods.index(label)
+        implied = prior["type_prob"].values[:, :, :, w]
+        if t in coded:
+            assert not np.allclose(smoothed[:, :, :, t], implied, atol=1e-6)
+        else:
+            np.testing.assert_allclose(smoothed[:, :, :, t], implied, atol=1e-10)
+    assert coded & {periods.index(label) for label in window}, "the window starts with codes"
+    np.testing.assert_allclose(smoothed.sum(axis=-1), 1.0, atol=1e-9)
+    for name in ("smoothed_commitment_prob", "smoothed_cohesion_prob"):
+        np.testing.assert_allclose(prior[name].values.sum(axis=-1), 1.0, atol=1e-9)

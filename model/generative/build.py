@@ -19,6 +19,8 @@ from model.generative.reparam import Parametrisation, WalkMap, choose, walk_map
 from model.theory.alliance import (
     axis_log_prob,
     behaviour_log_likelihood,
+    dyad_states,
+    fold_to_types,
     outcome_probs,
     type_probs,
     weakest_link,
@@ -159,7 +161,12 @@ def build_model(
         the Table 2 / Table 3 Dirichlets. Named deterministics hold every
         reported quantity: ``theta``, ``p_level``, ``strategy_prob``,
         ``type_prob``, ``commitment_prob``, ``cohesion_prob``, ``p_axis``,
-        ``axis_commitment``, ``axis_cohesion``.
+        ``axis_commitment``, ``axis_cohesion`` (what the theory implies from
+        the threats), and ``smoothed_type_prob``, ``smoothed_commitment_prob``,
+        ``smoothed_cohesion_prob`` for every period: each dyad's state given
+        all the evidence, its own period's conduct and outcome codes included
+        (:func:`model.theory.alliance.dyad_states`); in a period without such
+        codes the two agree.
     """
     param = choose(evidence, priors) if parametrisation is None else parametrisation
     s = evidence.structure
@@ -222,13 +229,17 @@ def build_model(
         b = evidence.behaviour_periods
         conduct_error = priors["conduct_error"].create_variable("conduct_error")
         outcome_error = priors["outcome_error"].create_variable("outcome_error")
+        # what the theory implies from the threats, every period
+        implied = type_probs(strat[s.dyad_pairs[:, 0]], strat[s.dyad_pairs[:, 1]])
+        state_type = implied  # (dyad, period, type); the state given the evidence, below
+        state_outcome = [outcome_probs(implied, table) for table in (commitment, cohesion)]
         if len(b):
             # the likelihood needs the levels and strategies in these periods only
             log_p_b = level_log_probs(take(theta, b, len(evidence.periods), axis=1), sharpness)
             q_b = strategy_given_external(
                 take(pt.exp(log_p_b), s.pair_internal_series, len(s.series)), mapping
             )
-            ll = behaviour_log_likelihood(
+            behaviour = (
                 log_p_b[:n_partners],
                 q_b,
                 evidence.conduct_counts,
@@ -239,6 +250,13 @@ def build_model(
                 s.dyad_pairs,
                 s.members,
             )
+            ll = behaviour_log_likelihood(*behaviour)
+            # in periods with conduct or outcome codes, the state given them too
+            pair_b, outcome_b = dyad_states(*behaviour)
+            state_type = pt.set_subtensor(state_type[:, b], fold_to_types(pair_b))
+            state_outcome = [
+                pt.set_subtensor(state_outcome[o][:, b], outcome_b[:, :, o]) for o in (0, 1)
+            ]
             totals = evidence.conduct_counts.sum(axis=(0, 2)) + evidence.outcome_counts.sum(
                 axis=(0, 2, 3)
             )
@@ -269,6 +287,11 @@ def build_model(
         pm.Deterministic(
             "p_axis", pt.exp(axis_log_prob(log_p_ext, q, s.dyad_pairs, s.members)), dims="period"
         )
+        # each dyad's state given all the evidence, its period's conduct and outcomes too
+        pm.Deterministic("smoothed_type_prob", state_type, dims=("dyad", "period", "alliance_type"))
+        outcome_dims = ("dyad", "period", "outcome_level")
+        for name, probs in zip(("commitment", "cohesion"), state_outcome, strict=True):
+            pm.Deterministic(f"smoothed_{name}_prob", probs, dims=outcome_dims)
         for name, table in (("axis_commitment", commitment), ("axis_cohesion", cohesion)):
             pm.Deterministic(
                 name,

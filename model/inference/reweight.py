@@ -173,9 +173,7 @@ def differs(
 
     Each variable (by default every free variable) must be in the posterior
     with the model's dims and coordinate labels: then a draw is the same
-    parameter in both models, and a deterministic (a function of the
-    parameters and of the case's structure, never of the counts) has the
-    same value in both.
+    parameter in both models.
     """
     dims = model.named_vars_to_dims
     for var in model.free_RVs if variables is None else variables:
@@ -237,11 +235,9 @@ def reweight(
 
     post = anchor.posterior.to_dataset()
     draws = {rv.name: post[rv.name].values for rv in model.free_RVs}
-    # the deterministics are the anchor's unless the report window or grid moved
-    stale = differs(model, post, model.deterministics) is not None
-    new_log_joint, dets = log_joint(model, deterministics=stale)(draws)
-    if not stale:
-        dets = {d.name: post[d.name].values for d in model.deterministics}
+    # every deterministic is evaluated in the new model: some read the evidence itself
+    # (a dyad's state given its period's codes), not only the parameters
+    new_log_joint, dets = log_joint(model)(draws)
     w = pareto_smoothed_weights(new_log_joint - anchor_log_joint)
     idx = systematic_resample(w.weights, np.random.default_rng(seed))
 

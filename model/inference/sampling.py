@@ -223,7 +223,14 @@ def _program(model: pm.Model) -> _Program:
         numpyro.factor("log_density", logp_fn(*z, *data_values)[0])
 
     outputs = list(get_default_varnames(model.unobserved_value_vars, include_transformed=False))
-    post_fn = get_jaxified_graph(inputs=values, outputs=outputs)
+    # deterministics may read the data too (a dyad's state given its period's codes)
+    post = graph_replace(outputs, symbols, strict=False) if data else outputs
+    post_fn = get_jaxified_graph(inputs=[*values, *symbols.values()], outputs=post)
+    n_values = len(values)
+
+    def per_draw(*args: Any) -> Any:  # draws vary by chain and draw; the data do not
+        return jax.vmap(jax.vmap(lambda *v: post_fn(*v, *args[n_values:])))(*args[:n_values])
+
     program = _Program(
         names=names,
         free=[rv.name for rv in model.free_RVs],
@@ -231,7 +238,7 @@ def _program(model: pm.Model) -> _Program:
         data=[d.name for d in data],
         numpyro_model=numpyro_model,
         outputs=[v.name for v in outputs],
-        to_posterior=jax.jit(jax.vmap(jax.vmap(post_fn))),
+        to_posterior=jax.jit(per_draw),
         mcmc={},
     )
     _PROGRAMS[model] = program
@@ -286,7 +293,7 @@ def _numpyro(
             mcmc.post_warmup_state = mcmc.last_state
             mcmc.run(mcmc.post_warmup_state.rng_key, *data, extra_fields=_FIELDS)
         raw = mcmc.get_samples(group_by_chain=True)
-        values = program.to_posterior(*(raw[n] for n in program.names))
+        values = program.to_posterior(*(raw[n] for n in program.names), *data)
         parts.append({n: np.asarray(x) for n, x in zip(program.outputs, values, strict=True)})
         stats.append({k: np.asarray(v) for k, v in _numpyro_stats_to_dict(mcmc).items()})
         drawn = chunk * len(parts)

@@ -48,6 +48,14 @@ def type_probs(strategy_first: TensorLike, strategy_second: TensorLike) -> Tenso
     return pt.dot(flat, _pair_to_type())
 
 
+def fold_to_types(pair_prob: TensorLike) -> TensorVariable:
+    """Fold ``(..., strategy_first, strategy_second)`` probabilities into the ten types."""
+    p = pt.as_tensor_variable(pair_prob)
+    n = len(STRATEGIES)
+    flat = p.reshape((*p.shape[:-2], n * n), ndim=p.ndim - 1)
+    return pt.dot(flat, _pair_to_type())
+
+
 def outcome_probs(p_type: TensorLike, table: TensorLike) -> TensorVariable:
     """P(commitment or cohesion level) = ``sum_type P(type) table[type, level]``."""
     return pt.dot(pt.as_tensor_variable(p_type), pt.as_tensor_variable(table))
@@ -314,9 +322,7 @@ dyad_pairs, members
     f = g.sum(axis=(-2, -1))
     external = dyad_external_posterior(log_p_external, pt.log(f), members)  # (D, T, a, a')
     pair_prob = (external[..., None, None] * g / f[..., None, None]).sum(axis=(2, 3))
-    n_strat = len(STRATEGIES)
-    flat = pair_prob.reshape((*pair_prob.shape[:2], n_strat * n_strat))
-    p_type = pt.dot(flat, _pair_to_type())  # (D, T, type)
+    p_type = fold_to_types(pair_prob)  # (D, T, type)
     # given the type, the true level l has weight table[type, l] times its codes' likelihood
     level_given_type = terms["joint"] / terms["by_type"][..., None]  # (D, T, o, type, l)
     outcome_prob = (p_type[:, :, None, :, None] * level_given_type).sum(axis=3)

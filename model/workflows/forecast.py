@@ -257,7 +257,30 @@ def _dyads_at(post: xr.Dataset, period: str) -> dict[str, Any]:
             ),
             "cohesion": _means(post["cohesion_prob"].sel(dyad=d, window=period), "outcome_level"),
         }
+        if "smoothed_type_prob" in post:  # runs written before it was reported lack it
+            out[str(d)]["smoothed"] = _smoothed_at(post, str(d), period)
     return out
+
+
+def _smoothed_at(post: xr.Dataset, dyad: str, period: str) -> dict[str, Any]:
+    """Return the dyad's state given all the evidence, its period's codes included.
+
+    Beside the implied keys, so a reader compares like with like: in a period
+    without conduct or outcome codes the two agree.
+    """
+    da = post["smoothed_type_prob"].sel(dyad=dyad, period=period)
+    types = _means(da, "alliance_type")
+    return {
+        "type_probs": types,
+        "type_mcse": _mcses(da, "alliance_type"),
+        "modal_type": max(types, key=types.get),
+        "commitment": _means(
+            post["smoothed_commitment_prob"].sel(dyad=dyad, period=period), "outcome_level"
+        ),
+        "cohesion": _means(
+            post["smoothed_cohesion_prob"].sel(dyad=dyad, period=period), "outcome_level"
+        ),
+    }
 
 
 def summarise(idata: xr.DataTree) -> dict[str, Any]:
@@ -335,12 +358,15 @@ def summary_frame(summary: dict[str, Any]) -> pd.DataFrame:
     }
     for role, dyads in dyads_by_role.items():
         for d, info in dyads.items():
-            for q, key in (
-                ("type_prob", "type_probs"),
-                ("commitment", "commitment"),
-                ("cohesion", "cohesion"),
+            for q, key, source in (
+                ("type_prob", "type_probs", info),
+                ("commitment", "commitment", info),
+                ("cohesion", "cohesion", info),
+                ("smoothed_type_prob", "type_probs", info.get("smoothed", {})),
+                ("smoothed_commitment", "commitment", info.get("smoothed", {})),
+                ("smoothed_cohesion", "cohesion", info.get("smoothed", {})),
             ):
-                for cat, val in info[key].items():
+                for cat, val in source.get(key, {}).items():
                     rows.append(
                         {
                             "quantity": q,
