@@ -16,7 +16,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from model.evidence.data import Actors
+from model.evidence.data import CODER_COLUMN, DEFAULT_CODER, Actors
 from model.theory.tables import (
     ALLIANCE_TYPES,
     LEVELS,
@@ -116,6 +116,13 @@ class Evidence:
         ``(cell, 3)`` integer array of (series, period, indicator).
     threat_counts
         ``(cell, code)`` counts of threat codes 0-4.
+    threat_coders
+        ``(cell,)`` index into ``coders`` of the coder whose codes a cell
+        counts: one coder's codes of a series, period and indicator form a
+        cell, so the measurement model can give each coder their own
+        thresholds and discrimination.
+    coders
+        Coders of the threat codes, the main coder first.
     behaviour_periods
         Indices of periods with conduct or outcome evidence.
     conduct_counts
@@ -135,6 +142,8 @@ class Evidence:
     conduct_counts: np.ndarray
     outcome_counts: np.ndarray
     n_rows: dict[str, int]
+    threat_coders: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    coders: tuple[str, ...] = (DEFAULT_CODER,)
 
     @property
     def coords(self) -> dict[str, list[str]]:
@@ -159,10 +168,18 @@ class Evidence:
             "outcome_level": list(OUTCOME_LEVELS),
             "threat_cell": [
                 f"{s.series[a]}|{self.periods[b]}|{THREAT_INDICATORS[c]}"
-                for a, b, c in self.threat_cells
+                + (f"|{self.coders[k]}" if len(self.coders) > 1 else "")
+                for (a, b, c), k in zip(self.threat_cells, self.cell_coders(), strict=True)
             ],
+            **({"coder": list(self.coders)} if len(self.coders) > 1 else {}),
             "behaviour_period": [self.periods[t] for t in self.behaviour_periods],
         }
+
+    def cell_coders(self) -> np.ndarray:
+        """Each threat cell's coder index (all the main coder's when none is recorded)."""
+        if len(self.threat_coders) == len(self.threat_cells):
+            return self.threat_coders
+        return np.zeros(len(self.threat_cells), dtype=np.int64)
 
 
 def _index(values: pd.Series, names: Sequence[str]) -> np.ndarray:
@@ -212,9 +229,19 @@ def aggregate(frame: pd.DataFrame, actors: Actors, now: date, horizon: int = 4) 
     ser = _index(frame["observer"][threat] + "<-" + frame["target"][threat], s.series)
     ind = _index(frame["indicator"][threat], THREAT_INDICATORS)
     code = _index(frame["code"][threat], [str(c) for c in range(len(THREAT_CODES))])
-    # one integer key per (series, period, indicator) cell: a 1-D unique is fast at any size
-    n_t, n_i = len(grid), len(THREAT_INDICATORS)
-    keys, inverse = np.unique((ser * n_t + t[threat]) * n_i + ind, return_inverse=True)
+    coder_names = (
+        frame[CODER_COLUMN] if CODER_COLUMN in frame else pd.Series(DEFAULT_CODER, frame.index)
+    )
+    found = set(coder_names[threat])
+    coders = tuple([DEFAULT_CODER] * (DEFAULT_CODER in found) + sorted(found - {DEFAULT_CODER}))
+    coders = coders or (DEFAULT_CODER,)
+    who_coded = _index(coder_names[threat], coders)
+    # one integer key per (series, period, indicator, coder) cell: a 1-D unique is fast
+    n_t, n_i, n_c = len(grid), len(THREAT_INDICATORS), len(coders)
+    keys, inverse = np.unique(
+        ((ser * n_t + t[threat]) * n_i + ind) * n_c + who_coded, return_inverse=True
+    )
+    cell_coders, keys = keys % n_c, keys // n_c
     cells = np.stack([keys // (n_t * n_i), keys // n_i % n_t, keys % n_i], axis=1)
     counts = np.zeros((len(cells), len(THREAT_CODES)), dtype=np.int64)
     np.add.at(counts, (inverse.ravel(), code), 1)
@@ -253,6 +280,8 @@ def aggregate(frame: pd.DataFrame, actors: Actors, now: date, horizon: int = 4) 
         conduct_counts=conduct,
         outcome_counts=outcome,
         n_rows={k: int((kind == k).sum()) for k in ("threat", "conduct", "outcome")},
+        threat_coders=cell_coders.astype(np.int64),
+        coders=coders,
     )
 
 
@@ -267,6 +296,8 @@ def same_structure(a: Evidence, b: Evidence) -> bool:
         and a.report_index == b.report_index
         and a.structure == b.structure
         and np.array_equal(a.threat_cells, b.threat_cells)
+        and a.coders == b.coders
+        and np.array_equal(a.cell_coders(), b.cell_coders())
         and np.array_equal(a.behaviour_periods, b.behaviour_periods)
         and all(getattr(a, f).shape == getattr(b, f).shape for f in COUNT_FIELDS)
     )

@@ -40,6 +40,12 @@ COLUMNS: tuple[str, ...] = (
     "note",
 )
 
+#: The optional column naming who coded a row; rows without it are the main coder's.
+CODER_COLUMN = "coder"
+
+#: The coder of a file without a ``coder`` column, or of a row that leaves it empty.
+DEFAULT_CODER = "main"
+
 KINDS: tuple[str, ...] = ("threat", "conduct", "outcome")
 
 #: Period lengths a case may use, mapped to pandas period aliases.
@@ -275,7 +281,9 @@ def _check_row(row: dict[str, str], actors: Actors, today: date) -> list[tuple[s
 def read_observations(path: str | Path, actors: Actors) -> pd.DataFrame:
     """Read and validate an observations CSV.
 
-    Returns a frame with the :data:`COLUMNS`, ``date`` parsed, and a
+    Returns a frame with the :data:`COLUMNS`, ``date`` parsed, a ``coder``
+    column (the optional :data:`CODER_COLUMN`; :data:`DEFAULT_CODER` where a
+    file has none, so one coder's files need no such column) and a
     ``source_row`` column holding each row's line number in the file. Raises
     :class:`InputError` listing every problem (malformed rows, unknown
     actors, codes out of range, bad dates, missing citations, duplicate ids).
@@ -336,8 +344,10 @@ def _check_header(header: list[str], name: str) -> list[Problem]:
     problems = [Problem(name, 1, c, "required column missing") for c in COLUMNS if c not in header]
     for column in dict.fromkeys(c for c in header if c in COLUMNS and header.count(c) > 1):
         problems.append(Problem(name, 1, column, "column appears more than once"))
+    if header.count(CODER_COLUMN) > 1:
+        problems.append(Problem(name, 1, CODER_COLUMN, "column appears more than once"))
     for i, column in enumerate(header):
-        if column not in COLUMNS:
+        if column not in COLUMNS and column != CODER_COLUMN:
             what = f"unknown column {column!r}" if column else f"unnamed column {i + 1}"
             warnings.warn(
                 InputWarning(f"{Problem(name, 1, column or '-', f'{what} is ignored')}"),
@@ -356,6 +366,8 @@ def _read_rows(reader: Iterator[list[str]], name: str, actors: Actors) -> pd.Dat
     if bad_header:
         raise InputError(bad_header)
     where = [header.index(c) for c in COLUMNS]
+    coder_at = header.index(CODER_COLUMN) if CODER_COLUMN in header else None
+    coders: list[str] = []
     today = date.today()
     dates: dict[str, str] = {}  # as written -> YYYY-MM-DD (ISO also allows 20240619, 2024-W25-3)
     problems: list[Problem] = []
@@ -400,10 +412,13 @@ def _read_rows(reader: Iterator[list[str]], name: str, actors: Actors) -> pd.Dat
         row[1] = dates[row[1]]
         for column, value in zip(columns, row, strict=True):
             column.append(shared.setdefault(value, value))
+        coder = values[coder_at].strip() if coder_at is not None else ""
+        coders.append(shared.setdefault(coder or DEFAULT_CODER, coder or DEFAULT_CODER))
         lines.append(line)
     if problems:
         raise InputError(problems)
     frame = pd.DataFrame(dict(zip(COLUMNS, columns, strict=True)), columns=list(COLUMNS))
+    frame[CODER_COLUMN] = coders
     frame["source_row"] = np.asarray(lines, dtype=np.int64)
     frame["date"] = pd.to_datetime(frame["date"], format="ISO8601")
     return frame

@@ -44,6 +44,29 @@ GROUPS: dict[str, tuple[str, ...] | None] = {
     "threshold_shift": ("indicator",),
     "conduct_error": None,
     "outcome_error": None,
+    "coder_shift": ("coder",),
+    "coder_discrimination": ("coder",),
+}
+
+#: Groups a prior file may leave out, with the table used then. They matter only
+#: when a case's threat codes come from several coders: each coder's thresholds
+#: move by ``coder_shift`` and their discrimination is multiplied by
+#: ``exp(coder_discrimination)``, both pooled across coders (as V-Dem's
+#: measurement model treats its coders), so a second coder's reading is weighed
+#: by how well it agrees with the others rather than taken as the truth.
+OPTIONAL_GROUPS: dict[str, dict[str, Any]] = {
+    "coder_shift": {
+        "dist": "Normal",
+        "dims": ["coder"],
+        "centered": False,
+        "kwargs": {"mu": 0.0, "sigma": {"dist": "Gamma", "kwargs": {"mu": 0.2, "sigma": 0.1}}},
+    },
+    "coder_discrimination": {
+        "dist": "Normal",
+        "dims": ["coder"],
+        "centered": False,
+        "kwargs": {"mu": 0.0, "sigma": {"dist": "Gamma", "kwargs": {"mu": 0.1, "sigma": 0.05}}},
+    },
 }
 
 #: Which prior groups belong to which part of the model (for sensitivity).
@@ -383,6 +406,7 @@ def parse_prior_tables(
         problems.append(
             Problem(source, None, key, f"unknown prior group (known: {sorted(GROUPS)})")
         )
+    tables = {**OPTIONAL_GROUPS, **tables}
     for key in GROUPS:
         if key not in tables:
             problems.append(Problem(source, None, key, "missing prior group"))

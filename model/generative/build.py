@@ -195,7 +195,14 @@ def build_model(
             theta_cells = take(
                 theta.reshape((-1,)), cells[:, 0] * n_t + cells[:, 1], len(s.series) * n_t
             )
-            log_p = code_log_probs(theta_cells, discrimination[ind], shift[ind])
+            disc_cells, shift_cells = discrimination[ind], shift[ind]
+            if len(evidence.coders) > 1:  # each coder's own thresholds and discrimination
+                who = evidence.cell_coders()
+                coder_shift = priors["coder_shift"].create_variable("coder_shift")
+                coder_disc = priors["coder_discrimination"].create_variable("coder_discrimination")
+                disc_cells = disc_cells * pt.exp(coder_disc[who])
+                shift_cells = shift_cells + coder_shift[who]
+            log_p = code_log_probs(theta_cells, disc_cells, shift_cells)
             n_total = evidence.threat_counts.sum(axis=1, keepdims=True)
             pm.CustomDist(
                 "threat_evidence",

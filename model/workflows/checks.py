@@ -164,13 +164,16 @@ def threat_log_probs(draws: xr.Dataset, evidence: Evidence) -> np.ndarray:
     """
     cells = evidence.threat_cells
     theta = draws["theta"].transpose(*SAMPLE_DIMS, "series", "period").values
-    disc = draws["discrimination"].transpose(*SAMPLE_DIMS, ...).values
-    shift = draws["threshold_shift"].transpose(*SAMPLE_DIMS, ...).values
-    return _code_log_probs_fn()(
-        theta[..., cells[:, 0], cells[:, 1]],
-        disc[..., cells[:, 2]],
-        shift[..., cells[:, 2]],
-    )
+    disc = draws["discrimination"].transpose(*SAMPLE_DIMS, ...).values[..., cells[:, 2]]
+    shift = draws["threshold_shift"].transpose(*SAMPLE_DIMS, ...).values[..., cells[:, 2]]
+    if "coder_shift" in draws:  # several coders: each cell's coder moves its thresholds
+        who = evidence.cell_coders()
+        disc = (
+            disc
+            * np.exp(draws["coder_discrimination"].transpose(*SAMPLE_DIMS, ...).values)[..., who]
+        )
+        shift = shift + draws["coder_shift"].transpose(*SAMPLE_DIMS, ...).values[..., who]
+    return _code_log_probs_fn()(theta[..., cells[:, 0], cells[:, 1]], disc, shift)
 
 
 def replicate_threat(log_p: np.ndarray, evidence: Evidence, rng: np.random.Generator) -> np.ndarray:

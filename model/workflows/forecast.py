@@ -25,7 +25,9 @@ import xarray as xr
 
 from model.evidence.aggregate import REPORT_PERIODS, Evidence, aggregate
 from model.evidence.data import (
+    CODER_COLUMN,
     COLUMNS,
+    DEFAULT_CODER,
     Actors,
     atomic_folder,
     default_as_of,
@@ -105,7 +107,8 @@ def frame_sha256(actors: Actors, frame: pd.DataFrame) -> str:
     """
     ordered = frame.sort_values("id", kind="stable")
     digest = hashlib.sha256(json.dumps(asdict(actors), sort_keys=True, default=str).encode())
-    for c in COLUMNS:
+    several = CODER_COLUMN in ordered and (ordered[CODER_COLUMN] != DEFAULT_CODER).any()
+    for c in (*COLUMNS, CODER_COLUMN) if several else COLUMNS:  # one coder: hashes as before
         col = ordered[c].to_numpy()
         if c == "date":
             col = col.astype("datetime64[D]").astype(str)
