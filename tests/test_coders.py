@@ -75,3 +75,29 @@ def test_the_model_gives_several_coders_their_own_thresholds(actors, two_coders)
     key = next(k for k in point if k.startswith("coder_shift_offset"))
     moved[key] = point[key] + np.array([0.0, 1.0])
     assert logp(moved) != pytest.approx(logp(point))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("who", ["second", "both"])
+def test_the_papers_answer_holds_for_each_coder_and_both(actors, who):
+    """The paper's three modal types and a low P(axis), from the second coder's rows and both."""
+    import tomllib
+
+    from model.evidence.priors import load_priors
+    from model.workflows.forecast import SamplerConfig, prepare_inputs, run_forecast, summarise
+    from model.workflows.reproduce import compare_with_paper
+    from tests.conftest import ROOT
+
+    second = read_observations(ROOT / "data" / "second_coder" / "observations.csv", actors)
+    frame = second
+    if who == "both":
+        frame = pd.concat([read_observations(OBSERVATIONS, actors), second], ignore_index=True)
+    inputs = prepare_inputs(actors, frame, load_priors(DEFAULT_PRIORS), as_of=AS_OF)
+    assert inputs.evidence.coders == ((DEFAULT_CODER, "second") if who == "both" else ("second",))
+    summary = summarise(run_forecast(inputs, SamplerConfig()))
+    coding = tomllib.loads((ROOT / "data" / "paper_coding.toml").read_text(encoding="utf-8"))
+    checks = compare_with_paper(summary, coding)
+    held = {(c.unit, c.what): c for c in checks if c.what in ("alliance type", "P(axis) mean")}
+    assert len(held) == 4
+    assert all(c.holds for c in held.values()), [c for c in held.values() if not c.holds]
+    assert summary["diagnostics"]["passed"], summary["diagnostics"]

@@ -33,14 +33,18 @@ def reliability_matrix(frame: pd.DataFrame, coders: tuple[str, str], kind: str) 
     An event one coder coded more than once counts with that coder's first
     code (in file order), so each coder gives each event one value.
     """
+    return _events(frame, coders, kind).dropna().to_numpy(dtype=float).T
+
+
+def _events(frame: pd.DataFrame, coders: tuple[str, str], kind: str) -> pd.DataFrame:
+    """One row per event of ``kind`` either coder coded, one column of codes per coder."""
     _, codes = SCALES[kind]
     rows = frame[(frame["kind"] == kind) & frame[CODER_COLUMN].isin(coders)].copy()
     rows["value"] = pd.Categorical(rows["code"], categories=list(codes)).codes
     rows["day"] = pd.to_datetime(rows["date"]).dt.strftime("%Y-%m-%d")
     key = [k if k != "date" else "day" for k in EVENT_KEY]
     first = rows.drop_duplicates([*key, CODER_COLUMN]).set_index([*key, CODER_COLUMN])["value"]
-    table = first.unstack(CODER_COLUMN).reindex(columns=list(coders)).dropna()
-    return table.to_numpy(dtype=float).T
+    return first.unstack(CODER_COLUMN).reindex(columns=list(coders))
 
 
 def coder_agreement(frame: pd.DataFrame, coders: tuple[str, str]) -> pd.DataFrame:
@@ -58,18 +62,32 @@ def coder_agreement(frame: pd.DataFrame, coders: tuple[str, str]) -> pd.DataFram
     -------
     pandas.DataFrame
         One row per kind: ``kind``, ``scale``, ``events`` (coded by both),
-        ``agree`` (share with the same code) and ``alpha`` (NaN where fewer
-        than two events, or a single code, leave nothing to compare).
+        ``only_first`` and ``only_second`` (events one coder coded and the
+        other did not: agreement says nothing about them), ``agree`` (share
+        with the same code) and ``alpha`` (NaN where fewer than two events,
+        or a single code, leave nothing to compare).
     """
     import krippendorff
 
     out = []
     for kind, (scale, _) in SCALES.items():
-        data = reliability_matrix(frame, coders, kind)
+        events = _events(frame, coders, kind)
+        data = events.dropna().to_numpy(dtype=float).T
         n = data.shape[1]
         alpha = float("nan")
         if n >= 2 and len(np.unique(data)) > 1:
             alpha = float(krippendorff.alpha(reliability_data=data, level_of_measurement=scale))
         agree = float((data[0] == data[1]).mean()) if n else float("nan")
-        out.append({"kind": kind, "scale": scale, "events": n, "agree": agree, "alpha": alpha})
+        alone = events.notna()
+        out.append(
+            {
+                "kind": kind,
+                "scale": scale,
+                "events": n,
+                "only_first": int((alone[coders[0]] & ~alone[coders[1]]).sum()),
+                "only_second": int((alone[coders[1]] & ~alone[coders[0]]).sum()),
+                "agree": agree,
+                "alpha": alpha,
+            }
+        )
     return pd.DataFrame(out)
