@@ -49,7 +49,8 @@ def test_conflicting_prior_is_flagged_and_weak_prior_is_not():
 @pytest.fixture(scope="module")
 def sensitivity(shipped_inputs):
     """The whole analysis at small size: every prior set, a two-point sweep, LOO."""
-    others = [load_priors(p) for p in PRIOR_SETS if p.stem not in ("default", "realist")]
+    theories = ("default", "realist", "no_theory")
+    others = [load_priors(p) for p in PRIOR_SETS if p.stem not in theories]
     config = SamplerConfig(draws=400, tune=300, seed=5)
     seen: list[tuple[int, int, str]] = []
     result = run_sensitivity(
@@ -58,6 +59,7 @@ def sensitivity(shipped_inputs):
         others,
         [1.0, 1000.0],
         config,
+        baseline=load_priors(ROOT / "priors" / "no_theory.toml"),
         progress=lambda d, n, label: seen.append((d, n, label)),
     )
     return result, seen
@@ -77,11 +79,18 @@ def test_every_prior_set_fits_and_says_how(sensitivity):
     assert [d for d, _, _ in seen] == list(range(1, len(seen) + 1)) and seen[-1][0] == seen[-1][1]
 
 
-def test_loo_compares_the_two_theories(sensitivity):
-    table = sensitivity[0].loo
-    assert len(table) == 2
-    assert {"elpd", "elpd_diff", "dse", "pareto_k_max"} <= set(table.columns)
+def test_loo_compares_and_stacks_the_three_theories(sensitivity):
+    result = sensitivity[0]
+    table = result.loo
+    assert len(table) == 3
+    assert {"elpd", "elpd_diff", "dse", "pareto_k_max", "weight"} <= set(table.columns)
     assert np.isfinite(table["elpd"]).all() and table["elpd_diff"].max() == 0.0
+    assert sum(result.stacked.weights.values()) == pytest.approx(1.0)
+    p = result.stacked.p_axis
+    by = p["by_theory"].values()
+    # the stacked P(axis) is a mixture: between the theories' own answers
+    assert min(by) - 1e-9 <= p["mean"] <= max(by) + 1e-9
+    assert p["hdi_low"] <= p["mean"] <= p["hdi_high"]
 
 
 def test_sweep_moves_p_axis_the_way_the_evidence_points(sensitivity):

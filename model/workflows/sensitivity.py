@@ -22,7 +22,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import arviz as az
 import arviz_stats as azs
 import numpy as np
 import pandas as pd
@@ -32,6 +31,7 @@ import xarray as xr
 from model.evidence.priors import GROUP_FAMILIES, PriorSet
 from model.inference.sampling import SamplerConfig
 from model.workflows.forecast import Inputs
+from model.workflows.theories import Stacked, stack
 
 #: Evidence kinds, by the observed variable that carries their likelihood.
 EVIDENCE: dict[str, str] = {
@@ -203,9 +203,13 @@ class Sensitivity:
     prior_sets, sweep
         :func:`comparison_table` of the prior-set fits and of the sweep.
     loo
-        :func:`loo_compare` of Weitsman against the rival.
+        :func:`~model.workflows.theories.loo_compare` of Weitsman against the
+        rivals, with each theory's stacking weight.
     base
         The default fit (NUTS), with its log prior and likelihood.
+    stacked
+        The theories stacked (:func:`model.workflows.theories.stack`): the
+        weights and the stacked P(axis).
     """
 
     psense: pd.DataFrame
@@ -213,6 +217,7 @@ class Sensitivity:
     sweep: pd.DataFrame
     loo: pd.DataFrame
     base: xr.DataTree
+    stacked: Stacked
 
 
 def run_sensitivity(
@@ -222,6 +227,7 @@ def run_sensitivity(
     totals: list[float],
     config: SamplerConfig,
     *,
+    baseline: PriorSet | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Sensitivity:
     """Power-scaling, prior sets, the concentration sweep and LOO, reusing the default fit.
@@ -238,6 +244,9 @@ def run_sensitivity(
         Table 2 concentrations to sweep.
     config
         Sampler settings of every NUTS fit.
+    baseline
+        A third theory to stack with Weitsman's and the rival's (the flat
+        ``no_theory`` mapping, by default from the command line).
     progress
         Called with ``(done, total, label)`` after each fit.
     """
@@ -248,7 +257,8 @@ def run_sensitivity(
     from model.workflows import reuse
     from model.workflows.forecast import summarise
 
-    jobs = [(rival.name, rival)] + [(p.name, p) for p in others] + sweep_sets(inputs.priors, totals)
+    theories = [rival] + ([baseline] if baseline is not None else [])
+    jobs = [(p.name, p) for p in [*theories, *others]] + sweep_sets(inputs.priors, totals)
     total = 1 + len(jobs)
     base_fit, anchor = reuse.fit(inputs, config, None, label=inputs.priors.name)
     base = base_fit.idata
@@ -264,46 +274,22 @@ def run_sensitivity(
         )
         if progress:
             progress(n, total, label)
-    n_sets = 2 + len(others)
+    n_sets = 1 + len(theories) + len(others)
     plain = build_model(inputs.evidence, inputs.priors, PLAIN)
     psense = power_scaling(base, plain)
-    rival_model = build_model(inputs.evidence, rival, PLAIN)
-    loo = loo_compare(
-        {
-            f"Weitsman ({inputs.priors.name})": (base, plain),
-            f"Walt ({rival.name})": (fits[rival.name], rival_model),
-        }
-    )
+    compared = {f"Weitsman ({inputs.priors.name})": (base, plain)}
+    for theory, label in zip(theories, ("Walt", "no theory"), strict=False):
+        compared[f"{label} ({theory.name})"] = (
+            fits[theory.name],
+            build_model(inputs.evidence, theory, PLAIN),
+        )
+    period = json.loads(base.attrs["report_periods"])["last_evidence"]
+    stacked = stack(compared, period, seed=config.seed)
     return Sensitivity(
         psense=psense,
         prior_sets=comparison_table(results[:n_sets]),
         sweep=comparison_table(results[n_sets:]),
-        loo=loo,
+        loo=stacked.table,
         base=base,
+        stacked=stacked,
     )
-
-
-def loo_compare(fits: dict[str, tuple[xr.DataTree, pm.Model | None]]) -> pd.DataFrame:
-    """PSIS-LOO comparison of theories on the conduct and outcome evidence.
-
-    Each observation unit is one period's conduct and outcome evidence (the
-    exact joint likelihood of that period). Returns ``arviz`` compare's
-    table with ELPD differences, their standard errors and the worst Pareto k
-    per theory.
-    """
-    datas = {}
-    worst_k = {}
-    for name, (idata, model) in fits.items():
-        if "log_likelihood" not in idata.children:
-            with model:
-                pm.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
-        datas[name] = idata
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            loo = az.loo(idata, var_name="behaviour_evidence", pointwise=True)
-        worst_k[name] = float(np.max(loo.pareto_k))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        table = az.compare(datas, var_name="behaviour_evidence", round_to="none")
-    table["pareto_k_max"] = [worst_k[n] for n in table.index]
-    return table
