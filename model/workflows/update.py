@@ -293,6 +293,9 @@ def diff_summaries(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, A
 
     One row per (dyad, quantity, category) with the old and new posterior
     mean probability; P(axis) at the last period with evidence comes first.
+    Each dyad's state given the evidence (``smoothed`` in the summary) is
+    listed as ``state: type`` and so on beside the implied quantities, when
+    both runs report it.
     """
     rows = [
         {
@@ -308,21 +311,26 @@ def diff_summaries(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, A
         before = old["dyads"].get(dyad)
         if before is None:
             continue
-        for quantity, key in (
-            ("type", "type_probs"),
-            ("commitment", "commitment"),
-            ("cohesion", "cohesion"),
-        ):
-            for cat, val in info[key].items():
-                changes.append(
-                    {
-                        "unit": dyad,
-                        "quantity": quantity,
-                        "category": cat,
-                        "before": before[key].get(cat, 0.0),
-                        "after": val,
-                    }
-                )
+        # the implied state, and the state given the evidence where both runs report it
+        sources = [("", info, before)]
+        if "smoothed" in info and "smoothed" in before:
+            sources.append(("state: ", info["smoothed"], before["smoothed"]))
+        for prefix, now, then in sources:
+            for quantity, key in (
+                ("type", "type_probs"),
+                ("commitment", "commitment"),
+                ("cohesion", "cohesion"),
+            ):
+                for cat, val in now[key].items():
+                    changes.append(
+                        {
+                            "unit": dyad,
+                            "quantity": prefix + quantity,
+                            "category": cat,
+                            "before": then[key].get(cat, 0.0),
+                            "after": val,
+                        }
+                    )
     changes.sort(key=lambda r: -abs(r["after"] - r["before"]))
     for r in [*rows, *changes]:
         r["change"] = r["after"] - r["before"]
