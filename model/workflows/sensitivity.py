@@ -20,6 +20,8 @@ import logging
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import arviz as az
@@ -29,9 +31,11 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from model.evidence.priors import GROUP_FAMILIES, PriorSet
+from model.evidence.priors import GROUP_FAMILIES, PriorSet, load_priors
 from model.inference.sampling import SamplerConfig
-from model.workflows.forecast import Inputs
+from model.workflows.forecast import Inputs, load_inputs
+from model.workflows.hooks import Hooks
+from model.workflows.inputs import CaseFiles, check_prior_shapes, refusing
 
 #: Evidence kinds, by the observed variable that carries their likelihood.
 EVIDENCE: dict[str, str] = {
@@ -281,6 +285,61 @@ def run_sensitivity(
         loo=loo,
         base=base,
     )
+
+
+def sensitivity_case(
+    files: CaseFiles,
+    rival: Path,
+    prior_sets: list[Path],
+    totals: list[float],
+    config: SamplerConfig,
+    *,
+    as_of: date | None = None,
+    hooks: Hooks | None = None,
+) -> Sensitivity:
+    """Read a case and its prior sets, then :func:`run_sensitivity`: ``axis sensitivity``.
+
+    Parameters
+    ----------
+    files
+        The case, with its baseline prior set.
+    rival
+        The rival theory's prior set, for LOO.
+    prior_sets
+        Further prior set files to compare; those named like the baseline or
+        the rival are left out (they are fitted anyway).
+    totals
+        Table 2 concentrations to sweep, each finite and positive.
+    config
+        Sampler settings of every NUTS fit.
+    as_of
+        Fit as of this date (default: the case's rule).
+    hooks
+        ``progress`` hears ``(fits done, fits in all, label)``, first with
+        no label, before the default fit, to learn the total.
+
+    Raises
+    ------
+    model.workflows.inputs.BadInputError
+        If a file cannot be read, a prior set does not fit the case or a
+        total is not positive; nothing has run then.
+    """
+    with refusing():
+        inputs = load_inputs(files.actors, files.observations, files.priors, as_of=as_of)
+        rival_set = load_priors(rival)
+        for checked in (inputs.priors, rival_set):
+            check_prior_shapes(checked, inputs.actors, inputs.evidence)
+        if not all(0 < t < float("inf") for t in totals):
+            raise ValueError(f"totals {totals}: every total concentration must be > 0")
+        others = [
+            p
+            for p in (load_priors(path) for path in prior_sets)
+            if p.name not in {inputs.priors.name, rival_set.name}
+        ]
+    told = (hooks or Hooks()).progress
+    if told is not None:
+        told(0, 2 + len(others) + len(totals), None)
+    return run_sensitivity(inputs, rival_set, others, totals, config, progress=told)
 
 
 def loo_compare(fits: dict[str, tuple[xr.DataTree, pm.Model | None]]) -> pd.DataFrame:
