@@ -50,12 +50,21 @@ def is_command(fn: ast.AST) -> bool:
 
 
 def imported_names(tree: ast.AST) -> dict[str, str]:
-    """Every name a module binds by ``from X import name`` anywhere, with its module."""
+    """Every name a module binds by an import anywhere, with the module it comes from.
+
+    ``from X import name`` binds ``name`` to ``X``; ``import X.Y as Z`` binds
+    ``Z`` to ``X.Y`` (and ``import X.Y`` binds ``X``), so that ``Z.f()`` is
+    traced to ``X.Y`` too.
+    """
     names = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module:
             for alias in node.names:
                 names[alias.asname or alias.name] = node.module
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                names[bound] = alias.name if alias.asname else bound
     return names
 
 
@@ -72,13 +81,25 @@ def statements(fn: ast.FunctionDef) -> int:
     )
 
 
-def called(fn: ast.FunctionDef) -> set[str]:
-    """Names a function calls directly (``f(...)``) or passes on to be called (``partial(f)``)."""
-    return {
-        node.func.id
-        for node in ast.walk(fn)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-    }
+def called(fn: ast.FunctionDef, names: dict[str, str]) -> dict[str, str]:
+    """What a function calls, as ``{called name: module it comes from}``.
+
+    ``f(...)`` is ``f``; ``m.f(...)`` is ``m.f``, from the module ``m`` is
+    bound to (``from model.workflows import update; update.f()`` comes from
+    ``model.workflows``). Calls on local values (``timer.stage()``) have no
+    module and are left out.
+    """
+    found = {}
+    for node in ast.walk(fn):
+        if not isinstance(node, ast.Call):
+            continue
+        if isinstance(node.func, ast.Name) and node.func.id in names:
+            found[node.func.id] = names[node.func.id]
+        elif isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+            base = node.func.value.id
+            if base in names:
+                found[f"{base}.{node.func.attr}"] = names[base]
+    return found
 
 
 def problems(fn: ast.FunctionDef, names: dict[str, str]) -> list[str]:
@@ -87,16 +108,18 @@ def problems(fn: ast.FunctionDef, names: dict[str, str]) -> list[str]:
     n = statements(fn)
     if n > MAX_STATEMENTS:
         found.append(f"{n} statements (at most {MAX_STATEMENTS})")
-    calls = called(fn)
+    calls = called(fn, names)
     work = sorted(
-        c for c in calls if names.get(c, "").startswith("model.workflows") and c[0].islower()
+        c
+        for c, module in calls.items()
+        if module.startswith("model.workflows") and c.rsplit(".", 1)[-1][0].islower()
     )
     if fn.name in RENDERS_ONLY:
-        if work or not any(names.get(c, "").startswith("model.outputs") for c in calls):
+        if work or not any(m.startswith("model.outputs") for m in calls.values()):
             found.append("must call the outputs layer and no workflow")
     elif len(work) != 1:
         found.append(f"calls {len(work)} workflow functions {work} (exactly one)")
-    direct = sorted(c for c in calls if names.get(c, "").startswith(LOWER))
+    direct = sorted(c for c, module in calls.items() if module.startswith(LOWER))
     if direct:
         found.append(f"calls the layers below the workflows directly: {direct}")
     return found
@@ -133,8 +156,9 @@ def test_every_command_hands_its_work_to_one_workflow(command):
 
 
 FAT = '''
+import model.workflows.forecast as fc
 from model.evidence.data import load_actors
-from model.workflows.forecast import SamplerConfig, load_inputs, run_forecast
+from model.workflows.forecast import SamplerConfig, load_inputs
 
 @app.command()
 def forecast(data):
@@ -142,7 +166,7 @@ def forecast(data):
     actors = load_actors(data)
     inputs = load_inputs(actors, data)
     config = SamplerConfig()
-    idata = run_forecast(inputs, config)
+    idata = fc.run_forecast(inputs, config)
     for name in idata:
         if name:
             print(name)
@@ -175,7 +199,7 @@ def test_the_check_catches_a_fat_command():
     (fn,) = [f for f in tree.body if is_command(f)]
     found = problems(fn, imported_names(tree))
     assert found[0].startswith("16 statements")
-    assert "calls 2 workflow functions ['load_inputs', 'run_forecast']" in found[1]
+    assert "calls 2 workflow functions ['fc.run_forecast', 'load_inputs']" in found[1]
     assert found[2].endswith("['load_actors']")
 
     thin = ast.parse(textwrap.dedent(THIN))
