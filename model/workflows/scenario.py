@@ -40,7 +40,14 @@ import pandas as pd
 import xarray as xr
 
 from model.evidence.aggregate import REPORT_PERIODS, Structure, series_name
-from model.evidence.data import RUN_POSTERIOR, Actors, InputError, Problem, check_run_folder
+from model.evidence.data import (
+    RUN_POSTERIOR,
+    Actors,
+    InputError,
+    Problem,
+    check_run_folder,
+    load_actors,
+)
 from model.theory.tables import ALLIANCE_TYPES, LEVELS, OUTCOME_LEVELS, STRATEGIES
 from model.workflows.hooks import Hooks
 from model.workflows.inputs import BadInputError, CaseFiles, refusing
@@ -690,8 +697,6 @@ def run_scenarios(request: ScenarioRequest, *, hooks: Hooks | None = None) -> Sc
         For a bad run folder, setting, scenario file, case file or period;
         nothing has been written then. Errors of a fit are not wrapped.
     """
-    from model.evidence.data import load_actors
-
     hooks = hooks or Hooks()
     if request.run is not None:
         idata, actors = read_run_posterior(request.run)
