@@ -123,11 +123,22 @@ def _backtest():
             "p_axis": [0.2, 0.3],
             "p_axis_hdi_low": [0.1, 0.2],
             "p_axis_hdi_high": [0.3, 0.4],
+            "CHN-RUS modal": ["balancing-balancing"] * 2,
+            "CHN-RUS P(modal)": [0.6, 0.7],
             "CHN-RUS|balancing-balancing": [0.6, 0.7],
             "CHN-RUS|hedging-hedging": [0.4, 0.3],
         }
     )
-    scores = pd.DataFrame({"kind": ["all"], "n": [3], "brier": [0.5]})
+    scores = pd.DataFrame(
+        {
+            "kind": ["all"],
+            "n": [3],
+            "brier": [0.5],
+            "brier_uniform": [0.66],
+            "log_score": [-0.9],
+            "log_score_uniform": [-1.1],
+        }
+    )
     return Backtest(forecasts, scores, pd.DataFrame())
 
 
@@ -336,3 +347,89 @@ def test_timings_are_recorded_in_the_stage_order(tmp_path, capsys):
     written = json.loads((tmp_path / TIMINGS_FILE).read_text())
     assert list(written["stages"]) == [s for s in STAGES if s in written["stages"]]
     assert written["total"] >= 0 and "Time:" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------ commands, the fits replaced
+
+
+def test_axis_backtest_writes_its_folder_once(tmp_path, monkeypatch):
+    """The command's wiring: dates to the workflow, progress, the folder, the tables."""
+    from typer.testing import CliRunner
+
+    import model.workflows.backtest
+    from model.cli import app
+
+    seen = {}
+
+    def run(actors, frame, priors, config, dates, *, horizon, progress, reuse):
+        seen.update(dates=dates, horizon=horizon, reuse=reuse)
+        progress(0, dates[0])
+        return _backtest()
+
+    monkeypatch.setattr(model.workflows.backtest, "run_backtest", run)
+    out = tmp_path / "bt"
+    args = ["backtest", "--from", "2025-04-01", "--to", "2025-09-30", "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--refit-all"])
+    assert result.exit_code == 0, result.output
+    assert [d.isoformat() for d in seen["dates"]] == ["2025-06-30", "2025-09-30"]
+    assert seen["reuse"] is False and seen["horizon"] == 4
+    assert "Backtest: forecasts at each as-of date" in result.output
+    assert f"Written: {out}/backtest.csv" in " ".join(result.output.split())
+    assert _listing(tmp_path) == ["bt", "bt/backtest.csv", "bt/backtest.png", "bt/scores.csv"]
+    seen.clear()
+    again = CliRunner().invoke(app, args)  # refused before any fit: the folder is never merged
+    assert again.exit_code == 2 and "already exists" in again.output and seen == {}
+
+
+def _sensitivity():
+    from model.workflows.sensitivity import Sensitivity
+
+    psense = pd.DataFrame(
+        {
+            "quantity": ["P(axis)", "P(axis)"],
+            "component": ["prior: threat", "likelihood: threat evidence"],
+            "sensitivity": [0.01, 0.2],
+            "diagnosis": ["fine", "fine"],
+            "pareto_k": [0.1, 0.2],
+            "pareto_k_warning": [False, False],
+        }
+    )
+    fits = pd.DataFrame(
+        {
+            "prior set": ["default", "realist"],
+            "fit": ["NUTS", "reweighted"],
+            "P(axis)": [0.3, 0.1],
+            "hdi_low": [0.2, 0.05],
+            "hdi_high": [0.4, 0.2],
+            "CHN-RUS": ["balancing-balancing", "hedging-hedging"],
+            "CHN-RUS P": [0.6, 0.5],
+        }
+    )
+    loo = pd.DataFrame(
+        {"elpd": [-10.0], "elpd_diff": [0.0], "dse": [0.0], "weight": [1.0], "pareto_k_max": [0.3]},
+        index=["Weitsman (default)"],
+    )
+    return Sensitivity(psense, fits, fits.iloc[:0], loo, None)
+
+
+def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    import model.workflows.sensitivity
+    from model.cli import app
+
+    seen = {}
+
+    def run(inputs, rival, others, totals, config, *, progress):
+        seen.update(rival=rival.name, others=others, totals=totals, seed=config.seed)
+        return _sensitivity()
+
+    monkeypatch.setattr(model.workflows.sensitivity, "run_sensitivity", run)
+    out = tmp_path / "sens"
+    args = ["sensitivity", "--no-prior-sets", "--sweep", "1,4", "--seed", "3", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert seen == {"rival": "realist", "others": [], "totals": [1.0, 4.0], "seed": 3}
+    assert "PSIS-LOO" in result.output and "0 of 2 (quantity, component)" in result.output
+    names = {p.name for p in out.iterdir()}
+    assert names == {"psense.csv", "psense.png", "prior_sets.csv", "prior_sets.png", "loo.csv"}
