@@ -1,5 +1,5 @@
 """``python -m model.cli``: the ``axis`` command."""
 
-from model.cli.app import main
+from model.cli import main
 
 main()

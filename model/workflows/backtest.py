@@ -28,10 +28,12 @@ import pandas as pd
 import xarray as xr
 
 from model.evidence.aggregate import dyad_name, pair_name
-from model.evidence.data import Actors
-from model.evidence.priors import PriorSet
+from model.evidence.data import Actors, load_actors, read_observations
+from model.evidence.priors import PriorSet, load_priors
 from model.theory.tables import OUTCOME_LEVELS, STRATEGIES
 from model.workflows.forecast import SamplerConfig, prepare_inputs, summarise
+from model.workflows.hooks import Hooks
+from model.workflows.inputs import CaseFiles, check_prior_shapes, refusing
 
 STEPS: dict[str, str] = {"quarter": "Q", "month": "M", "year": "Y"}
 
@@ -173,6 +175,47 @@ def run_backtest(
         targets.append(t)
     all_targets = pd.concat(targets, ignore_index=True) if targets else pd.DataFrame()
     return Backtest(pd.DataFrame(forecasts), score_table(all_targets), all_targets)
+
+
+def backtest_case(
+    files: CaseFiles,
+    config: SamplerConfig,
+    *,
+    start: date,
+    end: date | None = None,
+    every: str = "quarter",
+    horizon: int = 4,
+    reuse: bool = True,
+    hooks: Hooks | None = None,
+) -> Backtest:
+    """Read a case and backtest it from ``start`` to ``end``: ``axis backtest`` without its output.
+
+    ``end`` defaults to the date of the newest observation. ``hooks.progress``
+    hears ``(fits done, fits in all, as-of date)`` before each fit.
+
+    Raises
+    ------
+    model.workflows.inputs.BadInputError
+        If a file cannot be read, the prior set does not fit the case or the
+        dates make no range; nothing has run then.
+    """
+    with refusing():
+        actors = load_actors(files.actors)
+        frame = read_observations(files.observations, actors)
+        priors = load_priors(files.priors)
+        check_prior_shapes(priors, actors)
+        dates = as_of_dates(start, end or frame["date"].max().date(), every)
+    told = (hooks or Hooks()).progress
+    return run_backtest(
+        actors,
+        frame,
+        priors,
+        config,
+        dates,
+        horizon=horizon,
+        progress=None if told is None else lambda n, when: told(n, len(dates), str(when)),
+        reuse=reuse,
+    )
 
 
 def score_table(targets: pd.DataFrame) -> pd.DataFrame:

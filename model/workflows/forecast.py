@@ -38,6 +38,9 @@ from model.evidence.priors import PriorSet, load_priors
 from model.inference.convergence import ESS_BULK_MIN, RHAT_MAX, dataset_diagnostics
 from model.inference.sampling import REPORTED, SAMPLERS, SamplerConfig, sample
 from model.theory.tables import OUTSIDE_THEORY
+from model.workflows.hooks import Hooks
+from model.workflows.inputs import CaseFiles, check_prior_shapes, refusing
+from model.workflows.timing import StageTimer
 
 __all__ = [
     "ESS_BULK_MIN",
@@ -45,10 +48,13 @@ __all__ = [
     "REPORTED",
     "RHAT_MAX",
     "SAMPLERS",
+    "ForecastResult",
     "Inputs",
     "SamplerConfig",
     "annotate",
     "diagnostics",
+    "forecast_case",
+    "load_case",
     "load_inputs",
     "prepare_inputs",
     "run_forecast",
@@ -132,6 +138,21 @@ def load_inputs(
     frame = read_observations(data_path, actors)
     priors = load_priors(priors_path)
     return prepare_inputs(actors, frame, priors, as_of=as_of, horizon=horizon)
+
+
+def load_case(files: CaseFiles, *, as_of: date | None = None, horizon: int = 4) -> Inputs:
+    """Read a case's files and check that the prior set fits the case.
+
+    :func:`load_inputs`, then the prior arrays' shapes against the case's
+    series and steps: a prior set written for another case is refused
+    here, naming its file and field, before a fit could fail on it.
+    Raises :class:`model.evidence.data.InputError` or ``ValueError``.
+    """
+    inputs = load_inputs(
+        files.actors, files.observations, files.priors, as_of=as_of, horizon=horizon
+    )
+    check_prior_shapes(inputs.priors, inputs.actors, inputs.evidence)
+    return inputs
 
 
 def _versions() -> dict[str, str]:
@@ -523,3 +544,73 @@ def write_run(idata: xr.DataTree, out: Path, figures: dict[str, Any] | None = No
         for fig in (figures or {}).values():
             plt.close(fig)
     return out
+
+
+@dataclass
+class ForecastResult:
+    """A forecast, ready to be shown and written (:mod:`model.outputs.run_folder`).
+
+    Attributes
+    ----------
+    inputs
+        What was fitted; the predictive checks need it again.
+    idata
+        The annotated posterior (:func:`run_forecast`).
+    summary
+        :func:`summarise` of the posterior.
+    timer
+        The command's stages so far; writing the run folder adds its own.
+    """
+
+    inputs: Inputs
+    idata: xr.DataTree
+    summary: dict[str, Any]
+    timer: StageTimer
+
+    @property
+    def stage_seconds(self) -> dict[str, float]:
+        """Seconds per stage recorded so far, by the names of :data:`STAGES`."""
+        return dict(self.timer.stages)
+
+
+def forecast_case(
+    files: CaseFiles,
+    config: SamplerConfig,
+    *,
+    as_of: date | None = None,
+    horizon: int = 4,
+    timer: StageTimer | None = None,
+    hooks: Hooks | None = None,
+) -> ForecastResult:
+    """Load a case, fit it and summarise the posterior: ``axis forecast`` without its output.
+
+    Parameters
+    ----------
+    files
+        The observations, actors and prior set to fit.
+    config
+        Sampler settings.
+    as_of, horizon
+        As in :func:`prepare_inputs`.
+    timer
+        The command's timer, begun before the libraries were imported;
+        ``inputs`` and the fit's own stages are added to it.
+    hooks
+        ``fitting`` hears of the fit once its inputs are valid; ``on_chunk``
+        and ``progressbar`` go to the sampler.
+
+    Raises
+    ------
+    BadInputError
+        If the files cannot be read or the prior set does not fit the case;
+        nothing has run then. Errors of the fit itself are not wrapped.
+    """
+    timer = timer or StageTimer()
+    hooks = hooks or Hooks()
+    with refusing(), timer.stage("inputs"):
+        inputs = load_case(files, as_of=as_of, horizon=horizon)
+    if hooks.fitting is not None:
+        hooks.fitting(inputs, config)
+    idata = run_forecast(inputs, config, progressbar=hooks.progressbar, on_chunk=hooks.on_chunk)
+    timer.update(json.loads(idata.attrs["stage_seconds"]))
+    return ForecastResult(inputs, idata, summarise(idata), timer)

@@ -30,17 +30,30 @@ import json
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from model.evidence.aggregate import REPORT_PERIODS, Structure, series_name
-from model.evidence.data import Actors, InputError, Problem, atomic_folder
+from model.evidence.data import (
+    RUN_POSTERIOR,
+    Actors,
+    InputError,
+    Problem,
+    check_run_folder,
+    load_actors,
+)
 from model.theory.tables import ALLIANCE_TYPES, LEVELS, OUTCOME_LEVELS, STRATEGIES
+from model.workflows.hooks import Hooks
+from model.workflows.inputs import BadInputError, CaseFiles, refusing
+
+if TYPE_CHECKING:  # the sampler is imported when a fit is asked for, not to read a run
+    from model.inference.sampling import SamplerConfig
 
 #: HDI mass reported for P(axis), as in the forecast summary.
 HDI_PROB = 0.94
@@ -515,18 +528,196 @@ def headline(frame: pd.DataFrame, period: str, min_change: float = 0.02) -> pd.D
     return out.sort_values(["scenario", "_o", "unit"], kind="stable").drop(columns="_o")
 
 
-def write_scenarios(
-    frame: pd.DataFrame,
-    out: Path,
-    meta: dict[str, Any],
-    figures: dict[str, Any] | None = None,
-) -> Path:
-    """Write ``scenarios.csv``, ``scenarios.json`` and the figures into ``out``, atomically."""
-    out = Path(out)
-    with atomic_folder(out) as tmp:
-        frame.to_csv(tmp / "scenarios.csv", index=False)
-        doc = {"meta": meta, "rows": json.loads(frame.to_json(orient="records"))}
-        (tmp / "scenarios.json").write_text(json.dumps(doc, indent=1) + "\n")
-        for name, fig in (figures or {}).items():
-            fig.savefig(tmp / f"{name}.png", dpi=110, bbox_inches="tight")
-    return out
+# ------------------------------------------------------------ the command's workflow
+
+
+@dataclass(frozen=True)
+class ScenarioRequest:
+    """The scenarios to compute, and the posterior to compute them on.
+
+    Attributes
+    ----------
+    settings
+        ``--set`` settings of one scenario named ``name`` (may be empty).
+    files
+        Scenario TOML files (:func:`load_scenarios`).
+    name
+        The name of the ``settings`` scenario.
+    start
+        The period settings without ``@PERIOD`` start (a label or a report role).
+    at
+        The period the headline rows report.
+    run
+        A run folder whose posterior to use; without it the case is fitted.
+    case
+        The files to fit when there is no ``run``.
+    as_of
+        Fit as of this date (when fitting).
+    config
+        Sampler settings (when fitting; default: the sampler's defaults).
+    """
+
+    settings: tuple[str, ...] = ()
+    files: tuple[Path, ...] = ()
+    name: str = "what-if"
+    start: str = "now"
+    at: str = "now"
+    run: Path | None = None
+    case: CaseFiles | None = None
+    as_of: date | None = None
+    config: SamplerConfig | None = None
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    """Every scenario set beside the baseline, and what the command shows and writes of it.
+
+    Attributes
+    ----------
+    frame
+        :func:`compare`: every quantity at every period.
+    headline
+        :func:`headline` of ``frame`` at ``period``.
+    period
+        The period the headline reports.
+    scenarios
+        The scenarios, in the order given.
+    meta
+        Where the posterior came from, the periods and the scenarios, for ``scenarios.json``.
+    """
+
+    frame: pd.DataFrame
+    headline: pd.DataFrame
+    period: str
+    scenarios: list[Scenario]
+    meta: dict[str, Any]
+
+
+def read_run_posterior(run: Path) -> tuple[xr.DataTree, Actors]:
+    """Read a run folder's posterior whole, with the case it was fitted on.
+
+    Raises :class:`~model.workflows.inputs.BadInputError` if the file is missing,
+    damaged or was not written by a forecast (it then has no case record).
+    """
+    path = Path(run) / RUN_POSTERIOR
+    if not path.exists():
+        raise BadInputError(f"no posterior.nc in run folder {run}")
+    with refusing(InputError):
+        check_run_folder(run, (RUN_POSTERIOR,))
+    with xr.open_datatree(path) as tree:  # read whole and closed: no handle outlives it
+        idata = tree.load()
+    if "case" not in idata.attrs:
+        raise BadInputError(
+            str(InputError([Problem(str(path), None, "case", "not written by axis")]))
+        )
+    meta = json.loads(idata.attrs["case"])
+    return idata, Actors(tuple(meta["partners"]), meta["external"], start=date(1, 1, 1))
+
+
+def assemble_scenarios(
+    settings: tuple[str, ...] | list[str],
+    files: tuple[Path, ...] | list[Path],
+    actors: Actors,
+    *,
+    name: str = "what-if",
+    start: str | None = None,
+) -> list[Scenario]:
+    """Return the ``settings`` scenario (if any settings), then every file's scenarios.
+
+    Raises :class:`InputError` listing every problem of the settings and of
+    every file at once, so that one run shows the analyst all there is to fix.
+    """
+    problems: list[Problem] = []
+    scenarios: list[Scenario] = []
+    try:
+        if settings:
+            scenarios.append(parse_scenario(name, list(settings), actors, start=start))
+    except InputError as err:
+        problems += err.problems
+    for f in files:
+        try:
+            scenarios += load_scenarios(f, actors)
+        except InputError as err:
+            problems += err.problems
+    if problems:
+        raise InputError(problems)
+    return scenarios
+
+
+def _case_files(request: ScenarioRequest) -> CaseFiles:
+    """Return the files to fit: a request without a run folder must name them."""
+    if request.case is None:
+        raise ValueError("a scenario needs a run folder or a case to fit")
+    return request.case
+
+
+def _fit_baseline(request: ScenarioRequest, hooks: Hooks) -> xr.DataTree:
+    """Fit the case of a request that names no run folder (the forecast's fit)."""
+    from model.workflows.forecast import SamplerConfig, load_case, run_forecast
+
+    config = request.config or SamplerConfig()
+    with refusing():
+        inputs = load_case(_case_files(request), as_of=request.as_of)
+    if hooks.fitting is not None:
+        hooks.fitting(inputs, config)
+    return run_forecast(inputs, config, progressbar=hooks.progressbar, on_chunk=hooks.on_chunk)
+
+
+def _meta(
+    request: ScenarioRequest, draws: Draws, period: str, scenarios: list[Scenario]
+) -> dict[str, Any]:
+    """Return what ``scenarios.json`` records beside the rows: source, periods, scenarios."""
+    return {
+        "run": str(request.run) if request.run else None,
+        "report_period": period,
+        "periods": draws.roles,
+        "scenarios": [
+            {
+                "name": s.name,
+                "settings": s.label,
+                "from": s.start or request.start,
+                "description": s.description,
+            }
+            for s in scenarios
+        ],
+        "provenance": draws.meta["provenance"],
+    }
+
+
+def run_scenarios(request: ScenarioRequest, *, hooks: Hooks | None = None) -> ScenarioResult:
+    """Read or fit the posterior and compute every scenario on it: ``axis scenario``.
+
+    Every setting and file is checked before a fit; the start periods and
+    the reported period are checked against the posterior's window.
+    ``hooks.fitting`` hears of a fit; ``hooks.busy`` wraps the recomputation.
+
+    Raises
+    ------
+    model.workflows.inputs.BadInputError
+        For a bad run folder, setting, scenario file, case file or period;
+        nothing has been written then. Errors of a fit are not wrapped.
+    """
+    hooks = hooks or Hooks()
+    if request.run is not None:
+        idata, actors = read_run_posterior(request.run)
+    else:
+        with refusing(InputError):
+            actors = load_actors(_case_files(request).actors)
+    with refusing(InputError):
+        scenarios = assemble_scenarios(
+            request.settings, request.files, actors, name=request.name, start=request.start
+        )
+    if request.run is None:
+        idata = _fit_baseline(request, hooks)
+    draws = posterior_draws(idata)
+    with (
+        refusing(InputError),
+        hooks.busy(f"recomputing {len(scenarios)} scenario(s) over every draw"),
+    ):
+        frame = compare(draws, scenarios, default_start=request.start)
+    period = draws.roles.get(request.at, request.at)
+    if period not in draws.window:
+        raise BadInputError(f"--at {request.at!r} is not in the window {', '.join(draws.window)}")
+    return ScenarioResult(
+        frame, headline(frame, period), period, scenarios, _meta(request, draws, period, scenarios)
+    )

@@ -20,6 +20,8 @@ import logging
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 import arviz_stats as azs
@@ -28,9 +30,11 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from model.evidence.priors import GROUP_FAMILIES, PriorSet
+from model.evidence.priors import GROUP_FAMILIES, PriorSet, load_priors
 from model.inference.sampling import SamplerConfig
-from model.workflows.forecast import Inputs
+from model.workflows.forecast import Inputs, load_inputs
+from model.workflows.hooks import Hooks
+from model.workflows.inputs import CaseFiles, check_prior_shapes, refusing
 from model.workflows.theories import Stacked, stack
 
 #: Evidence kinds, by the observed variable that carries their likelihood.
@@ -292,4 +296,67 @@ def run_sensitivity(
         loo=stacked.table,
         base=base,
         stacked=stacked,
+    )
+
+
+def sensitivity_case(
+    files: CaseFiles,
+    rival: Path,
+    prior_sets: list[Path],
+    totals: list[float],
+    config: SamplerConfig,
+    *,
+    baseline: Path | None = None,
+    as_of: date | None = None,
+    hooks: Hooks | None = None,
+) -> Sensitivity:
+    """Read a case and its prior sets, then :func:`run_sensitivity`: ``axis sensitivity``.
+
+    Parameters
+    ----------
+    files
+        The case, with its baseline prior set.
+    rival
+        The rival theory's prior set, for LOO and stacking.
+    prior_sets
+        Further prior set files to compare; those named like the case's, the
+        rival's or the baseline's are left out (they are fitted anyway).
+    totals
+        Table 2 concentrations to sweep, each finite and positive.
+    config
+        Sampler settings of every NUTS fit.
+    baseline
+        A third theory stacked with the case's and the rival's (the flat
+        ``no_theory`` mapping from the command line).
+    as_of
+        Fit as of this date (default: the case's rule).
+    hooks
+        ``progress`` hears ``(fits done, fits in all, label)``, first with
+        no label, before the default fit, to learn the total.
+
+    Raises
+    ------
+    model.workflows.inputs.BadInputError
+        If a file cannot be read, a prior set does not fit the case or a
+        total is not positive; nothing has run then.
+    """
+    with refusing():
+        inputs = load_inputs(files.actors, files.observations, files.priors, as_of=as_of)
+        rival_set = load_priors(rival)
+        base_set = load_priors(baseline) if baseline is not None else None
+        for checked in (inputs.priors, rival_set, base_set):
+            if checked is not None:
+                check_prior_shapes(checked, inputs.actors, inputs.evidence)
+        if not all(0 < t < float("inf") for t in totals):
+            raise ValueError(f"totals {totals}: every total concentration must be > 0")
+        others = [
+            p
+            for p in (load_priors(path) for path in prior_sets)
+            if p.name not in {inputs.priors.name, rival_set.name, getattr(base_set, "name", None)}
+        ]
+    told = (hooks or Hooks()).progress
+    if told is not None:
+        told(0, 2 + (base_set is not None) + len(others) + len(totals), None)
+    return run_sensitivity(
+        inputs, rival_set, others, totals, config, baseline=base_set, progress=told
     )

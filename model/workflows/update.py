@@ -18,9 +18,18 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from model.evidence.data import Actors, InputError, Problem, file_sha256, read_observations
-from model.evidence.priors import PriorSet
-from model.evidence.store import Publication, Source, Store, split_new
+from model.evidence.data import (
+    RUN_POSTERIOR,
+    Actors,
+    InputError,
+    Problem,
+    check_run_folder,
+    file_sha256,
+    load_actors,
+    read_observations,
+)
+from model.evidence.priors import PriorSet, load_priors
+from model.evidence.store import LOCK_TIMEOUT, Publication, Source, Store, split_new
 from model.workflows.forecast import (
     Figures,
     SamplerConfig,
@@ -29,6 +38,8 @@ from model.workflows.forecast import (
     summarise,
     write_run,
 )
+from model.workflows.hooks import Hooks
+from model.workflows.inputs import CaseFiles, check_prior_shapes
 
 
 class DiagnosticsFailedError(RuntimeError):
@@ -335,3 +346,128 @@ def diff_summaries(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, A
     for r in [*rows, *changes]:
         r["change"] = r["after"] - r["before"]
     return rows + changes
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    """Where an update reads and writes, and how it fits.
+
+    Attributes
+    ----------
+    ledger
+        The SQLite file holding the observation store and the ledger.
+    files
+        The seed evidence (for a new store), the case's actors and the prior set.
+    runs_dir
+        The folder that receives the run folders.
+    config
+        Sampler settings of a refit.
+    horizon, as_of, allow_bad_diagnostics, reweight
+        As in :func:`publish_update`.
+    lock_timeout
+        Seconds to wait for another process holding the store's lock.
+    """
+
+    ledger: Path
+    files: CaseFiles
+    runs_dir: Path
+    config: SamplerConfig
+    horizon: int = 4
+    as_of: date | None = None
+    allow_bad_diagnostics: bool = False
+    reweight: bool = True
+    lock_timeout: float = LOCK_TIMEOUT
+
+
+def read_new_files(files: list[Path], actors: Actors) -> list[tuple[pd.DataFrame, Source]]:
+    """Read new observation files (:func:`read_update_files`), naming any missing one first.
+
+    A missing file is named before any is read: the analyst's typo is
+    reported as such, not as an unreadable file.
+    """
+    missing = [f for f in files if not f.exists()]
+    if missing:
+        raise FileNotFoundError(f"no such file: {', '.join(map(str, missing))}")
+    return read_update_files(files, actors)
+
+
+def load_update_case(request: UpdateRequest) -> tuple[Actors, PriorSet]:
+    """Read the case and the prior set of an update, and check that they fit each other.
+
+    Raises :class:`~model.evidence.data.InputError` before the store is touched.
+    """
+    actors = load_actors(request.files.actors)
+    priors = load_priors(request.files.priors)
+    check_prior_shapes(priors, actors)
+    return actors, priors
+
+
+def check_anchor(store: Store) -> None:
+    """Raise :class:`~model.evidence.data.InputError` if the last run's posterior is damaged.
+
+    An update reweights, or warm-starts from, the last published run; a
+    damaged ``posterior.nc`` there would be passed over in silence (a cold
+    refit) or end in a traceback. A run folder that is gone is not an error:
+    the update then draws the posterior afresh, as it always has.
+    """
+    led = store.ledger()
+    if not led.empty and Path(led["run_folder"].iloc[-1]).is_dir():
+        check_run_folder(led["run_folder"].iloc[-1], (RUN_POSTERIOR,))
+
+
+def publish_locked(
+    batches: list[tuple[pd.DataFrame, Source]],
+    actors: Actors,
+    priors: PriorSet,
+    request: UpdateRequest,
+    *,
+    hooks: Hooks | None = None,
+    figures: Figures | None = None,
+) -> UpdateResult:
+    """Publish validated batches under the store's lock (:func:`publish_update`).
+
+    The lock is held from the read of the store (and of the last run, the
+    anchor) to the commit: a second process waits, so two updates at once
+    neither lose rows nor publish one forecast twice. Raises
+    :class:`~model.evidence.store.StoreBusyError` when the lock is not had
+    within ``request.lock_timeout`` seconds; then nothing is written.
+    """
+    hooks = hooks or Hooks()
+    store = Store(request.ledger)
+    with store.locked(timeout=request.lock_timeout, waiting=hooks.waiting):
+        check_anchor(store)
+        with hooks.busy("validating, refitting and publishing"):
+            return publish_update(
+                batches,
+                store=store,
+                actors=actors,
+                priors=priors,
+                seed_data=request.files.observations,
+                config=request.config,
+                runs_dir=request.runs_dir,
+                as_of=request.as_of,
+                horizon=request.horizon,
+                allow_bad_diagnostics=request.allow_bad_diagnostics,
+                reweight=request.reweight,
+                figures=figures,
+            )
+
+
+def update_store(
+    request: UpdateRequest,
+    files: list[Path],
+    *,
+    hooks: Hooks | None = None,
+    figures: Figures | None = None,
+) -> UpdateResult:
+    """Validate new observation files, refit, publish: ``axis update`` without its output.
+
+    The case and the prior set are read first, then the files against the
+    case (:func:`read_new_files`): every input is checked before the store's
+    lock is taken. Raises :class:`~model.evidence.data.InputError`,
+    ``FileNotFoundError``, :class:`~model.evidence.store.StoreBusyError` or
+    :class:`DiagnosticsFailedError`; in every case nothing is changed.
+    """
+    actors, priors = load_update_case(request)
+    batches = read_new_files(files, actors)
+    return publish_locked(batches, actors, priors, request, hooks=hooks, figures=figures)

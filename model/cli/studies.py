@@ -1,0 +1,255 @@
+"""``axis backtest``, ``axis sensitivity`` and ``axis scenario``: studies of the forecast.
+
+How the forecast would have scored (backtest), how much of it the priors
+decide (sensitivity), and what it says if chosen threats were otherwise
+(scenarios). Each writes an output folder, all at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from model.cli.app import (
+    ActorsFile,
+    Chains,
+    Draws,
+    PriorsFile,
+    Seed,
+    Tune,
+    app,
+    bad_input,
+    fresh_folder,
+    parse_date,
+)
+from model.cli.paths import (
+    baseline_priors,
+    case_files,
+    default_files,
+    prior_set_files,
+    rival_priors,
+    scenario_files,
+    timestamped,
+)
+from model.outputs.console import (
+    console,
+    console_hooks,
+    fit_progress,
+    print_backtest,
+    print_scenarios,
+    print_sensitivity,
+    say_fitting_baseline,
+)
+from model.workflows.inputs import BadInputError
+
+
+def _totals(sweep: str) -> list[float]:
+    """Read ``--sweep``: Table 2 total concentrations, each finite and positive."""
+    totals = [float(x) for x in sweep.split(",") if x.strip()]
+    if not all(0 < t < float("inf") for t in totals):
+        raise ValueError(f"--sweep {sweep!r}: every total concentration must be > 0")
+    return totals
+
+
+def _as_of_fit(done: int, total: int, when: str) -> str:
+    """Label the backtest's progress bar: the fit under way and its as-of date."""
+    return f"as-of fit {done + 1}/{total}: {when}"
+
+
+def _fit_done(done: int, total: int, label: str) -> str:
+    """Label the sensitivity analysis's progress bar: the fits done and the last one."""
+    return f"fit {done}/{total}: {label}"
+
+
+@app.command()
+def backtest(
+    start: Annotated[
+        str, typer.Option("--from", help="First as-of date (YYYY-MM-DD)")
+    ] = "2022-04-01",
+    end: Annotated[
+        str | None, typer.Option("--to", help="Last as-of date [default: last evidence]")
+    ] = None,
+    every: Annotated[str, typer.Option(help="quarter | month | year")] = "quarter",
+    data: Annotated[Path | None, typer.Option(help="Observations CSV")] = None,
+    actors: ActorsFile = None,
+    priors: PriorsFile = None,
+    seed: Seed = 20250630,
+    draws: Draws = None,
+    tune: Tune = 300,
+    chains: Chains = 4,
+    horizon: Annotated[int, typer.Option(help="Forecast periods after each as-of date")] = 4,
+    reuse: Annotated[
+        bool,
+        typer.Option(
+            "--reuse/--refit-all",
+            help="Reweight the last NUTS fit where the Pareto-smoothed weights allow "
+            "(approximate leave-future-out); --refit-all draws every fit by NUTS",
+        ),
+    ] = True,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder [default: runs/backtest-<time>]")
+    ] = None,
+) -> None:
+    """Fit as of each period end in a range and score the forecasts on what came next."""
+    from model.outputs.folders import write_backtest
+    from model.workflows.backtest import backtest_case
+    from model.workflows.forecast import SamplerConfig
+
+    first, last = parse_date(start), parse_date(end)
+    out = fresh_folder(out or timestamped("backtest-"))
+    config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed)
+    with bad_input(BadInputError), fit_progress("as-of fits", _as_of_fit) as progress:
+        result = backtest_case(
+            default_files(data, actors, priors),
+            config,
+            start=first,
+            end=last,
+            every=every,
+            horizon=horizon,
+            reuse=reuse,
+            hooks=console_hooks(progress=progress),
+        )
+    write_backtest(result, out)
+    print_backtest(result)
+    console.print(f"Written: {out}/backtest.csv, scores.csv, backtest.png")
+
+
+@app.command()
+def sensitivity(
+    data: Annotated[Path | None, typer.Option(help="Observations CSV")] = None,
+    actors: ActorsFile = None,
+    priors: Annotated[Path | None, typer.Option(help="The baseline prior set")] = None,
+    rival: Annotated[
+        Path | None, typer.Option(help="Rival theory for LOO [default: priors/realist.toml]")
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(help="Third theory to stack [default: priors/no_theory.toml]"),
+    ] = None,
+    prior_sets: Annotated[
+        bool, typer.Option("--prior-sets/--no-prior-sets", help="Fit under every priors/*.toml")
+    ] = True,
+    sweep: Annotated[
+        str, typer.Option(help="Table 2 concentrations to sweep, comma-separated ('' to skip)")
+    ] = "1,4,20,100,1000",
+    draws: Draws = None,
+    tune: Tune = 300,
+    seed: Annotated[int, typer.Option(help="Random seed (every fit uses it)")] = 20250630,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Fit as of this date")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder [default: runs/sensitivity-<time>]")
+    ] = None,
+) -> None:
+    """Prior sensitivity: power-scaling, prior sets, trust in the theory, LOO against Walt.
+
+    The default fit is drawn by NUTS; every other fit reweights it where the
+    Pareto-smoothed importance weights allow (k <= 0.7) and is drawn by NUTS
+    otherwise. The tables say which path each fit took.
+    """
+    from model.outputs.folders import write_sensitivity
+    from model.workflows.forecast import SamplerConfig
+    from model.workflows.sensitivity import sensitivity_case
+
+    when = parse_date(as_of)
+    with bad_input():
+        totals = _totals(sweep)
+    out = fresh_folder(out or timestamped("sensitivity-"))
+    with bad_input(BadInputError), fit_progress("fits", _fit_done) as progress:
+        result = sensitivity_case(
+            default_files(data, actors, priors),
+            rival or rival_priors(),
+            prior_set_files() if prior_sets else [],
+            totals,
+            SamplerConfig(draws=draws, tune=tune, seed=seed),
+            baseline=baseline or baseline_priors(),
+            as_of=when,
+            hooks=console_hooks(progress=progress),
+        )
+    print_sensitivity(result)
+    write_sensitivity(result, out)
+    console.print(f"Written: {out}")
+
+
+@app.command()
+def scenario(
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="SERIES=VALUE[@PERIOD], repeatable: CHN.external=high, CHN<-PRK.internal=low, "
+            "RUS.external=1.5 (a latent score)",
+        ),
+    ] = None,
+    file: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--file",
+            help="Scenario TOML ([scenario.NAME] tables); repeatable "
+            "[default without --set: scenarios/<case>.toml]",
+        ),
+    ] = None,
+    name: Annotated[str, typer.Option(help="Name of the --set scenario")] = "what-if",
+    start: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="Period the settings start (label or last_evidence | now | horizon)",
+        ),
+    ] = "now",
+    at: Annotated[str, typer.Option(help="Period the table reports (label or role)")] = "now",
+    run: Annotated[
+        Path | None,
+        typer.Option(help="A forecast run folder whose posterior.nc to use [default: fit now]"),
+    ] = None,
+    case: Annotated[
+        str | None, typer.Option(help="Named case to fit when no --run is given")
+    ] = None,
+    data: Annotated[Path | None, typer.Option(help="Observations CSV (when fitting)")] = None,
+    actors: Annotated[Path | None, typer.Option(help="Actors TOML (when fitting)")] = None,
+    priors: Annotated[Path | None, typer.Option(help="Prior set TOML (when fitting)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Fit as of this date (when fitting)")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (when fitting)")] = 20250630,
+    draws: Draws = None,
+    tune: Annotated[int, typer.Option(help="Tuning steps per chain (when fitting)")] = 1000,
+    chains: Annotated[int, typer.Option(help="Chains (when fitting)")] = 4,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder [default: runs/scenario-<time>]")
+    ] = None,
+) -> None:
+    """Fix chosen threats on a fitted model (what if?) and compare with the baseline.
+
+    Each setting fixes a threat series at a level (low, medium, high) or a
+    latent score from a period on; strategies, dyad types, commitment,
+    cohesion and P(axis) are recomputed draw by draw from the posterior and
+    set next to the baseline. Without --run the model is fitted first with
+    the forecast defaults (or the sampler options given here).
+    """
+    from model.outputs.folders import write_scenarios
+    from model.workflows.forecast import SamplerConfig
+    from model.workflows.scenario import ScenarioRequest, run_scenarios
+
+    with bad_input():
+        files = file or ([] if settings else scenario_files(case))
+    out = fresh_folder(out or timestamped("scenario-"))
+    with bad_input():
+        fitted = None if run else case_files(case, data, actors, priors)
+    request = ScenarioRequest(
+        settings=tuple(settings or ()),
+        files=tuple(files),
+        name=name,
+        start=start,
+        at=at,
+        run=run,
+        case=fitted,
+        as_of=None if run else parse_date(as_of),
+        config=SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed),
+    )
+    with bad_input(BadInputError):
+        result = run_scenarios(request, hooks=console_hooks(fitting=say_fitting_baseline))
+    print_scenarios(result.headline, result.period)
+    write_scenarios(result, out)
+    console.print(f"Written: {out}/scenarios.csv, scenarios.json, scenarios.png")

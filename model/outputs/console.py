@@ -1,0 +1,524 @@
+"""What the command line prints: rich tables and one-line messages, to stdout and stderr.
+
+Every printed view of a result lives here, beside the two consoles, so that
+the commands (:mod:`model.cli`) only parse options and hand results over,
+and a notebook can print a result the way ``axis`` does. Tables come from
+the same result objects the run folders are written from.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from model.theory.tables import OUTCOME_LEVELS, OUTSIDE_THEORY, STRATEGIES
+from model.workflows.hooks import Hooks
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _pct(x: float) -> str:
+    return f"{x:6.1%}"
+
+
+def _prob(x: float) -> str:
+    """Format a probability; tiny ones (a historical P(axis)) in scientific notation."""
+    return f"{x:.3f}" if x == 0 or abs(x) >= 0.001 else f"{x:.1e}"
+
+
+# ------------------------------------------------------------------ progress
+
+
+def draws_text(draws: int | None) -> str:
+    """Say how many draws a fit takes: the count asked for, or to the default precision."""
+    return f"{draws} draws" if draws else "draws to a bulk ESS of 1,000"
+
+
+def say_chunk(drawn: int, ess: float | None) -> None:
+    """Report a fit to a precision as it goes: draws per chain, and the ESS reached."""
+    reached = "" if ess is None else f", smallest bulk ESS of the reported quantities {ess:,.0f}"
+    console.print(f"  {drawn} draws per chain{reached}")
+
+
+def say_fitting(inputs: Any, config: Any) -> None:
+    """Say what a forecast fits, once its inputs are valid: rows, periods, sampler."""
+    ev = inputs.evidence
+    console.print(
+        f"Fitting {sum(ev.n_rows.values())} observations ({ev.n_rows}) over "
+        f"{len(ev.periods)} periods {ev.periods[0]}..{ev.periods[-1]} with {config.sampler}, "
+        f"{config.chains} chains x {draws_text(config.draws)}, seed {config.seed}"
+    )
+    console.print("Sampling (the first run compiles the model; later runs reuse the cache)")
+
+
+def say_fitting_baseline(inputs: Any, config: Any) -> None:
+    """Say that a scenario's baseline is being fitted (there is no run folder to read)."""
+    console.print(f"Fitting the baseline ({config.chains} chains x {draws_text(config.draws)})")
+
+
+def say_retry(idata: Any) -> None:
+    """Tell the analyst when a diverging draw was redone with smaller steps."""
+    attempts = json.loads(idata.attrs.get("sampling_attempts", "[]"))
+    if len(attempts) > 1:
+        first, last = attempts[0], attempts[-1]
+        console.print(
+            f"The first draw had {first['divergences']} divergence(s) at target_accept "
+            f"{first['target_accept']}; every chain was drawn again at {last['target_accept']} "
+            f"({first['seconds']} s + {last['seconds']} s)."
+        )
+
+
+def say_gate(summary: dict[str, Any]) -> bool:
+    """Warn on stderr when a fit failed its convergence gate; return whether it passed."""
+    if summary["diagnostics"]["passed"]:
+        return True
+    err_console.print(
+        "[bold red]WARNING: the sampler did not converge by the gate above. "
+        "Do not quote these numbers.[/]\n"
+        "Re-run with more --tune/--draws or another --seed, "
+        "or pass --allow-bad-diagnostics to accept."
+    )
+    return False
+
+
+def say_waiting(message: str) -> None:
+    """Print a wait for another process (the store's lock) on stderr."""
+    err_console.print(escape(message))
+
+
+@contextmanager
+def fit_progress(
+    title: str, describe: Callable[[int, int, str], str]
+) -> Iterator[Callable[[int, int, str | None], None]]:
+    """Show a transient progress bar over several fits; yield the callback that moves it.
+
+    The callback takes ``(done, total, label)`` (:attr:`model.workflows.hooks.Hooks.progress`);
+    ``describe`` words the bar's label from them, ``title`` labels it until then. The
+    bar appears at the first call, once the inputs are read: input that is
+    refused is reported without a bar flashing up and away first.
+    """
+    from rich.progress import Progress, TaskID
+
+    bar = Progress(console=console, transient=True)
+    task: TaskID | None = None
+
+    def advance(done: int, total: int, label: str | None) -> None:
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task(title, total=total)
+        named = {} if label is None else {"description": describe(done, total, label)}
+        bar.update(task, total=total, completed=done, **named)
+
+    try:
+        yield advance
+    finally:
+        if task is not None:
+            bar.stop()
+
+
+def console_hooks(**overrides: Any) -> Hooks:
+    """Return hooks that print: the sampler's chunks, spinners and waits for the store's lock."""
+    defaults: dict[str, Any] = {
+        "on_chunk": say_chunk,
+        "progressbar": console.is_terminal,
+        "busy": console.status,
+        "waiting": say_waiting,
+    }
+    return Hooks(**(defaults | overrides))
+
+
+# ------------------------------------------------------------------ forecast
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """Render the summary of a run as console tables."""
+    per = summary["periods"]
+    head = Table(
+        title="P(anti-{} axis): every partner balances in every dyad".format(
+            summary["case"]["external"]
+        )
+    )
+    from model.workflows.forecast import decimals, format_probability
+
+    for col in ("when", "period", "mean ± MCSE", "94% HDI"):
+        head.add_column(col)
+    for key, role in (
+        ("p_axis", "last evidence"),
+        ("p_axis_now", "now"),
+        ("p_axis_horizon", "horizon"),
+    ):
+        v = summary[key]
+        mcse = v.get("mcse", float("nan"))
+        d = decimals(mcse)
+        head.add_row(
+            role,
+            v["period"],
+            format_probability(v["mean"], mcse),
+            f"[{v['hdi_low']:.{d}f}, {v['hdi_high']:.{d}f}]",
+        )
+    console.print(head)
+
+    for d, info in summary["dyads"].items():
+        t = Table(title=f"{d} at {per['last_evidence']}: alliance type", show_lines=False)
+        t.add_column("type")
+        t.add_column("P ± MCSE", justify="right")
+        ranked = sorted(info["type_probs"].items(), key=lambda kv: -kv[1])
+        mcse = info.get("type_mcse", {})
+        for name, p in ranked[:4]:
+            flag = "  (outside the theory)" if name in OUTSIDE_THEORY else ""
+            t.add_row(name + flag, format_probability(p, mcse.get(name, float("nan")), True))
+        t.add_row("[dim]other six[/]", _pct(sum(p for _, p in ranked[4:])))
+        o = Table(title=f"{d}: commitment / cohesion")
+        o.add_column("level")
+        o.add_column("commitment", justify="right")
+        o.add_column("cohesion", justify="right")
+        for lev in OUTCOME_LEVELS:
+            o.add_row(lev, _pct(info["commitment"][lev]), _pct(info["cohesion"][lev]))
+        console.print(t, o)
+
+    s = Table(title="Strategies at last evidence")
+    s.add_column("pair")
+    for name in STRATEGIES:
+        s.add_column(name, justify="right")
+    for pair, probs in summary["strategies"].items():
+        s.add_row(pair, *(_pct(v) for v in probs.values()))
+    console.print(s)
+
+    dg = summary["diagnostics"]
+    ok = "[green]passed[/]" if dg["passed"] else "[bold red]FAILED[/]"
+    console.print(
+        f"Diagnostics {ok}: max R-hat {dg['r_hat_max']:.4f} (<= {dg['thresholds']['r_hat_max']}), "
+        f"min bulk ESS {dg['ess_bulk_min']:.0f} (>= {dg['thresholds']['ess_bulk_min']}), "
+        f"divergences {dg['divergences']}"
+    )
+
+
+# ------------------------------------------------------------------ update, ingest
+
+
+def print_diff(rows: list[dict[str, Any]], limit: int = 15) -> None:
+    """Render the change between two forecasts, largest first."""
+    t = Table(title="What changed since the previous forecast (posterior means)")
+    for col in ("unit", "quantity", "category", "before", "after", "change"):
+        t.add_column(col, justify="right" if col in ("before", "after", "change") else "left")
+    for r in rows[:limit]:
+        t.add_row(
+            r["unit"],
+            r["quantity"],
+            r["category"],
+            f"{r['before']:.3f}",
+            f"{r['after']:.3f}",
+            f"{r['change']:+.3f}",
+        )
+    console.print(t)
+
+
+def print_update(result: Any) -> None:
+    """Report an update (:class:`model.workflows.update.UpdateResult`): skips, ledger, change."""
+    from model.workflows.update import diff_summaries
+
+    for file, row, why in result.duplicates:
+        console.print(f"skipped {file}, row {row}: {why}")
+    if not result.added:
+        console.print("Nothing new: every row is already in the store. No forecast was published.")
+        return
+    console.print(
+        f"Added {result.added} observation(s); published ledger row(s) {result.ledger_ids}; "
+        f"run folder {result.run_folder}"
+    )
+    console.print(f"Posterior: {result.method}")
+    print_summary(result.summary)
+    print_diff(diff_summaries(result.previous, result.summary))
+
+
+def print_coded(frame: Any) -> None:
+    """Render a feed's coded observations: one row per series and period."""
+    t = Table(title="Coded event-data observations")
+    for col in ("id", "date", "series", "code", "events"):
+        t.add_column(col)
+    for r in frame.itertuples(index=False):
+        t.add_row(
+            r.id,
+            f"{r.date:%Y-%m-%d}",
+            f"{r.observer}<-{r.target}",
+            r.code,
+            r.citation.rsplit(", ", 1)[-1],
+        )
+    console.print(t)
+
+
+def show_coded(coded: Any, write: Path | None = None) -> None:
+    """Say what a feed's events became, show the rows, and write them to ``write`` if given.
+
+    ``coded`` is a :class:`model.workflows.ingest.CodedFeed`; the CSV has the
+    observation file's columns, so it can be read back as one.
+    """
+    from model.evidence.data import COLUMNS
+
+    report, name = coded.report, coded.feed.path.name
+    console.print(
+        f"{name}: {report.events} events; {report.outside_case} outside the case, "
+        f"{report.before_start} before its first period, {report.duplicate_ids} repeated "
+        f"ids, {report.one_a_day} repeats of the same day, actors and CAMEO code; "
+        f"{report.mapped} events coded into {report.observations} observation(s) "
+        f"({report.too_few} series-period(s) below {coded.min_events} events)"
+    )
+    print_coded(coded.frame)
+    if write is not None:
+        out = coded.frame[list(COLUMNS)].copy()
+        out["date"] = out["date"].dt.strftime("%Y-%m-%d")
+        out.to_csv(write, index=False)
+        console.print(f"Coded observations written to {write}")
+
+
+def print_ingest(result: Any, *, dry_run: bool = False) -> None:
+    """Report an ingest (:class:`model.workflows.ingest.IngestResult`) after its coded rows."""
+    if result.update is not None:
+        print_update(result.update)
+    elif not dry_run:
+        console.print("Nothing to add: no series and period has enough events.")
+
+
+# ------------------------------------------------------------------ history
+
+
+def history_table(led: Any, wide: bool) -> Table:
+    """Lay the ledger out as a table: five columns that fit 80 characters, or every column."""
+    if not wide:
+        t = Table(
+            title="Published forecasts",
+            caption="P(axis) at the last period with evidence [94% HDI]; at the horizon; "
+            "data: the data hash's start. --wide for the rest.",
+        )
+        for col in ("id", "as of", "P(axis) [94% HDI]", "horizon", "data"):
+            t.add_column(col, no_wrap=True, justify="right" if col == "id" else "left")
+        for r in led.itertuples(index=False):
+            t.add_row(
+                str(r.id),
+                r.as_of,
+                f"{_prob(r.p_axis_mean)} [{_prob(r.p_axis_hdi_low)}, {_prob(r.p_axis_hdi_high)}]",
+                _prob(r.p_axis_horizon_mean),
+                r.data_sha256[:8],
+            )
+        return t
+    t = Table(title="Published forecasts")
+    columns = (
+        "id",
+        "created",
+        "as of",
+        "P(axis)",
+        "94% HDI",
+        "P(axis) horizon",
+        "horizon 94% HDI",
+        "data",
+        "priors",
+        "seed",
+        "sampler",
+        "diagnostics",
+        "run",
+    )
+    for col in columns:
+        t.add_column(col, overflow="fold")
+    for r in led.itertuples(index=False):
+        sampler = json.loads(r.sampler)
+        diagnostics = json.loads(r.diagnostics)
+        t.add_row(
+            str(r.id),
+            r.created,
+            r.as_of,
+            _prob(r.p_axis_mean),
+            f"[{_prob(r.p_axis_hdi_low)}, {_prob(r.p_axis_hdi_high)}]",
+            _prob(r.p_axis_horizon_mean),
+            f"[{_prob(r.p_axis_horizon_hdi_low)}, {_prob(r.p_axis_horizon_hdi_high)}]",
+            r.data_sha256,
+            r.priors_sha256,
+            str(r.seed),
+            f"{sampler.get('sampler', '?')} {sampler.get('chains', '?')}x"
+            f"{sampler.get('draws', '?')}",
+            "passed" if diagnostics.get("passed") else "FAILED",
+            r.run_folder,
+        )
+    return t
+
+
+def _print_table(table: Table, wide: bool) -> None:
+    """Print a table; a wide one as wide as its cells need (a folded hash cannot be copied)."""
+    out = console
+    if wide:
+        from rich.measure import Measurement
+
+        need = Measurement.get(console, console.options.update(width=100_000), table)
+        out = Console(width=max(console.width, need.maximum))
+    out.print(table)
+
+
+def show_history(led: Any, view: str = "table", plot: Path | None = None) -> None:
+    """Print the ledger as a table (``table``, ``wide``) or for scripts (``json``, ``csv``).
+
+    With ``plot``, also draw P(axis) across the forecasts into that PNG
+    (not for an empty ledger); its path goes to stderr when stdout is for
+    a script.
+    """
+    import typer
+
+    from model.evidence.store import LEDGER_JSON
+
+    if view == "json":
+        records = led.to_dict("records")
+        for r in records:
+            r.update({k: json.loads(r[k]) for k in LEDGER_JSON})
+        typer.echo(json.dumps(records, indent=2))
+    elif view == "csv":
+        typer.echo(led.drop(columns="summary").to_csv(index=False), nl=False)
+    elif led.empty:
+        console.print("The ledger is empty: run `axis update FILE` to publish a forecast.")
+        return
+    else:
+        _print_table(history_table(led, view == "wide"), view == "wide")
+    if plot and not led.empty:
+        from model.outputs.plots import plot_history
+
+        plot_history(led).savefig(plot, dpi=110, bbox_inches="tight")
+        (err_console if view in ("json", "csv") else console).print(f"Plot: {plot}")
+
+
+# ------------------------------------------------------------------ analyses
+
+
+def print_backtest(result: Any) -> None:
+    """Render a backtest (:class:`model.workflows.backtest.Backtest`): forecasts, then scores."""
+    t = Table(title="Backtest: forecasts at each as-of date")
+    dyads = [c[: -len(" modal")] for c in result.forecasts.columns if c.endswith(" modal")]
+    for col in ("as of", "fit", "P(axis)", "94% HDI", *dyads):
+        t.add_column(col)
+    for r in result.forecasts.to_dict("records"):
+        t.add_row(
+            r["as_of"],
+            "reweighted" if r["fit"] == "reweighted" else "NUTS",
+            f"{r['p_axis']:.3f}",
+            f"[{r['p_axis_hdi_low']:.3f}, {r['p_axis_hdi_high']:.3f}]",
+            *(f"{r[f'{d} modal']} ({r[f'{d} P(modal)']:.2f})" for d in dyads),
+        )
+    console.print(t)
+    s = Table(
+        title="Scores on later conduct and outcome evidence (Brier: lower is better; "
+        "log score: higher is better)"
+    )
+    for col in ("kind", "n", "Brier", "Brier uniform", "log score", "log score uniform"):
+        s.add_column(col)
+    for r in result.scores.to_dict("records"):
+        s.add_row(
+            r["kind"],
+            str(r["n"]),
+            f"{r['brier']:.3f}",
+            f"{r['brier_uniform']:.3f}",
+            f"{r['log_score']:.3f}",
+            f"{r['log_score_uniform']:.3f}",
+        )
+    console.print(s)
+
+
+def print_comparison(title: str, frame: Any) -> None:
+    """Render P(axis) and each dyad's modal type per fit (prior sets, or the sweep)."""
+    dyads = [
+        c for c in frame.columns if "|" not in c and c.count("-") == 1 and not c.endswith(" P")
+    ]
+    t = Table(title=title)
+    for col in ("prior set", "fit", "P(axis)", "94% HDI", *dyads):
+        t.add_column(col, overflow="fold")
+    for r in frame.to_dict("records"):
+        t.add_row(
+            str(r["prior set"]),
+            str(r.get("fit", "NUTS")),
+            f"{r['P(axis)']:.3f}",
+            f"[{r['hdi_low']:.3f}, {r['hdi_high']:.3f}]",
+            *(f"{r[d]} ({r[f'{d} P']:.2f})" for d in dyads),
+        )
+    console.print(t)
+
+
+def print_sensitivity(result: Any) -> None:
+    """Render a sensitivity analysis (:class:`model.workflows.sensitivity.Sensitivity`)."""
+    psense = result.psense
+    headline = psense[psense["quantity"] == "P(axis)"]
+    t = Table(title="Power-scaling sensitivity of P(axis) (threshold 0.05)")
+    for col in ("component", "sensitivity", "diagnosis", "Pareto k"):
+        t.add_column(col)
+    for r in headline.itertuples(index=False):
+        warn = " [red](unreliable)[/]" if r.pareto_k_warning else ""
+        t.add_row(r.component, f"{r.sensitivity:.3f}", r.diagnosis, f"{r.pareto_k:.2f}{warn}")
+    console.print(t)
+    flagged = psense[psense["diagnosis"] != "fine"]
+    console.print(
+        f"{len(flagged)} of {len(psense)} (quantity, component) cells flagged; all in psense.csv"
+    )
+    print_comparison("P(axis) and modal dyad types per prior set", result.prior_sets)
+    if len(result.sweep):
+        print_comparison("Trust in the theory: Table 2 total concentration", result.sweep)
+    lt = Table(title="PSIS-LOO on conduct and outcome evidence (one unit per period)")
+    for col in ("theory", "elpd_loo", "elpd_diff", "dse", "weight", "Pareto k max"):
+        lt.add_column(col)
+    for name, r in result.loo.iterrows():
+        lt.add_row(
+            str(name),
+            f"{r['elpd']:.2f}",
+            f"{r['elpd_diff']:.2f}",
+            f"{r['dse']:.2f}",
+            f"{r['weight']:.2f}",
+            f"{r['pareto_k_max']:.2f}",
+        )
+    console.print(lt)
+    stacked = getattr(result, "stacked", None)
+    if stacked is not None:
+        print_stacked(stacked)
+
+
+def print_stacked(stacked: Any) -> None:
+    """Say what P(axis) is with the theories stacked, beside each theory's own."""
+    p = stacked.p_axis
+    own = ", ".join(f"{k} {v:.3f}" for k, v in p["by_theory"].items())
+    weights = ", ".join(f"{k} {w:.2f}" for k, w in stacked.weights.items())
+    console.print(
+        f"Stacked P(axis) at {p['period']}: {p['mean']:.3f} "
+        f"[{p['hdi_low']:.3f}, {p['hdi_high']:.3f}] (94% HDI); stacking weights: {weights}; "
+        f"each theory alone: {own}"
+    )
+
+
+def print_scenarios(rows: Any, period: str) -> None:
+    """Render :func:`model.workflows.scenario.headline` rows: baseline, scenario and change."""
+    for sc, g in rows.groupby("scenario", sort=False):
+        t = Table(title=f"Scenario {sc!r} at {period}: {g['settings'].iloc[0]}")
+        t.add_column("quantity", overflow="fold")
+        for col in ("baseline", "scenario", "change"):
+            t.add_column(col, justify="right")
+        for r in g.itertuples(index=False):
+            if r.quantity == "p_axis":
+                what = "P(axis)"
+                console.print(
+                    f"{sc}: P(axis) at {period} {_prob(r.baseline)} "
+                    f"[{_prob(r.baseline_hdi_low)}, {_prob(r.baseline_hdi_high)}] -> "
+                    f"{_prob(r.value)} [{_prob(r.hdi_low)}, {_prob(r.hdi_high)}] (94% HDIs); "
+                    f"P(scenario > baseline) = {r.p_increase:.2f}"
+                )
+            elif r.quantity == "type_prob":
+                what = f"{r.unit}: {r.category}"
+            else:
+                what = f"{r.unit}: P({r.category} {r.quantity})"
+            colour = "green" if r.change > 0 else "red" if r.change < 0 else "dim"
+            change = (
+                f"{r.change:+.3f}"
+                if r.change == 0 or abs(r.change) >= 0.001
+                else f"{r.change:+.1e}"
+            )
+            t.add_row(what, _prob(r.baseline), _prob(r.value), f"[{colour}]{change}[/]")
+        console.print(t)

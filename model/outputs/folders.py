@@ -1,0 +1,79 @@
+"""The output folders of the analyses: backtest, sensitivity and scenarios.
+
+Each folder is written atomically (:func:`model.evidence.data.atomic_folder`):
+the files are written into a hidden sibling that is renamed into place at
+the end, so a failure or a kill midway leaves no folder at all rather than
+a folder that looks complete and is not. Figures are closed once saved, so
+that a long session writing many folders does not keep them all.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from model.evidence.data import atomic_folder
+
+
+def save_figure(fig: Any, path: Path) -> None:
+    """Save a figure as the run folders' PNGs are saved, then close it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+
+
+def write_backtest(result: Any, out: Path) -> Path:
+    """Write ``backtest.csv``, ``scores.csv`` and ``backtest.png`` into ``out``, atomically.
+
+    ``result`` is a :class:`model.workflows.backtest.Backtest`.
+    """
+    from model.outputs.plots import plot_backtest
+
+    with atomic_folder(out, "backtest folder") as tmp:
+        result.forecasts.to_csv(tmp / "backtest.csv", index=False)
+        result.scores.to_csv(tmp / "scores.csv", index=False)
+        save_figure(plot_backtest(result.forecasts), tmp / "backtest.png")
+    return out
+
+
+def write_sensitivity(result: Any, out: Path) -> Path:
+    """Write every table and figure of a sensitivity analysis into ``out``, atomically.
+
+    ``result`` is a :class:`model.workflows.sensitivity.Sensitivity`.
+    """
+    from model.outputs.plots import plot_prior_sets, plot_psense, plot_sweep
+
+    with atomic_folder(out, "sensitivity folder") as tmp:
+        result.psense.to_csv(tmp / "psense.csv", index=False)
+        save_figure(plot_psense(result.psense), tmp / "psense.png")
+        result.prior_sets.to_csv(tmp / "prior_sets.csv", index=False)
+        save_figure(plot_prior_sets(result.prior_sets), tmp / "prior_sets.png")
+        if len(result.sweep):
+            result.sweep.to_csv(tmp / "sweep.csv", index=False)
+            save_figure(plot_sweep(result.sweep), tmp / "sweep.png")
+        result.loo.to_csv(tmp / "loo.csv")
+        stacked = getattr(result, "stacked", None)
+        if stacked is not None:
+            doc = {"p_axis": stacked.p_axis, "weights": stacked.weights}
+            (tmp / "stacked.json").write_text(json.dumps(doc, indent=1) + "\n")
+    return out
+
+
+def write_scenarios(result: Any, out: Path) -> Path:
+    """Write ``scenarios.csv``, ``scenarios.json`` and ``scenarios.png`` into ``out``, atomically.
+
+    ``result`` is a :class:`model.workflows.scenario.ScenarioResult`; the
+    JSON holds its ``meta`` beside every row.
+    """
+    from model.outputs.plots import plot_scenarios
+
+    with atomic_folder(out, "output folder") as tmp:
+        result.frame.to_csv(tmp / "scenarios.csv", index=False)
+        doc = {"meta": result.meta, "rows": json.loads(result.frame.to_json(orient="records"))}
+        (tmp / "scenarios.json").write_text(json.dumps(doc, indent=1) + "\n")
+        save_figure(plot_scenarios(result.frame, result.period), tmp / "scenarios.png")
+    return out
