@@ -102,6 +102,9 @@ def test_shipped_paths_in_a_checkout():
     assert model.prior_set_names() == ["default", "fast_drift", "realist", "weak_theory"]
     assert model.prior_set_path() == ROOT / "priors" / "default.toml"
     assert model.scenario_path("crink") == ROOT / "scenarios" / "crink.toml"
+    from model.evidence.shipped import is_installed
+
+    assert not is_installed()
 
 
 @pytest.mark.parametrize("bad", ["nope", "../priors/default", "default.toml", ""])
@@ -128,6 +131,7 @@ def test_an_installed_copy_comes_before_the_checkout(tmp_path, monkeypatch):
     (fake / "_shipped" / "priors" / "mine.toml").write_text("")
     monkeypatch.setattr(shipped.resources, "files", lambda _: fake)
     assert shipped.shipped_root() == fake / "_shipped"
+    assert shipped.is_installed()
     assert shipped.prior_set_names() == ["mine"]
     assert shipped.shipped_case().readme is None  # the repository README is not installed
 

@@ -89,10 +89,11 @@ def test_an_installed_wheel_reads_the_shipped_files_from_anywhere(wheel, tmp_pat
     code = (
         "import json, model\n"
         "from model import case_names, load_case, load_prior_set, prior_set_names\n"
-        "from model.evidence.shipped import shipped_root\n"
+        "from model.evidence.shipped import is_installed, shipped_root\n"
         "rows = {c: len(load_case(c).observations) for c in case_names()}\n"
         "sets = [load_prior_set(p).name for p in prior_set_names()]\n"
         "print(json.dumps({'module': model.__file__, 'root': str(shipped_root()),\n"
+        "    'installed': is_installed(),\n"
         "    'rows': rows, 'sets': sets,\n"
         "    'scenarios': model.scenario_path('crink').is_file(),\n"
         "    'cameo': model.shipped_path('event-data', 'cameo_goldstein.csv').is_file()}))\n"
@@ -104,7 +105,7 @@ def test_an_installed_wheel_reads_the_shipped_files_from_anywhere(wheel, tmp_pat
     assert out.returncode == 0, out.stderr
     got = json.loads(out.stdout.strip().splitlines()[-1])
     assert got["module"] == str(target / "model" / "__init__.py")
-    assert got["root"] == str(target / "model" / "_shipped")
+    assert got["root"] == str(target / "model" / "_shipped") and got["installed"]
     assert set(got["rows"]) == {"default", "crink", "three-emperors-1873"}
     assert all(n > 0 for n in got["rows"].values())
     assert got["sets"] == ["default", "fast_drift", "realist", "weak_theory"]

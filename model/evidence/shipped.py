@@ -25,6 +25,7 @@ from model.evidence.data import InputError, Problem
 __all__ = [
     "DEFAULT_PRIORS",
     "case_names",
+    "is_installed",
     "prior_set_names",
     "prior_set_path",
     "scenario_path",
@@ -41,6 +42,14 @@ _MARKER = ("data", "actors.toml")
 
 #: Names of prior sets and cases are file or folder names, never paths.
 _NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _installed_root() -> Path | None:
+    """Return the installed copy, ``model/_shipped``, if this package has one."""
+    installed = resources.files("model") / "_shipped"
+    if isinstance(installed, Path) and installed.joinpath(*_MARKER).is_file():
+        return installed
+    return None
 
 
 def shipped_root() -> Path:
@@ -61,16 +70,30 @@ def shipped_root() -> Path:
         If neither an installed copy nor a checkout holds the data (a broken
         install, or the package zipped).
     """
-    installed = resources.files("model") / "_shipped"
-    if isinstance(installed, Path) and installed.joinpath(*_MARKER).is_file():
+    installed = _installed_root()
+    if installed is not None:
         return installed
     checkout = Path(__file__).resolve().parents[2]
     if checkout.joinpath(*_MARKER).is_file():
         return checkout
     raise FileNotFoundError(
-        f"the shipped data is missing: neither {installed} nor {checkout} holds "
+        f"the shipped data is missing: neither the package nor {checkout} holds "
         f"{'/'.join(_MARKER)}; reinstall axis-forecast from a wheel or a checkout"
     )
+
+
+def is_installed() -> bool:
+    """Tell whether the shipped files are the installed copy rather than a checkout's.
+
+    A command's outputs (run folders, the store) belong beside the data in
+    a checkout, but never inside an installed package: this tells which.
+
+    Returns
+    -------
+    bool
+        ``True`` when :func:`shipped_root` is ``model/_shipped`` of an install.
+    """
+    return _installed_root() is not None
 
 
 def shipped_path(*parts: str) -> Path:
