@@ -199,3 +199,61 @@ def test_add_observations_validates_and_skips_what_is_known(tmp_path):
     bad.write_text(header + "\n" + line.replace('"2025-09-15"', '"2025-13-45"') + "\n")
     with pytest.raises(InputError):
         model.add_observations(inputs, bad)
+
+
+# --- reading a fit (the suite's shared small fit) ------------------------------------------
+
+
+def test_tables_are_views_of_the_summary(small_fit):
+    from model.workflows import forecast
+
+    summary = model.summarise(small_fit)
+    table = model.p_axis_table(summary)
+    assert list(table.index) == ["last_evidence", "now", "horizon"]
+    for role, key in (("last_evidence", "p_axis"), ("now", "p_axis_now")):
+        assert table.loc[role, "mean"] == summary[key]["mean"]
+        assert table.loc[role, "mcse"] == summary[key]["mcse"]
+        assert table.loc[role, "period"] == summary["periods"][role]
+    assert "±" in table.loc["now", "shown"]
+    types = model.dyad_type_table(summary)
+    assert set(types.index) == set(summary["dyads"])
+    probs = types.drop(columns=["modal_type", "modal_mcse"])
+    assert (probs.sum(axis=1) - 1).abs().max() < 1e-6
+    assert (probs.idxmax(axis=1) == types["modal_type"]).all()
+    later = model.dyad_type_table(summary, "horizon")
+    assert (
+        later.loc["CHN-RUS", "modal_type"]
+        == (summary["forecast"]["horizon"]["dyads"]["CHN-RUS"]["modal_type"])
+    )
+    with pytest.raises(ValueError, match="report must be one of"):
+        model.dyad_type_table(summary, "tomorrow")
+    assert model.summary_frame(summary).equals(forecast.summary_frame(summary))
+
+
+def test_summary_dataset_holds_every_period(small_fit):
+    summary = model.summarise(small_fit)
+    ds = model.summary_dataset(small_fit)
+    assert list(ds["statistic"].values) == ["mean", "mcse", "hdi_low", "hdi_high"]
+    p = ds["p_axis"]
+    assert p.sizes["period"] == small_fit.posterior.sizes["period"]
+    last = summary["p_axis"]["period"]
+    for stat in ("mean", "mcse", "hdi_low", "hdi_high"):
+        assert float(p.sel(period=last, statistic=stat)) == pytest.approx(summary["p_axis"][stat])
+    assert (p.sel(statistic="hdi_low") <= p.sel(statistic="mean")).all()
+    assert (p.sel(statistic="mean") <= p.sel(statistic="hdi_high")).all()
+    assert {"type_prob", "theta", "p_level", "axis_cohesion"} <= set(ds.data_vars)
+
+
+def test_run_scenario_by_settings_and_by_file(small_fit):
+    mine = model.run_scenario(small_fit, "CHN.external=high", name="pressed")
+    assert set(mine["scenario"]) == {"pressed"}
+    both = model.run_scenario(
+        small_fit, ["CHN.external=high"], name="pressed", file=model.scenario_path("default")
+    )
+    assert {"pressed", "detente", "korea-peace"} <= set(both["scenario"])
+    same = both[both["scenario"] == "pressed"].reset_index(drop=True)
+    assert same.equals(mine.reset_index(drop=True))
+    with pytest.raises(InputError):
+        model.run_scenario(small_fit, "ATL.external=high")
+    with pytest.raises(ValueError, match="give settings or a scenario file"):
+        model.run_scenario(small_fit)
