@@ -2,6 +2,7 @@
 
 Actors and coded observations (:mod:`model.evidence.data`), their aggregation
 into counts (:mod:`model.evidence.aggregate`), the shipped cases, prior sets
-(:mod:`model.evidence.priors`), the forecast store and feed ingestion.
+(:mod:`model.evidence.priors`), where the shipped files are in a checkout or an
+install (:mod:`model.evidence.shipped`), the forecast store and feed ingestion.
 Imports only :mod:`model.theory`.
 """

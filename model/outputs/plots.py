@@ -66,7 +66,20 @@ def _ticks(ax: Axes, periods: list[str]) -> None:
 
 
 def plot_axis_fan(idata: xr.DataTree, axes: Axes | None = None) -> Figure:
-    """P(axis) per period: posterior mean and HDI band, with the evidence and now marks."""
+    """P(axis) per period: posterior mean and HDI band, with the evidence and now marks.
+
+    Parameters
+    ----------
+    idata
+        A posterior from :func:`model.workflows.forecast.run_forecast`.
+    axes
+        Axes to draw on (one); ``None`` makes a new figure.
+
+    Returns
+    -------
+    Figure
+        The figure drawn on; shown in a notebook, saved by the run folder.
+    """
     fig, (ax,) = _figure(axes, figsize=(8, 3.2))
     p = idata.posterior["p_axis"]
     periods = [str(x) for x in p["period"].values]
@@ -91,7 +104,22 @@ def plot_axis_fan(idata: xr.DataTree, axes: Axes | None = None) -> Figure:
 def plot_dyad_types(
     idata: xr.DataTree, report: str = "last_evidence", axes: np.ndarray | None = None
 ) -> Figure:
-    """Alliance-type probabilities per dyad, posterior mean with HDI whiskers."""
+    """Alliance-type probabilities per dyad, posterior mean with HDI whiskers.
+
+    Parameters
+    ----------
+    idata
+        A posterior from :func:`model.workflows.forecast.run_forecast`.
+    report
+        The report period: ``last_evidence`` (the paper's), ``now`` or ``horizon``.
+    axes
+        One axes per dyad; ``None`` makes a new figure.
+
+    Returns
+    -------
+    Figure
+        The figure drawn on.
+    """
     post = idata.posterior
     dyads = [str(d) for d in post["dyad"].values]
     fig, axs = _figure(axes, n=len(dyads), figsize=(7, 2.6 * len(dyads)), sharex=True)
@@ -116,7 +144,22 @@ def plot_dyad_types(
 def plot_outcomes(
     idata: xr.DataTree, report: str = "last_evidence", axes: np.ndarray | None = None
 ) -> Figure:
-    """Plot commitment and cohesion per dyad and for the whole axis (weakest link)."""
+    """Plot commitment and cohesion per dyad and for the whole axis (weakest link).
+
+    Parameters
+    ----------
+    idata
+        A posterior from :func:`model.workflows.forecast.run_forecast`.
+    report
+        The report period: ``last_evidence``, ``now`` or ``horizon``.
+    axes
+        Two axes (commitment, cohesion); ``None`` makes a new figure.
+
+    Returns
+    -------
+    Figure
+        The figure drawn on.
+    """
     post = idata.posterior
     fig, axs = _figure(axes, n=2, figsize=(7, 5.5))
     for ax, what in zip(axs, ("commitment", "cohesion"), strict=False):
@@ -140,7 +183,20 @@ def plot_outcomes(
 
 
 def plot_threats(idata: xr.DataTree, axes: np.ndarray | None = None) -> Figure:
-    """Latent threat trajectories per series with HDI bands and the level anchors."""
+    """Latent threat trajectories per series with HDI bands and the level anchors.
+
+    Parameters
+    ----------
+    idata
+        A posterior from :func:`model.workflows.forecast.run_forecast`.
+    axes
+        One axes per threat series; ``None`` makes a new grid of three columns.
+
+    Returns
+    -------
+    Figure
+        The figure drawn on.
+    """
     theta = idata.posterior["theta"]
     series = [str(s) for s in theta["series"].values]
     periods = [str(p) for p in theta["period"].values]
@@ -172,7 +228,19 @@ def plot_threats(idata: xr.DataTree, axes: np.ndarray | None = None) -> Figure:
 
 
 def run_figures(idata: xr.DataTree) -> dict[str, Figure]:
-    """Return the standard figures of a run folder, by file stem."""
+    """Return the standard figures of a run folder, by file stem.
+
+    Parameters
+    ----------
+    idata
+        A posterior from :func:`model.workflows.forecast.run_forecast`.
+
+    Returns
+    -------
+    dict of str to Figure
+        ``p_axis``, ``dyad_types``, ``outcomes`` and ``threats``: what
+        :func:`model.workflows.forecast.write_run` saves as PNGs.
+    """
     return {
         "p_axis": plot_axis_fan(idata),
         "dyad_types": plot_dyad_types(idata),
@@ -236,6 +304,18 @@ def plot_psense(table: pd.DataFrame, axes: Axes | None = None) -> Figure:
 
     Cells above the 0.05 threshold are flagged with their diagnosis initial:
     C prior-data conflict, S strong prior / weak likelihood.
+
+    Parameters
+    ----------
+    table
+        The power-scaling table, :attr:`model.workflows.sensitivity.Sensitivity.psense`.
+    axes
+        Axes to draw on (one); ``None`` makes a new figure.
+
+    Returns
+    -------
+    Figure
+        The figure drawn on.
     """
     wide = table.pivot(index="quantity", columns="component", values="sensitivity")
     diag = table.pivot(index="quantity", columns="component", values="diagnosis")
@@ -261,7 +341,20 @@ def plot_psense(table: pd.DataFrame, axes: Axes | None = None) -> Figure:
 
 
 def plot_prior_sets(comparison: pd.DataFrame, axes: Axes | None = None) -> Figure:
-    """Forest plot of P(axis) (mean and 94% HDI) under each prior set."""
+    """Forest plot of P(axis) (mean and 94% HDI) under each prior set.
+
+    Parameters
+    ----------
+    comparison
+        :attr:`model.workflows.sensitivity.Sensitivity.prior_sets`.
+    axes
+        Axes to draw on (one); ``None`` makes a new figure.
+
+    Returns
+    -------
+    Figure
+        The figure drawn on.
+    """
     fig, (ax,) = _figure(axes, figsize=(6, 0.5 * len(comparison) + 1.2))
     y = np.arange(len(comparison))
     mean = comparison["P(axis)"].to_numpy()
@@ -275,7 +368,20 @@ def plot_prior_sets(comparison: pd.DataFrame, axes: Axes | None = None) -> Figur
 
 
 def plot_sweep(comparison: pd.DataFrame, axes: np.ndarray | None = None) -> Figure:
-    """P(axis) and each dyad's type probabilities against the Table 2 concentration."""
+    """P(axis) and each dyad's type probabilities against the Table 2 concentration.
+
+    Parameters
+    ----------
+    comparison
+        :attr:`model.workflows.sensitivity.Sensitivity.sweep`.
+    axes
+        One axes for P(axis) and one per dyad; ``None`` makes a new figure.
+
+    Returns
+    -------
+    Figure
+        The figure drawn on.
+    """
     dyads = sorted({c.split("|")[0] for c in comparison.columns if "|" in c})
     fig, axs = _figure(axes, n=1 + len(dyads), figsize=(7, 2.4 * (1 + len(dyads))), sharex=True)
     x = comparison["prior set"].astype(float).to_numpy()
@@ -305,7 +411,20 @@ def plot_scenarios(frame: pd.DataFrame, period: str, axes: np.ndarray | None = N
     type probabilities and P(high) commitment and cohesion at ``period``
     (rows that no scenario moves by 0.01 are left out).
 
-    ``frame`` is :func:`model.workflows.scenario.compare`'s table.
+    Parameters
+    ----------
+    frame
+        :func:`model.workflows.scenario.compare`'s table (or
+        :func:`model.workflows.analysis.run_scenario`'s).
+    period
+        The period label shown; a report role is resolved by the caller.
+    axes
+        Two axes (P(axis), changes); ``None`` makes a new figure.
+
+    Returns
+    -------
+    Figure
+        The figure drawn on.
     """
     at = frame[frame["period"] == period]
     names = list(dict.fromkeys(at["scenario"]))

@@ -92,6 +92,24 @@ def prepare_inputs(
     only what was known then; the data hash covers exactly the rows used.
     Without ``as_of`` the case's rule decides (:func:`model.evidence.data.default_as_of`:
     today for a live case, the newest observation for a historical one).
+
+    Parameters
+    ----------
+    actors
+        The case (:func:`model.evidence.data.load_actors`).
+    frame
+        Validated observations (:func:`model.evidence.data.read_observations`).
+    priors
+        The prior set (:func:`model.evidence.priors.load_priors`).
+    as_of
+        The as-of date; ``None``: the case's rule.
+    horizon
+        Periods forecast after the as-of period.
+
+    Returns
+    -------
+    Inputs
+        What :func:`run_forecast` fits.
     """
     as_of = as_of or default_as_of(actors, frame)
     known = frame[frame["date"] <= pd.Timestamp(as_of)].reset_index(drop=True)
@@ -132,7 +150,28 @@ def load_inputs(
 ) -> Inputs:
     """Read, validate and aggregate a case from files.
 
-    Raises :class:`model.evidence.data.InputError`.
+    Parameters
+    ----------
+    actors_path
+        The case's actors TOML (partners, external actor, periods).
+    data_path
+        Its observations CSV (format in ``data/codebook.md``).
+    priors_path
+        A prior set TOML.
+    as_of
+        Fit with only the evidence dated up to this day; ``None``: the case's rule.
+    horizon
+        Periods forecast after the as-of period.
+
+    Returns
+    -------
+    Inputs
+        What :func:`run_forecast` fits.
+
+    Raises
+    ------
+    model.evidence.data.InputError
+        Listing every problem, by file, row and field.
     """
     actors = load_actors(actors_path)
     frame = read_observations(data_path, actors)
@@ -258,7 +297,25 @@ def decimals(mcse: float, most: int = 4) -> int:
 
 
 def format_probability(mean: float, mcse: float, percent: bool = False) -> str:
-    """``mean ± mcse`` with no more digits than the MCSE supports."""
+    """``mean ± mcse`` with no more digits than the MCSE supports.
+
+    The last digit printed is the first one two standard errors can move
+    (:func:`decimals`), so a reader is not shown digits that are noise.
+
+    Parameters
+    ----------
+    mean
+        A posterior mean probability.
+    mcse
+        Its Monte Carlo standard error.
+    percent
+        Print as a percentage.
+
+    Returns
+    -------
+    str
+        E.g. ``"0.0059 ± 0.0001"``.
+    """
     if percent:
         d = max(decimals(mcse) - 2, 0)
         return f"{100 * mean:.{d}f}% ± {100 * mcse:.{d}f}"
@@ -314,6 +371,20 @@ def summarise(idata: xr.DataTree) -> dict[str, Any]:
     evidence; ``p_axis_now`` and ``p_axis_horizon`` to the current (as-of)
     period and the end of the forecast; ``forecast`` repeats the dyads at
     those two periods.
+
+    Parameters
+    ----------
+    idata
+        A posterior from :func:`run_forecast` (or a run folder's ``posterior.nc``).
+
+    Returns
+    -------
+    dict
+        ``summary.json``'s content: ``case``, ``periods``, ``p_axis``,
+        ``p_axis_now``, ``p_axis_horizon`` (each ``mean``, ``mcse``,
+        ``hdi_low``, ``hdi_high``, ``period``), ``axis_commitment``,
+        ``axis_cohesion``, ``dyads``, ``forecast``, ``strategies``,
+        ``threat_levels``, ``diagnostics`` and ``provenance``.
     """
     post = idata.posterior.to_dataset()
     periods = json.loads(idata.attrs["report_periods"])
@@ -475,6 +546,29 @@ def run_forecast(
 
     The attribute ``stage_seconds`` records where the time went, by the
     names of :data:`STAGES`.
+
+    Parameters
+    ----------
+    inputs
+        The case and priors (:func:`load_inputs`,
+        :func:`model.workflows.analysis.load_case`).
+    config
+        How to sample: ``SamplerConfig(draws=300)`` for a quick look; the
+        default draws until the reported quantities reach a bulk ESS of 1,000.
+    progressbar
+        Show the sampler's progress bar.
+    on_chunk
+        Called as ``on_chunk(draws_per_chain, smallest_bulk_ess)`` after
+        each chunk of a fit to a precision.
+
+    Returns
+    -------
+    xarray.DataTree
+        The posterior (groups ``posterior``, ``sample_stats``, ...) with the
+        attributes every summary and figure reads: ``case``,
+        ``report_periods``, ``provenance`` and ``diagnostics`` (whose
+        ``passed`` says whether the convergence gate passed; quote nothing
+        from a fit that failed it).
     """
     from model.generative.build import build_model
 
@@ -528,6 +622,20 @@ def write_run(idata: xr.DataTree, out: Path, figures: dict[str, Any] | None = No
     ``summary.json``, ``summary.csv`` and one PNG per figure. Everything is
     written into a temporary sibling folder that is renamed into place. The
     figures are closed afterwards.
+
+    Parameters
+    ----------
+    idata
+        A posterior from :func:`run_forecast`.
+    out
+        The run folder; it must not exist yet.
+    figures
+        Figures by file stem (:func:`model.outputs.plots.run_figures`); none by default.
+
+    Returns
+    -------
+    Path
+        ``out``.
     """
     import matplotlib.pyplot as plt
 

@@ -253,6 +253,15 @@ def run_sensitivity(
         ``no_theory`` mapping, by default from the command line).
     progress
         Called with ``(done, total, label)`` after each fit.
+
+    Returns
+    -------
+    Sensitivity
+        The power-scaling table, the prior-set and sweep comparisons, the
+        LOO comparison and the default fit; ``axis sensitivity`` writes and
+        plots them (:func:`model.outputs.plots.plot_psense`,
+        :func:`~model.outputs.plots.plot_prior_sets`,
+        :func:`~model.outputs.plots.plot_sweep`).
     """
     from dataclasses import replace as _replace
 

@@ -203,9 +203,36 @@ def read_update_files(files: list[Path], actors: Actors) -> list[tuple[pd.DataFr
 def run_update(files: list[Path], *, actors: Actors, **kwargs: Any) -> UpdateResult:
     """Add new observation files to the store, refit, and publish the forecast.
 
-    Raises :class:`~model.evidence.data.InputError` (every bad row of every file) or
-    :class:`DiagnosticsFailedError`; in both cases nothing is changed. Keyword
-    arguments are those of :func:`publish_update`.
+    What ``axis update`` does. An empty store first publishes the baseline
+    forecast of ``seed_data``, so the first update has something to compare
+    with.
+
+    Parameters
+    ----------
+    files
+        Observation CSV files in the shipped format.
+    actors
+        The case (:func:`model.evidence.data.load_actors`).
+    **kwargs
+        Those of :func:`publish_update`: ``store``
+        (:class:`~model.evidence.store.Store`), ``priors``, ``seed_data``
+        (the case's observations file), ``config``, ``runs_dir`` (where run
+        folders are written), and optionally ``as_of``, ``horizon``,
+        ``allow_bad_diagnostics``, ``reweight`` and ``figures``.
+
+    Returns
+    -------
+    UpdateResult
+        Rows added, duplicates skipped, the ledger rows published, the new
+        run folder, the previous and new summaries (compare them with
+        :func:`diff_summaries`) and how the posterior was drawn.
+
+    Raises
+    ------
+    model.evidence.data.InputError
+        Every bad row of every file.
+    DiagnosticsFailedError
+        If the refit failed the convergence gate. In both cases nothing is changed.
     """
     return publish_update(read_update_files(files, actors), actors=actors, **kwargs)
 
@@ -307,6 +334,17 @@ def diff_summaries(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, A
     Each dyad's state given the evidence (``smoothed`` in the summary) is
     listed as ``state: type`` and so on beside the implied quantities, when
     both runs report it.
+
+    Parameters
+    ----------
+    old, new
+        Two summaries (:func:`model.workflows.forecast.summarise`).
+
+    Returns
+    -------
+    list of dict
+        Rows with ``unit``, ``quantity``, ``category``, ``before``, ``after``
+        and ``change``; ``pandas.DataFrame(rows)`` makes a table.
     """
     rows = [
         {
