@@ -19,7 +19,7 @@ from model.cli.app import (
     fresh_folder,
     parse_date,
 )
-from model.cli.paths import case_files, default_files, timestamped
+from model.cli.paths import case_files, default_files, theory_rivals, timestamped
 from model.outputs.console import console_hooks, say_fitting, say_gate
 from model.workflows.inputs import BadInputError
 from model.workflows.timing import StageTimer
@@ -71,6 +71,13 @@ def forecast(
         str | None,
         typer.Option(help="A named case: 'default' or a folder of data/cases/ (sets the data)"),
     ] = None,
+    theory: Annotated[
+        str,
+        typer.Option(
+            help="weitsman: the prior set's mapping alone; stacked: also fit Walt's and a "
+            "flat mapping, and stack the three on the conduct and outcome evidence",
+        ),
+    ] = "weitsman",
 ) -> None:
     """Fit the model on the evidence and print the alliance forecast."""
     timer = StageTimer()
@@ -80,6 +87,7 @@ def forecast(
 
     with bad_input():
         files = case_files(case, data, actors, priors)
+        rivals = theory_rivals(theory)
     when = parse_date(as_of)
     out = fresh_folder(out or timestamped(suffix=f"-seed{seed}"), "run folder")
     config = SamplerConfig(
@@ -98,6 +106,7 @@ def forecast(
             horizon=horizon,
             timer=timer,
             hooks=console_hooks(fitting=say_fitting),
+            rivals=rivals,
         )
     reported = write_forecast_run(result, out, report=report)
     exit_unless_passed(say_gate(result.summary), allow_bad_diagnostics)

@@ -2,9 +2,11 @@
 
 Every default location lives here and nowhere else, so that pointing the
 commands at another tree (the package's own data, say) is a change to this
-module alone. Paths are relative to :func:`project_root`: the working
+module alone. Inputs are read relative to :func:`project_root`: the working
 directory when it holds the shipped layout (``data/actors.toml``), else the
-checkout this package was installed from.
+shipped files (:func:`model.evidence.shipped.shipped_root`: the checkout, or
+the copy inside an installed package). Outputs go under :func:`output_root`,
+never inside an installed package.
 """
 
 from __future__ import annotations
@@ -17,10 +19,24 @@ from model.workflows.inputs import CaseFiles
 
 def project_root() -> Path:
     """Return the folder holding ``data/`` and ``priors/``: the working directory if it has them."""
+    from model.evidence.shipped import shipped_root
+
     cwd = Path.cwd()
     if (cwd / "data" / "actors.toml").exists():
         return cwd
-    return Path(__file__).resolve().parents[2]
+    return shipped_root()
+
+
+def output_root() -> Path:
+    """Return where ``runs/`` and ``store/`` go: beside the data, or the working directory.
+
+    An installed package's own folder is no place for a user's runs: run from
+    anywhere, an installed ``axis`` writes them under the working directory.
+    """
+    from model.evidence.shipped import is_installed, shipped_root
+
+    root = project_root()
+    return Path.cwd() if root == shipped_root() and is_installed() else root
 
 
 def default_files(
@@ -58,12 +74,12 @@ def case_files(
 
 def default_ledger() -> Path:
     """Return the SQLite file of the observation store and the ledger."""
-    return project_root() / "store" / "axis.sqlite"
+    return output_root() / "store" / "axis.sqlite"
 
 
 def runs_dir() -> Path:
     """Return the folder that receives run and output folders."""
-    return project_root() / "runs"
+    return output_root() / "runs"
 
 
 def timestamped(prefix: str = "", suffix: str = "") -> Path:
@@ -84,6 +100,16 @@ def rival_priors() -> Path:
 def baseline_priors() -> Path:
     """Return the flat no-theory mapping, stacked with Weitsman's and Walt's."""
     return project_root() / "priors" / "no_theory.toml"
+
+
+def theory_rivals(theory: str) -> list[Path]:
+    """Return the rival theories' prior sets ``--theory`` asks for (none for ``weitsman``).
+
+    Raises ``ValueError`` for a name other than ``weitsman`` or ``stacked``.
+    """
+    if theory not in ("weitsman", "stacked"):
+        raise ValueError(f"--theory must be 'weitsman' or 'stacked', not {theory!r}")
+    return [rival_priors(), baseline_priors()] if theory == "stacked" else []
 
 
 def event_mapping() -> Path:

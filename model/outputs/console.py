@@ -168,22 +168,39 @@ def print_summary(summary: dict[str, Any]) -> None:
     console.print(head)
 
     for d, info in summary["dyads"].items():
+        # implied: what the threats imply through Table 2; state: given all the evidence,
+        # the period's own conduct and outcome codes included
+        state = info.get("smoothed")
         t = Table(title=f"{d} at {per['last_evidence']}: alliance type", show_lines=False)
         t.add_column("type")
-        t.add_column("P ± MCSE", justify="right")
+        t.add_column("implied ± MCSE", justify="right")
+        if state:
+            t.add_column("state", justify="right")
         ranked = sorted(info["type_probs"].items(), key=lambda kv: -kv[1])
         mcse = info.get("type_mcse", {})
         for name, p in ranked[:4]:
             flag = "  (outside the theory)" if name in OUTSIDE_THEORY else ""
-            t.add_row(name + flag, format_probability(p, mcse.get(name, float("nan")), True))
-        t.add_row("[dim]other six[/]", _pct(sum(p for _, p in ranked[4:])))
+            row = [name + flag, format_probability(p, mcse.get(name, float("nan")), True)]
+            t.add_row(*row, *([_pct(state["type_probs"][name])] if state else []))
+        rest = [n for n, _ in ranked[4:]]
+        others = [_pct(sum(state["type_probs"][n] for n in rest))] if state else []
+        t.add_row("[dim]other six[/]", _pct(sum(p for _, p in ranked[4:])), *others)
         o = Table(title=f"{d}: commitment / cohesion")
         o.add_column("level")
         o.add_column("commitment", justify="right")
         o.add_column("cohesion", justify="right")
+        if state:
+            o.add_column("state", justify="right")
+            o.add_column("state", justify="right")
         for lev in OUTCOME_LEVELS:
-            o.add_row(lev, _pct(info["commitment"][lev]), _pct(info["cohesion"][lev]))
+            extra = [_pct(state["commitment"][lev]), _pct(state["cohesion"][lev])] if state else []
+            o.add_row(lev, _pct(info["commitment"][lev]), _pct(info["cohesion"][lev]), *extra)
         console.print(t, o)
+    if any("smoothed" in info for info in summary["dyads"].values()):
+        console.print(
+            "implied: what the threats imply through the theory's tables; state: the dyad "
+            "given all the evidence, its period's conduct and outcome codes included"
+        )
 
     s = Table(title="Strategies at last evidence")
     s.add_column("pair")
@@ -199,6 +216,20 @@ def print_summary(summary: dict[str, Any]) -> None:
         f"Diagnostics {ok}: max R-hat {dg['r_hat_max']:.4f} (<= {dg['thresholds']['r_hat_max']}), "
         f"min bulk ESS {dg['ess_bulk_min']:.0f} (>= {dg['thresholds']['ess_bulk_min']}), "
         f"divergences {dg['divergences']}"
+    )
+    if "stacked" in summary:
+        print_stacked_record(summary["stacked"])
+
+
+def print_stacked_record(record: dict[str, Any]) -> None:
+    """Say what P(axis) is with the theories stacked, beside each theory's own."""
+    p = record["p_axis"]
+    own = ", ".join(f"{k} {v:.3f}" for k, v in p["by_theory"].items())
+    weights = ", ".join(f"{k} {w:.2f}" for k, w in record["weights"].items())
+    console.print(
+        f"Stacked P(axis) at {p['period']}: {p['mean']:.3f} "
+        f"[{p['hdi_low']:.3f}, {p['hdi_high']:.3f}] (94% HDI). Stacking weights on the "
+        f"conduct and outcome evidence: {weights}. Each theory alone: {own}."
     )
 
 
@@ -479,19 +510,7 @@ def print_sensitivity(result: Any) -> None:
     console.print(lt)
     stacked = getattr(result, "stacked", None)
     if stacked is not None:
-        print_stacked(stacked)
-
-
-def print_stacked(stacked: Any) -> None:
-    """Say what P(axis) is with the theories stacked, beside each theory's own."""
-    p = stacked.p_axis
-    own = ", ".join(f"{k} {v:.3f}" for k, v in p["by_theory"].items())
-    weights = ", ".join(f"{k} {w:.2f}" for k, w in stacked.weights.items())
-    console.print(
-        f"Stacked P(axis) at {p['period']}: {p['mean']:.3f} "
-        f"[{p['hdi_low']:.3f}, {p['hdi_high']:.3f}] (94% HDI); stacking weights: {weights}; "
-        f"each theory alone: {own}"
-    )
+        print_stacked_record(stacked.record())
 
 
 def print_scenarios(rows: Any, period: str) -> None:

@@ -11,7 +11,7 @@ import hashlib
 import json
 import platform
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -422,7 +422,7 @@ def summarise(idata: xr.DataTree) -> dict[str, Any]:
         "threat_levels": levels,
         "diagnostics": json.loads(idata.attrs["diagnostics"]),
         "provenance": json.loads(idata.attrs["provenance"]),
-    }
+    } | ({"stacked": json.loads(idata.attrs["stacked"])} if "stacked" in idata.attrs else {})
 
 
 def summary_frame(summary: dict[str, Any]) -> pd.DataFrame:
@@ -599,6 +599,7 @@ STAGES = {
     "build": "build the PyMC model (and choose its coordinates)",
     "sampling": "NUTS: compile or load, warm-up, draws to the precision asked",
     "diagnostics": "convergence gate and provenance",
+    "theories": "rival theories fitted and stacked (--theory stacked only)",
     "write": "figures and the run folder",
     "checks": "prior and posterior predictive checks",
     "report": "report.html",
@@ -689,6 +690,7 @@ def forecast_case(
     horizon: int = 4,
     timer: StageTimer | None = None,
     hooks: Hooks | None = None,
+    rivals: Sequence[Path] = (),
 ) -> ForecastResult:
     """Load a case, fit it and summarise the posterior: ``axis forecast`` without its output.
 
@@ -706,6 +708,12 @@ def forecast_case(
     hooks
         ``fitting`` hears of the fit once its inputs are valid; ``on_chunk``
         and ``progressbar`` go to the sampler.
+    rivals
+        Prior sets of rival theories (``axis forecast --theory stacked``):
+        each is fitted too, and the theories are stacked on the conduct and
+        outcome evidence (:mod:`model.workflows.theories`); the weights and
+        the stacked P(axis) go into the posterior's attributes and so into
+        the summary's ``stacked``.
 
     Raises
     ------
@@ -721,4 +729,14 @@ def forecast_case(
         hooks.fitting(inputs, config)
     idata = run_forecast(inputs, config, progressbar=hooks.progressbar, on_chunk=hooks.on_chunk)
     timer.update(json.loads(idata.attrs["stage_seconds"]))
+    if rivals:
+        from model.workflows.theories import fit_theories
+
+        with refusing():
+            sets = [load_priors(p) for p in rivals]
+            for priors in sets:
+                check_prior_shapes(priors, inputs.actors, inputs.evidence)
+        with timer.stage("theories"):
+            stacked = fit_theories(inputs, sets, config, main=idata)
+        idata.attrs["stacked"] = json.dumps(stacked.record())
     return ForecastResult(inputs, idata, summarise(idata), timer)

@@ -115,6 +115,15 @@ class Stacked:
         """Stacking weight of each theory."""
         return {str(k): float(v) for k, v in self.table["weight"].items()}
 
+    def record(self) -> dict[str, Any]:
+        """Return the weights, the stacked P(axis) and each theory's ELPD, JSON-ready."""
+        return {
+            "p_axis": self.p_axis,
+            "weights": self.weights,
+            "elpd": {str(k): float(v) for k, v in self.table["elpd"].items()},
+            "pareto_k_max": {str(k): float(v) for k, v in self.table["pareto_k_max"].items()},
+        }
+
 
 def stack(
     fits: Mapping[str, tuple[xr.DataTree, pm.Model | None]], period: str, *, seed: int = 0
@@ -153,6 +162,7 @@ def fit_theories(
     rivals: list[PriorSet],
     config: SamplerConfig,
     *,
+    main: xr.DataTree | None = None,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Stacked:
     """Fit the case under its own prior set and each rival's, then stack them.
@@ -169,6 +179,9 @@ def fit_theories(
         The rival theories' prior sets (:data:`RIVALS`).
     config
         Sampler settings of every fit.
+    main
+        The case's fit under its own prior set, if already drawn (a forecast
+        with ``--theory stacked``): then only the rivals are fitted.
     progress
         Called with ``(done, total, name)`` after each fit.
     """
@@ -182,7 +195,7 @@ def fit_theories(
     fits: dict[str, tuple[xr.DataTree, pm.Model]] = {}
     for n, priors in enumerate(sets, start=1):
         case = replace(inputs, priors=priors)
-        idata = run_forecast(case, config)
+        idata = main if (n == 1 and main is not None) else run_forecast(case, config)
         fits[priors.name] = (idata, build_model(case.evidence, priors, PLAIN))
         if progress:
             progress(n, len(sets), priors.name)
