@@ -409,7 +409,16 @@ def _sensitivity():
         {"elpd": [-10.0], "elpd_diff": [0.0], "dse": [0.0], "weight": [1.0], "pareto_k_max": [0.3]},
         index=["Weitsman (default)"],
     )
-    return Sensitivity(psense, fits, fits.iloc[:0], loo, None)
+    from model.workflows.theories import Stacked
+
+    p_axis = {
+        "mean": 0.3,
+        "hdi_low": 0.2,
+        "hdi_high": 0.4,
+        "period": "2025Q3",
+        "by_theory": {"Weitsman (default)": 0.3},
+    }
+    return Sensitivity(psense, fits, fits.iloc[:0], loo, None, Stacked(loo, p_axis, {}))
 
 
 def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
@@ -420,8 +429,9 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
 
     seen = {}
 
-    def run(inputs, rival, others, totals, config, *, progress):
+    def run(inputs, rival, others, totals, config, *, baseline, progress):
         seen.update(rival=rival.name, others=others, totals=totals, seed=config.seed)
+        seen.update(baseline=baseline.name)
         return _sensitivity()
 
     monkeypatch.setattr(model.workflows.sensitivity, "run_sensitivity", run)
@@ -429,7 +439,21 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
     args = ["sensitivity", "--no-prior-sets", "--sweep", "1,4", "--seed", "3", "--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert seen == {"rival": "realist", "others": [], "totals": [1.0, 4.0], "seed": 3}
+    assert seen == {
+        "rival": "realist",
+        "baseline": "no_theory",
+        "others": [],
+        "totals": [1.0, 4.0],
+        "seed": 3,
+    }
     assert "PSIS-LOO" in result.output and "0 of 2 (quantity, component)" in result.output
+    assert "Stacked P(axis)" in result.output
     names = {p.name for p in out.iterdir()}
-    assert names == {"psense.csv", "psense.png", "prior_sets.csv", "prior_sets.png", "loo.csv"}
+    assert names == {
+        "psense.csv",
+        "psense.png",
+        "prior_sets.csv",
+        "prior_sets.png",
+        "loo.csv",
+        "stacked.json",
+    }
