@@ -29,6 +29,7 @@ __version__ = "0.1.0"
 
 #: Where each public name lives, by module (the names are kept as their modules define them).
 _EXPORTS: dict[str, tuple[str, ...]] = {
+    "model.evidence.agreement": ("coder_agreement",),
     "model.evidence.data": ("InputError",),
     "model.evidence.shipped": (
         "case_names",
@@ -61,6 +62,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     ),
     "model.workflows.update": ("diff_summaries", "run_update"),
     "model.workflows.sensitivity": ("Sensitivity", "run_sensitivity"),
+    "model.workflows.theories": ("Stacked", "fit_theories", "stack"),
     "model.outputs.plots": (
         "plot_axis_fan",
         "plot_dyad_types",
@@ -81,11 +83,14 @@ __all__ = [
     "Inputs",
     "SamplerConfig",
     "Sensitivity",
+    "Stacked",
     "Store",
     "add_observations",
     "case_names",
+    "coder_agreement",
     "diff_summaries",
     "dyad_type_table",
+    "fit_theories",
     "format_probability",
     "load_case",
     "load_inputs",
@@ -110,6 +115,7 @@ __all__ = [
     "scenario_path",
     "shipped_case",
     "shipped_path",
+    "stack",
     "summarise",
     "summary_dataset",
     "summary_frame",
@@ -117,6 +123,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ imports on demand
+    from model.evidence.agreement import coder_agreement
     from model.evidence.data import InputError
     from model.evidence.shipped import (
         case_names,
@@ -159,6 +166,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ impo
         write_run,
     )
     from model.workflows.sensitivity import Sensitivity, run_sensitivity
+    from model.workflows.theories import Stacked, fit_theories, stack
     from model.workflows.update import diff_summaries, run_update
 
 

@@ -139,6 +139,11 @@ def stack(
         The period whose P(axis) is stacked (a label of the ``period`` dim).
     seed
         Seeds the choice of each theory's draws for the mixture.
+
+    Returns
+    -------
+    Stacked
+        The LOO table with each theory's weight, and the stacked P(axis).
     """
     from arviz_stats.base import array_stats
 
@@ -184,6 +189,11 @@ def fit_theories(
         with ``--theory stacked``): then only the rivals are fitted.
     progress
         Called with ``(done, total, name)`` after each fit.
+
+    Returns
+    -------
+    Stacked
+        :func:`stack` of the fits at the last period with evidence.
     """
     import json
 
