@@ -56,3 +56,17 @@ def test_a_fit_reports_both_and_they_agree_where_no_codes_fell(small_fit):
         post["type_prob"].sel(window=horizon).values,
         atol=1e-9,
     )
+
+
+def test_the_report_shows_the_state_beside_the_implied_type(small_fit):
+    from model.outputs.report import _dyads
+    from model.workflows.forecast import summarise
+
+    summary = summarise(small_fit)
+    html = _dyads(summary, {"dyad_types": b"", "outcomes": b""})
+    assert "<th>implied</th><th>state</th>" in html
+    assert "state: cohesion" in html
+    older = {**summary, "dyads": {d: {**i} for d, i in summary["dyads"].items()}}
+    for info in older["dyads"].values():
+        info.pop("smoothed")
+    assert "<th>state</th>" not in _dyads(older, {"dyad_types": b"", "outcomes": b""})

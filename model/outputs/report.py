@@ -110,9 +110,25 @@ def _headline(summary: dict[str, Any], figures: dict[str, bytes]) -> str:
 <span id="p-axis" data-value="{p["mean"]!r}">{headline_text(summary)}</span>
 <span class="hdi">{HDI_PROB:.0%} HDI [{p["hdi_low"]:.3f}, {p["hdi_high"]:.3f}]</span></p>
 <p>The probability that every partner balances in every dyad (posterior mean).</p>
+{_stacked(summary)}
 {_table(("when", "period", "mean", f"{HDI_PROB:.0%} HDI"), rows)}
 {_img(figures["p_axis"], "P(axis) forecast fan")}
 </section>"""
+
+
+def _stacked(summary: dict[str, Any]) -> str:
+    """Return a paragraph on the theories stacked, for a run made with ``--theory stacked``."""
+    if "stacked" not in summary:
+        return ""
+    s = summary["stacked"]
+    p = s["p_axis"]
+    weights = ", ".join(f"{html.escape(k)} {w:.2f}" for k, w in s["weights"].items())
+    own = ", ".join(f"{html.escape(k)} {v:.3f}" for k, v in p["by_theory"].items())
+    return (
+        f"<p id='stacked'>With the rival theories stacked on the conduct and outcome "
+        f"evidence, P(axis) is {p['mean']:.3f} [{p['hdi_low']:.3f}, {p['hdi_high']:.3f}] "
+        f"(weights: {weights}; each theory alone: {own}).</p>"
+    )
 
 
 def _dyads(summary: dict[str, Any], figures: dict[str, bytes]) -> str:
@@ -120,18 +136,25 @@ def _dyads(summary: dict[str, Any], figures: dict[str, bytes]) -> str:
 
     parts = []
     for d, info in summary["dyads"].items():
+        state = info.get("smoothed")  # runs written before it was reported lack it
         ranked = sorted(info["type_probs"].items(), key=lambda kv: -kv[1])
         rows = [
             (t + (" (outside the theory)" if t in OUTSIDE_THEORY else ""), _pct(v))
+            + ((_pct(state["type_probs"][t]),) if state else ())
             for t, v in ranked[:4]
         ]
         out = [
-            (lv, _pct(info["commitment"][lv]), _pct(info["cohesion"][lv])) for lv in OUTCOME_LEVELS
+            (lv, _pct(info["commitment"][lv]), _pct(info["cohesion"][lv]))
+            + ((_pct(state["commitment"][lv]), _pct(state["cohesion"][lv])) if state else ())
+            for lv in OUTCOME_LEVELS
         ]
+        type_head = ("alliance type", "implied", "state") if state else ("alliance type", "P")
+        out_head = ("level", "commitment", "cohesion")
+        out_head += ("state: commitment", "state: cohesion") if state else ()
         parts.append(
             f"<div class='card'><h3>{html.escape(d)}</h3>"
-            f"{_table(('alliance type', 'P'), rows)}"
-            f"{_table(('level', 'commitment', 'cohesion'), out)}</div>"
+            f"{_table(type_head, rows)}"
+            f"{_table(out_head, out)}</div>"
         )
     axis = [
         (lv, _pct(summary["axis_commitment"][lv]), _pct(summary["axis_cohesion"][lv]))
@@ -141,6 +164,9 @@ def _dyads(summary: dict[str, Any], figures: dict[str, bytes]) -> str:
     return f"""
 <section id="dyads">
 <h2>Alliances per dyad at {period}</h2>
+<p><em>Implied</em>: what the threats imply through the theory's tables.
+<em>State</em>: the dyad given all the evidence, that period's conduct and
+outcome codes included; in a period without such codes the two agree.</p>
 <div class="cards">{"".join(parts)}
 <div class='card'><h3>Axis (weakest link)</h3>
 {_table(("level", "commitment", "cohesion"), axis)}</div></div>
