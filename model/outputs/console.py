@@ -190,8 +190,8 @@ def print_summary(summary: dict[str, Any]) -> None:
         o.add_column("commitment", justify="right")
         o.add_column("cohesion", justify="right")
         if state:
-            o.add_column("state", justify="right")
-            o.add_column("state", justify="right")
+            o.add_column("state com.", justify="right")
+            o.add_column("state coh.", justify="right")
         for lev in OUTCOME_LEVELS:
             extra = [_pct(state["commitment"][lev]), _pct(state["cohesion"][lev])] if state else []
             o.add_row(lev, _pct(info["commitment"][lev]), _pct(info["cohesion"][lev]), *extra)
@@ -231,6 +231,12 @@ def print_stacked_record(record: dict[str, Any]) -> None:
         f"[{p['hdi_low']:.3f}, {p['hdi_high']:.3f}] (94% HDI). Stacking weights on the "
         f"conduct and outcome evidence: {weights}. Each theory alone: {own}."
     )
+    shaky = [k for k, v in record.get("pareto_k_max", {}).items() if v > 0.7]
+    if shaky:
+        console.print(
+            f"[yellow]warning:[/] PSIS-LOO is unreliable for {', '.join(shaky)} (a period's "
+            "Pareto k > 0.7: it carries much of the evidence); read the weights as indicative"
+        )
 
 
 # ------------------------------------------------------------------ update, ingest
