@@ -43,17 +43,17 @@ def type_probs(strategy_first: TensorLike, strategy_second: TensorLike) -> Tenso
     """
     a = pt.as_tensor_variable(strategy_first)
     b = pt.as_tensor_variable(strategy_second)
-    joint = a[..., :, None] * b[..., None, :]
-    flat = joint.reshape((*joint.shape[:-2], len(STRATEGIES) ** 2), ndim=joint.ndim - 1)
-    return pt.dot(flat, _pair_to_type())
+    return fold_to_types(a[..., :, None] * b[..., None, :])
 
 
 def fold_to_types(pair_prob: TensorLike) -> TensorVariable:
     """Fold ``(..., strategy_first, strategy_second)`` probabilities into the ten types."""
     p = pt.as_tensor_variable(pair_prob)
     n = len(STRATEGIES)
-    flat = p.reshape((*p.shape[:-2], n * n), ndim=p.ndim - 1)
-    return pt.dot(flat, _pair_to_type())
+    fold = _pair_to_type().reshape(n, n, len(ALLIANCE_TYPES))
+    # broadcast and sum, not a reshape or tensordot (which reshapes): JAX needs concrete
+    # shapes, and after vectorising over draws these may be symbolic
+    return (p[..., :, :, None] * fold).sum(axis=(-3, -2))
 
 
 def outcome_probs(p_type: TensorLike, table: TensorLike) -> TensorVariable:

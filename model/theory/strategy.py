@@ -154,6 +154,6 @@ def dyad_external_posterior(
     _, pick_dyad = selection_matrices(members)
     terms = external_terms(log_p_external, log_dyad_factor, members)
     weights = pt.special.softmax(terms, axis=-1)  # (T, C)
-    per_dyad = pt.dot(weights, pick_dyad.T)  # (T, dyad * 9)
-    n_t = weights.shape[0]
-    return per_dyad.reshape((n_t, pick_dyad.shape[0] // 9, 3, 3)).dimshuffle(1, 0, 2, 3)
+    pick = pick_dyad.T.reshape(pick_dyad.shape[1], pick_dyad.shape[0] // 9, 3, 3)  # (C, D, 3, 3)
+    # broadcast and sum rather than tensordot, which reshapes (JAX needs concrete shapes)
+    return (weights[:, :, None, None, None] * pick).sum(axis=1).dimshuffle(1, 0, 2, 3)
