@@ -15,7 +15,14 @@ from model.evidence.data import InputError, load_actors, read_observations
 from tests.conftest import DEFAULT_PRIORS, ROOT
 
 #: The cases shipped under data/cases/, with their number of partners.
-CASES = {"crink": 4, "three-emperors-1873": 3}
+CASES = {
+    "crink": 4,
+    "dual-alliance-1879": 2,
+    "reinsurance-1887": 2,
+    "three-emperors-1873": 3,
+    "triple-alliance-1882": 3,
+    "triple-entente-1907": 3,
+}
 
 #: Tiny but real fits: the assertions below are about posterior means with wide margins.
 TINY = {"draws": 150, "tune": 250, "chains": 2, "seed": 11}
@@ -32,7 +39,7 @@ def test_every_case_is_listed():
 def test_unknown_case_lists_the_available_ones(name):
     with pytest.raises(InputError) as err:
         resolve_case(name, ROOT)
-    assert "available: default, crink, three-emperors-1873" in str(err.value)
+    assert f"available: {', '.join([DEFAULT_CASE, *sorted(CASES)])}" in str(err.value)
 
 
 def test_cli_unknown_case_exits_2_with_the_list(tmp_path):
