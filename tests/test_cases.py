@@ -153,6 +153,7 @@ def test_four_partner_fit():
     assert summary["p_axis"]["mean"] < bb
 
 
+@pytest.mark.slow  # the modal type is a posterior claim: a real fit of its own
 def test_two_partner_fit(tmp_path):
     """Russia and North Korea alone: one dyad, and P(axis) is that dyad's balancing-balancing."""
     text = (ROOT / "data" / "actors.toml").read_text(encoding="utf-8")
@@ -171,6 +172,7 @@ def test_two_partner_fit(tmp_path):
     assert summary["dyads"]["PRK-RUS"]["modal_type"] == "balancing-balancing"
 
 
+@pytest.mark.slow  # the reading of 1873 is a posterior claim: a real fit of its own
 def test_three_emperors_league_reads_as_tethering():
     """Weitsman's reading of 1873, from dated events: tethering types, no anti-French axis.
 

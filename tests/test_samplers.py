@@ -10,7 +10,12 @@ import pytest
 from model.workflows.forecast import SAMPLERS, SamplerConfig, run_forecast
 
 
-@pytest.mark.parametrize("sampler", SAMPLERS)
+def _marked(sampler: str):
+    """nutpie compiles through PyMC's JAX backend, a second compiler: its run is slow."""
+    return pytest.param(sampler, marks=pytest.mark.slow) if sampler == "nutpie" else sampler
+
+
+@pytest.mark.parametrize("sampler", [_marked(s) for s in SAMPLERS])
 def test_sampler_option_runs(sampler, shipped_inputs):
     config = SamplerConfig(draws=30, tune=30, chains=2, seed=3, sampler=sampler)
     idata = run_forecast(shipped_inputs, config)

@@ -48,7 +48,10 @@ def test_conflicting_prior_is_flagged_and_weak_prior_is_not():
 
 @pytest.fixture(scope="module")
 def sensitivity(shipped_inputs):
-    """The whole analysis at small size: every prior set, a two-point sweep, LOO."""
+    """The whole analysis at small size: every prior set, a two-point sweep, LOO.
+
+    Six NUTS fits (the default set, three others, two sweep points): its tests are slow.
+    """
     others = [load_priors(p) for p in PRIOR_SETS if p.stem not in ("default", "realist")]
     config = SamplerConfig(draws=400, tune=300, seed=5)
     seen: list[tuple[int, int, str]] = []
@@ -63,6 +66,7 @@ def sensitivity(shipped_inputs):
     return result, seen
 
 
+@pytest.mark.slow
 def test_every_prior_set_fits_and_says_how(sensitivity):
     result, seen = sensitivity
     table = result.prior_sets
@@ -77,6 +81,7 @@ def test_every_prior_set_fits_and_says_how(sensitivity):
     assert [d for d, _, _ in seen] == list(range(1, len(seen) + 1)) and seen[-1][0] == seen[-1][1]
 
 
+@pytest.mark.slow
 def test_loo_compares_the_two_theories(sensitivity):
     table = sensitivity[0].loo
     assert len(table) == 2
@@ -84,6 +89,7 @@ def test_loo_compares_the_two_theories(sensitivity):
     assert np.isfinite(table["elpd"]).all() and table["elpd_diff"].max() == 0.0
 
 
+@pytest.mark.slow
 def test_sweep_moves_p_axis_the_way_the_evidence_points(sensitivity):
     """Near-flat Table 2: the mapping is learned from conduct, where China hedges and
     tethers, never balances; so P(axis) falls below its value under a near-deterministic
@@ -92,6 +98,7 @@ def test_sweep_moves_p_axis_the_way_the_evidence_points(sensitivity):
     assert sweep.loc["1", "P(axis)"] < sweep.loc["1000", "P(axis)"]
 
 
+@pytest.mark.slow
 def test_power_scaling_covers_every_family(sensitivity):
     psense = sensitivity[0].psense
     components = set(psense["component"])
