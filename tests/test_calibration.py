@@ -93,6 +93,7 @@ def test_tasks_run_in_worker_processes_and_come_back_in_order():
     assert run_tasks(os.getpid, [()], workers=1) != [os.getpid()]
 
 
+@pytest.mark.slow  # three fits of simulated cases
 def test_short_sbc_runs_end_to_end_and_resumes(tmp_path, scheduler):
     spec = SBCSpec(
         design=Design(n_periods=3, threat_rows=1),

@@ -132,6 +132,7 @@ def _check_summary(summary, partners):
     assert sum(summary["axis_cohesion"].values()) == pytest.approx(1.0)
 
 
+@pytest.mark.slow  # a fit of the four-partner case
 def test_four_partner_fit():
     """CRINK: six dyads, a k-lateral P(axis) in [0, 1], and the axis no stronger than any dyad."""
     case = resolve_case("crink", ROOT)
