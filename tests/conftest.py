@@ -1,4 +1,11 @@
-"""Shared fixtures: the shipped case, and a small number of real fits reused across tests."""
+"""Shared fixtures: the shipped case, and a small number of real fits reused across tests.
+
+Every fit compiles a JAX program, so fits are shared, each once per session:
+``tiny_fit`` for what a run records, ``small_fit`` for every test that reads a
+posterior, ``full_fit`` (slow) for the paper's answer and every reweighting
+anchored on the default fit. A test that needs a fit of its own, beyond these,
+is marked ``slow``; ``pytest -m "not slow"`` is the quick loop.
+"""
 
 from __future__ import annotations
 
