@@ -79,13 +79,55 @@ def _type_matrix() -> np.ndarray:
 
 
 def behaviour_likelihood_semi(p_ext, p_int, mapping, conduct, outcome, tables, e_c, e_o) -> float:
-    """Same for any k: enumerate every series' level; per dyad sum its 16 strategy pairs."""
+    """Same for any k: enumerate every series' level; per dyad sum its 16 strategy pairs.
+
+    The coder-error factors of each pair's conduct and each dyad's outcomes
+    depend on no level, and a dyad's sum on its own four series' levels
+    only: both are computed once, not once per joint state (3**9 of them
+    at k = 3), which is the same sum.
+    """
     k = len(p_ext)
     pairs, dyads = structure(k)
     ec = (1 - e_c) * np.eye(4) + e_c / 4
     eo = (1 - e_o) * np.eye(4) + e_o / 4
     type_of = _type_matrix()
     pair_idx = {p: n for n, p in enumerate(pairs)}
+    # P(conduct of pair p | strategy x), and P(outcomes of dyad d | type t)
+    conduct_like = np.array(
+        [[np.prod(ec[:, x] ** conduct[p]) for x in range(4)] for p in range(len(pairs))]
+    )
+    outcome_like = np.array(
+        [
+            [
+                np.prod(
+                    [
+                        sum(
+                            tables[o][t, lv] * np.prod(eo[:, lv] ** outcome[d][o])
+                            for lv in range(4)
+                        )
+                        for o in range(2)
+                    ]
+                )
+                for t in range(len(tables[0]))
+            ]
+            for d in range(len(dyads))
+        ]
+    )
+    dyad_sums: dict[tuple[int, int, int, int, int], float] = {}
+
+    def dyad_sum(d: int, a: int, ap: int, b: int, bp: int) -> float:
+        key = (d, a, ap, b, bp)
+        if key not in dyad_sums:
+            i, j = dyads[d]
+            pij, pji = pair_idx[(i, j)], pair_idx[(j, i)]
+            s = 0.0
+            for x, y in product(range(4), repeat=2):
+                w = mapping[a, b, x] * mapping[ap, bp, y]
+                w *= conduct_like[pij, x] * conduct_like[pji, y]
+                s += w * outcome_like[d, type_of[x, y]]
+            dyad_sums[key] = s
+        return dyad_sums[key]
+
     total = 0.0
     for ext in product(range(3), repeat=k):
         for ints in product(range(3), repeat=len(pairs)):
@@ -93,18 +135,7 @@ def behaviour_likelihood_semi(p_ext, p_int, mapping, conduct, outcome, tables, e
             prob *= np.prod([p_int[p][b] for p, b in zip(pairs, ints, strict=True)])
             for d, (i, j) in enumerate(dyads):
                 pij, pji = pair_idx[(i, j)], pair_idx[(j, i)]
-                s = 0.0
-                for x, y in product(range(4), repeat=2):
-                    w = mapping[ext[i], ints[pij], x] * mapping[ext[j], ints[pji], y]
-                    w *= np.prod(ec[:, x] ** conduct[pij]) * np.prod(ec[:, y] ** conduct[pji])
-                    t = type_of[x, y]
-                    for o in range(2):
-                        w *= sum(
-                            tables[o][t, lv] * np.prod(eo[:, lv] ** outcome[d][o])
-                            for lv in range(4)
-                        )
-                    s += w
-                prob *= s
+                prob *= dyad_sum(d, ext[i], ext[j], ints[pij], ints[pji])
             total += prob
     return total
 

@@ -1,4 +1,11 @@
-"""Shared fixtures: the shipped case, and a small number of real fits reused across tests."""
+"""Shared fixtures: the shipped case, and a small number of real fits reused across tests.
+
+Every fit compiles a JAX program, so fits are shared, each once per session:
+``tiny_fit`` for what a run records, ``small_fit`` for every test that reads a
+posterior, ``full_fit`` (slow) for the paper's answer and every reweighting
+anchored on the default fit. A test that needs a fit of its own, beyond these,
+is marked ``slow``; ``pytest -m "not slow"`` is the quick loop.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +25,9 @@ AS_OF = date(2025, 9, 30)
 #: Small but real: enough draws for diagnostics to mean something.
 SMALL = {"draws": 300, "tune": 400, "chains": 4, "seed": 7}
 
+#: Structure only: a run of the sampler, not a posterior to read.
+TINY = {"draws": 20, "tune": 20, "chains": 2, "seed": 123}
+
 
 @pytest.fixture(scope="session")
 def shipped_inputs():
@@ -32,6 +42,14 @@ def small_fit(shipped_inputs):
     from model.workflows.forecast import SamplerConfig, run_forecast
 
     return run_forecast(shipped_inputs, SamplerConfig(**SMALL))
+
+
+@pytest.fixture(scope="session")
+def tiny_fit(shipped_inputs):
+    """One tiny run of the forecast's sampler, shared by the tests of what a run records."""
+    from model.workflows.forecast import SamplerConfig, run_forecast
+
+    return run_forecast(shipped_inputs, SamplerConfig(**TINY))
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from model.evidence.priors import load_priors
 from model.generative.simulate import Design, PriorSampler, simulate_case, template_evidence
 from model.inference.refit import Refitter
+from model.inference.runner import run_tasks
 from model.inference.sampling import SamplerConfig
 from model.outputs.calibration import write_outputs
 from model.workflows.sbc import (
@@ -66,14 +69,39 @@ def test_refitter_density_is_the_built_model_density():
     assert refitter.log_density(sims[1].evidence, point) != pytest.approx(expected, rel=1e-6)
 
 
-def test_short_sbc_runs_end_to_end_and_resumes(tmp_path):
+@pytest.fixture(scope="module")
+def scheduler():
+    """A Dask cluster of one thread in this process, reached by its address.
+
+    ``run_sbc`` sends its simulations to a scheduler the same way whatever
+    runs it; in this process the refitter is built and compiled once for every
+    run of the test, where each run's own worker process would import, build
+    and compile it again (about a minute). Worker processes are checked below.
+    """
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        yield cluster.scheduler_address
+
+
+def test_tasks_run_in_worker_processes_and_come_back_in_order():
+    """The default local cluster: one process per worker, results in the order of the tasks."""
+    results = run_tasks(divmod, [(7, 2), (9, 4), (1, 1)], workers=1)
+    assert results == [(3, 1), (2, 1), (1, 0)]
+    assert run_tasks(os.getpid, [()], workers=1) != [os.getpid()]
+
+
+@pytest.mark.slow  # three fits of simulated cases
+def test_short_sbc_runs_end_to_end_and_resumes(tmp_path, scheduler):
     spec = SBCSpec(
         design=Design(n_periods=3, threat_rows=1),
         priors=str(DEFAULT_PRIORS),
         refit=SamplerConfig(draws=19, tune=40),
         thin=1,
     )
-    first = run_sbc(spec, 2, tmp_path, seed=10, workers=1)
+    first = run_sbc(spec, 2, tmp_path, seed=10, scheduler=scheduler)
     assert first.new == 2 and len(first.ranks) == 2
     assert first.ranks.to_numpy().min() >= 0 and first.ranks.to_numpy().max() <= spec.n_ranks
     groups = set(first.table["group"])
@@ -81,12 +109,14 @@ def test_short_sbc_runs_end_to_end_and_resumes(tmp_path):
     assert {"type_prob@last", "theta@last", "level_sharpness"} <= groups
     done = {s: sim_path(tmp_path, s).stat().st_mtime_ns for s in (10, 11)}
 
-    second = run_sbc(spec, 3, tmp_path, seed=10, workers=1)  # resumes: only seed 12 is new
+    second = run_sbc(
+        spec, 3, tmp_path, seed=10, scheduler=scheduler
+    )  # resumes: only seed 12 is new
     assert second.new == 1 and list(second.ranks.index) == [10, 11, 12]
     assert {s: sim_path(tmp_path, s).stat().st_mtime_ns for s in (10, 11)} == done
     pd.testing.assert_frame_equal(second.ranks.loc[[10, 11]], first.ranks)
 
-    third = run_sbc(spec, 3, tmp_path, seed=10, workers=1)
+    third = run_sbc(spec, 3, tmp_path, seed=10, scheduler=scheduler)
     assert third.new == 0
     written = write_outputs(third, spec, tmp_path)
     assert {p.name for p in written} >= {"ranks.csv", "uniformity.csv", "ecdf_difference.png"}
@@ -94,4 +124,4 @@ def test_short_sbc_runs_end_to_end_and_resumes(tmp_path):
 
     other = SBCSpec(design=Design(n_periods=4), priors=str(DEFAULT_PRIORS), thin=1)
     with pytest.raises(ValueError, match="other settings"):
-        run_sbc(other, 1, tmp_path, workers=1)
+        run_sbc(other, 1, tmp_path, scheduler=scheduler)

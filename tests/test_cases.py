@@ -139,6 +139,7 @@ def _check_summary(summary, partners):
     assert sum(summary["axis_cohesion"].values()) == pytest.approx(1.0)
 
 
+@pytest.mark.slow  # a fit of the four-partner case
 def test_four_partner_fit():
     """CRINK: six dyads, a k-lateral P(axis) in [0, 1], and the axis no stronger than any dyad."""
     case = resolve_case("crink", ROOT)
@@ -160,6 +161,7 @@ def test_four_partner_fit():
     assert summary["p_axis"]["mean"] < bb
 
 
+@pytest.mark.slow  # the modal type is a posterior claim: a real fit of its own
 def test_two_partner_fit(tmp_path):
     """Russia and North Korea alone: one dyad, and P(axis) is that dyad's balancing-balancing."""
     text = (ROOT / "data" / "actors.toml").read_text(encoding="utf-8")
@@ -178,6 +180,7 @@ def test_two_partner_fit(tmp_path):
     assert summary["dyads"]["PRK-RUS"]["modal_type"] == "balancing-balancing"
 
 
+@pytest.mark.slow  # the reading of 1873 is a posterior claim: a real fit of its own
 def test_three_emperors_league_reads_as_tethering():
     """Weitsman's reading of 1873, from dated events: tethering types, no anti-French axis.
 

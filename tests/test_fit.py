@@ -41,6 +41,7 @@ def _hostile_dyad_csv(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_model_answers_to_evidence(tmp_path, small_fit):
     """With high mutual internal threat coded for RUS-PRK, the dyad stops looking allied."""
     inputs = load_inputs(ACTORS, _hostile_dyad_csv(tmp_path), DEFAULT_PRIORS, as_of=AS_OF)

@@ -231,6 +231,7 @@ def ingested(tmp_path_factory):
     return tmp, args, first, state, again
 
 
+@pytest.mark.slow  # the ingest fits a baseline and the ingested evidence
 def test_axis_ingest_adds_the_sample_through_the_update_path(ingested):
     tmp, _, first, (obs, led), _ = ingested
     assert first.exit_code == 0, first.output
@@ -249,6 +250,7 @@ def test_axis_ingest_adds_the_sample_through_the_update_path(ingested):
     assert {citation_key(c) for c in added.citation} <= keys, keys
 
 
+@pytest.mark.slow  # the ingest fits a baseline and the ingested evidence
 def test_reingesting_the_same_file_adds_nothing(ingested):
     tmp, _, _, (obs, led), again = ingested
     assert again.exit_code == 0, again.output
@@ -257,6 +259,7 @@ def test_reingesting_the_same_file_adds_nothing(ingested):
     assert store.observations().equals(obs) and store.ledger().equals(led)
 
 
+@pytest.mark.slow  # the ingest fits a baseline and the ingested evidence
 def test_malformed_feed_is_rejected_and_nothing_is_added(ingested, tmp_path):
     tmp, args, _, (obs, led), _ = ingested
     runs_before = sorted((tmp / "runs").iterdir())

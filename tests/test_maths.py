@@ -136,6 +136,7 @@ def test_outcome_probs_mix_the_table():
 
 def test_weakest_link_equals_enumeration():
     """P(min over dyads of cohesion = l), by enumerating levels, strategies and cohesions."""
+    from functools import cache
     from itertools import product
 
     rng = np.random.default_rng(5)
@@ -143,6 +144,15 @@ def test_weakest_link_equals_enumeration():
     table = rng.dirichlet(np.ones(4), size=10)
     got = weakest_link(np.log(p_ext)[:, None, :], q, table, dyad_pairs, members).eval()[0]
     types = bf._type_matrix()
+
+    @cache
+    def dyad_dist(a: int, ap: int, b: int, bp: int) -> tuple[float, ...]:
+        """A dyad's cohesion level given its four series' levels (the same for every dyad)."""
+        dist = np.zeros(4)
+        for x, y in product(range(4), repeat=2):
+            dist += mapping[a, b, x] * mapping[ap, bp, y] * table[types[x, y]]
+        return tuple(dist)
+
     want = np.zeros(4)
     for ext in product(range(3), repeat=3):
         for ints in product(range(3), repeat=len(pairs)):
@@ -152,16 +162,12 @@ def test_weakest_link_equals_enumeration():
             dists = []
             for i, j in dyads:
                 pij, pji = pairs.index((i, j)), pairs.index((j, i))
-                dist = np.zeros(4)
-                for x, y in product(range(4), repeat=2):
-                    dist += (
-                        mapping[ext[i], ints[pij], x]
-                        * mapping[ext[j], ints[pji], y]
-                        * table[types[x, y]]
-                    )
-                dists.append(dist)
+                dists.append(dyad_dist(ext[i], ext[j], ints[pij], ints[pji]))
             for levels in product(range(4), repeat=len(dyads)):
-                want[min(levels)] += w * np.prod([dists[d][lv] for d, lv in enumerate(levels)])
+                joint = 1.0
+                for d, lv in enumerate(levels):
+                    joint *= dists[d][lv]
+                want[min(levels)] += w * joint
     np.testing.assert_allclose(got, want, atol=1e-10)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from model.evidence.priors import load_priors
 from model.generative.simulate import Design, simulate_case, template_evidence
@@ -12,6 +13,7 @@ from model.workflows.recovery import CONFIGURATIONS, check_recovery, true_parame
 from tests.conftest import DEFAULT_PRIORS
 
 
+@pytest.mark.slow  # a real fit (2 x 300 draws) of a simulated case
 def test_paper_configuration_is_recovered_with_plentiful_evidence():
     priors = load_priors(DEFAULT_PRIORS)
     design = Design(n_periods=8, threat_rows=4, conduct_rows=4, outcome_rows=4)

@@ -178,6 +178,7 @@ def _mean_and_se(da) -> tuple[float, float]:
     return float(da.mean()), float(az.mcse(da.to_dataset(name="x"))["x"])
 
 
+@pytest.mark.slow  # the NUTS refit it is compared with is a second small fit
 @pytest.mark.parametrize(
     ("name", "sel", "moves"),
     [
