@@ -31,7 +31,7 @@ the way numpyro keeps ``infer/reparam.py`` apart from its kernels.
   observes, mixes on its own.
 
 Each choice is exact: the reparametrised model's prior and posterior of every
-plain variable are the plain model's (``tests/test_reparam.py`` checks the
+plain variable are the plain model's (``tests/generative/test_reparam.py`` checks the
 density, up to the Jacobian, and every reported quantity at random points).
 """
 

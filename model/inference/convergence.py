@@ -7,7 +7,7 @@ Here it is done for all quantities in one vectorised pass; ArviZ's own
 estimators then run on the normalised draws (its ``"identity"`` ESS, and its
 R-hat formula vectorised over quantities), so the numbers are ArviZ's
 ``rhat(method="rank")`` and ``ess(method="bulk")`` exactly
-(``tests/test_convergence.py``), several times faster
+(``tests/inference/test_convergence.py``), several times faster
 (``docs/performance.md``).
 """
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-CLI = Path(__file__).resolve().parent.parent / "model" / "cli"
+CLI = Path(__file__).resolve().parents[2] / "model" / "cli"
 
 #: Longest file of the command line, in lines.
 MAX_LINES = 400
