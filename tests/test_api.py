@@ -95,7 +95,10 @@ def test_every_public_function_documents_parameters_and_returns(name):
 def test_shipped_paths_in_a_checkout():
     assert model.shipped_path("observations.csv") == ROOT / "data" / "observations.csv"
     assert model.shipped_path("event-data", "cameo_goldstein.csv").is_file()
-    assert model.case_names() == ["default", "crink", "three-emperors-1873"]
+    assert model.case_names()[:2] == ["default", "crink"]
+    assert {"three-emperors-1873", "dual-alliance-1879", "triple-entente-1907"} <= set(
+        model.case_names()
+    )
     case = model.shipped_case("crink")
     assert case.actors == ROOT / "data" / "cases" / "crink" / "actors.toml"
     assert case.readme is not None and case.readme.is_file()

@@ -190,6 +190,18 @@ def _index(values: pd.Series, names: Sequence[str]) -> np.ndarray:
     return codes
 
 
+def coders_of(frame: pd.DataFrame) -> pd.Series:
+    """Each row's coder: the main coder where a frame has no ``coder`` column or leaves it empty.
+
+    Rows from the store, or from files written before the column existed,
+    have none; they are the main coder's.
+    """
+    if CODER_COLUMN not in frame:
+        return pd.Series(DEFAULT_CODER, index=frame.index, dtype=object)
+    named = frame[CODER_COLUMN].astype(object)
+    return named.where(named.notna() & (named.astype(str) != ""), DEFAULT_CODER)
+
+
 def period_grid(actors: Actors, last: pd.Period, horizon: int) -> pd.PeriodIndex:
     """Periods from the case's start to ``horizon`` periods after ``last``."""
     first = pd.Period(actors.start, freq=actors.pandas_freq)
@@ -229,9 +241,7 @@ def aggregate(frame: pd.DataFrame, actors: Actors, now: date, horizon: int = 4) 
     ser = _index(frame["observer"][threat] + "<-" + frame["target"][threat], s.series)
     ind = _index(frame["indicator"][threat], THREAT_INDICATORS)
     code = _index(frame["code"][threat], [str(c) for c in range(len(THREAT_CODES))])
-    coder_names = (
-        frame[CODER_COLUMN] if CODER_COLUMN in frame else pd.Series(DEFAULT_CODER, frame.index)
-    )
+    coder_names = coders_of(frame)
     found = set(coder_names[threat])
     coders = tuple([DEFAULT_CODER] * (DEFAULT_CODER in found) + sorted(found - {DEFAULT_CODER}))
     coders = coders or (DEFAULT_CODER,)

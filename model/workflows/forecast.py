@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from model.evidence.aggregate import REPORT_PERIODS, Evidence, aggregate
+from model.evidence.aggregate import REPORT_PERIODS, Evidence, aggregate, coders_of
 from model.evidence.data import (
     CODER_COLUMN,
     COLUMNS,
@@ -113,6 +113,7 @@ def prepare_inputs(
     """
     as_of = as_of or default_as_of(actors, frame)
     known = frame[frame["date"] <= pd.Timestamp(as_of)].reset_index(drop=True)
+    known[CODER_COLUMN] = coders_of(known)  # stored rows (and older files) have no coder
     evidence = aggregate(known, actors, as_of, horizon)
     return Inputs(
         actors=actors,

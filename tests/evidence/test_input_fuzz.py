@@ -122,7 +122,7 @@ def _check_outcome(path: Path) -> None:
             assert isinstance(p.field, str) and p.field, p
             assert p.message, p
         return
-    assert list(frame.columns) == [*COLUMNS, "source_row"]
+    assert list(frame.columns) == [*COLUMNS, "coder", "source_row"]
     assert frame["kind"].isin(KINDS).all()
     if len(frame):
         assert frame["date"].min().date() >= CASE.start
