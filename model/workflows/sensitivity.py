@@ -44,6 +44,19 @@ EVIDENCE: dict[str, str] = {
 }
 THRESHOLD = 0.05
 PARETO_K_MAX = 0.7
+#: Smallest move of a probability's posterior mean, when a component's power
+#: is halved or doubled, that an analyst would act on (absolute scale).
+MATERIAL_PROB = 0.02
+#: The same for any other quantity, in posterior standard deviations.
+MATERIAL_SD = 0.25
+#: How many Monte Carlo standard errors a shift must clear to be told from noise.
+NOISE_Z = 2.0
+#: The flagging rule, as the output states it.
+FLAG_RULE = (
+    f"flagged = detectable (CJS >= {THRESHOLD} and the mean shift beyond {NOISE_Z:g} "
+    f"chain-split MCSEs) and material (posterior mean moves >= {MATERIAL_PROB} "
+    "absolute when the component's power is halved or doubled)"
+)
 
 
 def headline_quantities(idata: xr.DataTree) -> xr.Dataset:
@@ -93,6 +106,14 @@ def power_scaling(idata: xr.DataTree, model: pm.Model) -> pd.DataFrame:
     sensitivity above it too is a potential prior-data conflict; without,
     a strong prior / weak likelihood. ``pareto_k`` above
     :data:`PARETO_K_MAX` marks importance weights too unreliable to trust.
+
+    The diagnosis alone flags most cells of this model: a threat level's
+    probability pinned near 0 or 1 has a large CJS distance for a move no
+    one would notice. ``flagged`` is the stricter rule of :func:`flag`
+    (:data:`FLAG_RULE`): the shift must be detectable beyond Monte Carlo
+    noise *and* material on the quantity's own scale; ``mean_shift`` (the
+    first-order move of the posterior mean when the component's power is
+    doubled; negative means it falls), ``shift_mcse`` and ``reason`` say why.
     """
     with model:
         if "log_prior" not in idata.children:
@@ -127,21 +148,104 @@ def power_scaling(idata: xr.DataTree, model: pm.Model) -> pd.DataFrame:
                 if not names:
                     continue
                 table = azs.psense_summary(dt, prior_var_names=names, likelihood_var_names=lik_vars)
-                k = _pareto_k(total("log_prior", names))
+                log_c = total("log_prior", names)
+                k = _pareto_k(log_c)
                 for q, r in table.iterrows():
-                    rows.append(_row(q, f"prior: {family}", r["prior"], r["likelihood"], k))
+                    row = _row(q, f"prior: {family}", r["prior"], r["likelihood"], k)
+                    rows.append(_with_flag(row, dt["posterior"][q], log_c))
             for kind, var in EVIDENCE.items():
                 if var not in lik_vars:
                     continue
                 table = azs.psense_summary(
                     dt, prior_var_names=prior_vars, likelihood_var_names=[var]
                 )
-                k = _pareto_k(total("log_likelihood", [var]))
+                log_c = total("log_likelihood", [var])
+                k = _pareto_k(log_c)
                 for q, r in table.iterrows():
-                    rows.append(_row(q, f"likelihood: {kind}", r["prior"], r["likelihood"], k))
+                    row = _row(q, f"likelihood: {kind}", r["prior"], r["likelihood"], k)
+                    rows.append(_with_flag(row, dt["posterior"][q], log_c))
     finally:
         banner.setLevel(level)
     return pd.DataFrame(rows)
+
+
+def mean_shift(
+    quantity: xr.DataArray, log_component: xr.DataArray, *, batches: int = 4
+) -> tuple[float, float]:
+    """First-order move of a posterior mean when a component's power is doubled, with its MCSE.
+
+    Power-scaling a component by ``alpha`` moves the posterior mean of a
+    quantity ``x`` at the rate ``d E[x] / d log(alpha) = Cov(x, log p_c)``
+    (``p_c`` the component's density), so doubling (or halving) its power
+    moves the mean by about ``ln 2 * Cov``. Unlike the CJS distance this is on
+    the quantity's own scale: a probability pinned near 0 or 1 can have a
+    large CJS distance and yet not move by anything an analyst would notice.
+    The Monte Carlo standard error comes from splitting the draws into chains
+    (or, with one chain, ``batches`` contiguous batches), so autocorrelation
+    is counted.
+
+    Returns
+    -------
+    tuple of float
+        The shift and its Monte Carlo standard error.
+    """
+    x = np.asarray(quantity.transpose("chain", "draw"), dtype=float)
+    lc = np.asarray(log_component.transpose("chain", "draw"), dtype=float)
+    if x.shape[0] < 2:
+        n = x.shape[1] // batches * batches
+        x, lc = x[:, :n].reshape(batches, -1), lc[:, :n].reshape(batches, -1)
+
+    def cov(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.mean((a - a.mean()) * (b - b.mean())))
+
+    shift = np.log(2.0) * cov(x.ravel(), lc.ravel())
+    parts = np.array([np.log(2.0) * cov(a, b) for a, b in zip(x, lc, strict=True)])
+    mcse = float(parts.std(ddof=1) / np.sqrt(len(parts))) if len(parts) > 1 else float("inf")
+    return float(shift), mcse
+
+
+def is_probability(quantity: xr.DataArray) -> bool:
+    """Whether a quantity lives in [0, 1] (its materiality is then an absolute change)."""
+    values = np.asarray(quantity)
+    return bool(np.all((values >= 0.0) & (values <= 1.0)))
+
+
+def flag(
+    sensitivity: float,
+    shift: float,
+    mcse: float,
+    *,
+    probability: bool,
+    sd: float,
+    threshold: float = THRESHOLD,
+) -> tuple[bool, str]:
+    """Flag a (quantity, component) cell only if its shift is detectable and material.
+
+    *Detectable*: the CJS sensitivity is at least ``threshold`` and the
+    first-order mean shift (:func:`mean_shift`) is more than
+    :data:`NOISE_Z` Monte Carlo standard errors from zero, so a large CJS
+    distance made of noise in a tail does not count. *Material*: halving or
+    doubling the component's power moves the posterior mean by at least
+    :data:`MATERIAL_PROB` for a probability (absolute) or
+    :data:`MATERIAL_SD` posterior standard deviations otherwise. Both are
+    needed: a detectable but tiny move changes no decision, and a large
+    but undetectable one is Monte Carlo error.
+
+    Returns
+    -------
+    tuple
+        Whether the cell is flagged, and the reason (for a flag) or the
+        test it failed.
+    """
+    scale = f"{abs(shift):.3f}" if probability else f"{abs(shift) / sd:.2f} sd"
+    if sensitivity < threshold:
+        return False, f"CJS {sensitivity:.3f} < {threshold}"
+    if not abs(shift) > NOISE_Z * mcse:
+        return False, f"shift {shift:+.3g} within noise (MCSE {mcse:.2g})"
+    material = abs(shift) >= (MATERIAL_PROB if probability else MATERIAL_SD * sd)
+    if not material:
+        return False, f"shift {scale} not material"
+    return True, f"CJS {sensitivity:.3f}; mean moves {shift:+.3f} ({scale}) +/- {mcse:.3f}"
 
 
 def classify(prior: float, likelihood: float, threshold: float = THRESHOLD) -> str:
@@ -166,6 +270,20 @@ def _row(
         "pareto_k": k,
         "pareto_k_warning": bool(k > PARETO_K_MAX),
     }
+
+
+def _with_flag(row: dict[str, Any], quantity: Any, log_component: xr.DataArray) -> dict[str, Any]:
+    """Add the mean shift, its MCSE, and the flag and its reason (:func:`flag`) to a row."""
+    q = quantity if isinstance(quantity, xr.DataArray) else quantity.to_dataarray().squeeze()
+    shift, mcse = mean_shift(q, log_component)
+    flagged, reason = flag(
+        row["sensitivity"],
+        shift,
+        mcse,
+        probability=is_probability(q),
+        sd=float(q.std()),
+    )
+    return {**row, "mean_shift": shift, "shift_mcse": mcse, "flagged": flagged, "reason": reason}
 
 
 def comparison_table(results: list[dict[str, Any]]) -> pd.DataFrame:
