@@ -392,6 +392,10 @@ def _sensitivity():
             "diagnosis": ["fine", "fine"],
             "pareto_k": [0.1, 0.2],
             "pareto_k_warning": [False, False],
+            "mean_shift": [0.001, 0.03],
+            "shift_mcse": [0.002, 0.005],
+            "flagged": [False, True],
+            "reason": ["CJS 0.010 < 0.05", "CJS 0.200; mean moves +0.030"],
         }
     )
     fits = pd.DataFrame(
@@ -446,7 +450,10 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
         "totals": [1.0, 4.0],
         "seed": 3,
     }
-    assert "PSIS-LOO" in result.output and "0 of 2 (quantity, component)" in result.output
+    assert "PSIS-LOO" in result.output and "1 of 2 (quantity, component)" in result.output
+    assert result.output.lstrip().startswith("Verdict") and "stays below 0.5" in result.output
+    assert "CHN-RUS becomes hedging-hedging (0.50) under realist" in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
     assert "Stacked P(axis)" in result.output
     names = {p.name for p in out.iterdir()}
     assert names == {

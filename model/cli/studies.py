@@ -141,12 +141,17 @@ def sensitivity(
     out: Annotated[
         Path | None, typer.Option(help="Output folder [default: runs/sensitivity-<time>]")
     ] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Full type and component names (wider than 80 columns)")
+    ] = False,
 ) -> None:
     """Prior sensitivity: power-scaling, prior sets, trust in the theory, LOO against Walt.
 
     The default fit is drawn by NUTS; every other fit reweights it where the
     Pareto-smoothed importance weights allow (k <= 0.7) and is drawn by NUTS
-    otherwise. The tables say which path each fit took.
+    otherwise. The tables say which path each fit took. A verdict comes
+    first; a (quantity, component) cell is flagged only when its shift is
+    detectable beyond Monte Carlo noise and material.
     """
     from model.outputs.folders import write_sensitivity
     from model.workflows.forecast import SamplerConfig
@@ -167,7 +172,7 @@ def sensitivity(
             as_of=when,
             hooks=console_hooks(progress=progress),
         )
-    print_sensitivity(result)
+    print_sensitivity(result, wide=wide)
     write_sensitivity(result, out)
     console.print(f"Written: {out}")
 

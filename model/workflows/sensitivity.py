@@ -62,8 +62,9 @@ FLAG_RULE = (
 def headline_quantities(idata: xr.DataTree) -> xr.Dataset:
     """Return the scalar quantities an analyst reads, at the last period with evidence.
 
-    P(axis); each dyad's probability of its modal type; each threat series'
-    probability of its modal level.
+    P(axis); each dyad's probability of its modal type, modal commitment and
+    modal cohesion level; each threat series' probability of its modal level.
+    The order is the order of the printed tables: the headline first.
     """
     post = idata.posterior
     last = json.loads(idata.attrs["report_periods"])["last_evidence"]
@@ -74,6 +75,16 @@ def headline_quantities(idata: xr.DataTree) -> xr.Dataset:
         mean = np.asarray(t.mean(("chain", "draw")))
         modal = str(t["alliance_type"].values[int(mean.argmax())])
         out[f"{dyad} {modal}"] = t.sel(alliance_type=modal)
+    for outcome in ("commitment", "cohesion"):
+        if f"{outcome}_prob" not in post:
+            continue
+        probs = post[f"{outcome}_prob"].sel(window=last)
+        for dyad in probs["dyad"].values:
+            o = probs.sel(dyad=dyad)
+            modal = str(
+                o["outcome_level"].values[int(np.asarray(o.mean(("chain", "draw"))).argmax())]
+            )
+            out[f"{dyad} {outcome} {modal}"] = o.sel(outcome_level=modal)
     levels = post["p_level"].sel(window=last)
     for s in levels["series"].values:
         lv = levels.sel(series=s)
@@ -307,6 +318,85 @@ def comparison_table(results: list[dict[str, Any]]) -> pd.DataFrame:
                 row[f"{dyad}|{t}"] = p
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: The thresholds on P(axis) the verdict checks (an unlikely axis; a likely one).
+AXIS_THRESHOLDS: tuple[float, ...] = (0.05, 0.5)
+
+
+def _side(p: float, threshold: float) -> str:
+    return "below" if p < threshold else "above"
+
+
+def verdict(result: Sensitivity) -> list[str]:
+    """Return plain sentences, each with its number, for the analyst to read before the tables.
+
+    Does P(axis) stay on the same side of each threshold of
+    :data:`AXIS_THRESHOLDS` under every prior set, every Table 2
+    concentration and every power-scaling direction (the base mean plus or
+    minus its first-order shift when a component's power is doubled or
+    halved)? Which dyad's modal type changes, and under what? Which prior
+    family or likelihood moves P(axis) most, and how many cells the flagging
+    rule (:data:`FLAG_RULE`) keeps?
+    """
+    sets, sweep, psense = result.prior_sets, result.sweep, result.psense
+    base = sets.iloc[0]
+    p0 = float(base["P(axis)"])
+    fits = pd.concat([sets, sweep.assign(**{"prior set": "Table 2 total " + sweep["prior set"]})])
+    lines = []
+    axis_rows = psense[psense["quantity"] == "P(axis)"]
+    shifts = axis_rows["mean_shift"].abs() if "mean_shift" in axis_rows else pd.Series([0.0])
+    scaled = (p0 - float(shifts.max()), p0 + float(shifts.max()))
+    lo, hi = float(fits["P(axis)"].min()), float(fits["P(axis)"].max())
+    for threshold in AXIS_THRESHOLDS:
+        side = _side(p0, threshold)
+        crossed = fits[fits["P(axis)"].map(lambda p, t=threshold: _side(p, t)) != side]
+        scale_ok = all(_side(min(max(p, 0.0), 1.0), threshold) == side for p in scaled)
+        if crossed.empty and scale_ok:
+            lines.append(
+                f"P(axis) stays {side} {threshold:g} under every prior set and concentration "
+                f"({lo:.3f} to {hi:.3f}; {base['prior set']} {p0:.3f}) and every power-scaling "
+                f"direction ({scaled[0]:.3f} to {scaled[1]:.3f})."
+            )
+        else:
+            who = ", ".join(f"{r['prior set']} {r['P(axis)']:.3f}" for _, r in crossed.iterrows())
+            lines.append(
+                f"P(axis) ({base['prior set']} {p0:.3f}) crosses {threshold:g} under "
+                f"{who or 'power-scaling'} (power-scaled range {scaled[0]:.3f} to {scaled[1]:.3f})."
+            )
+    dyads = [c for c in sets.columns if "|" not in c and c.count("-") == 1 and " " not in c]
+    changed = []
+    for dyad in dyads:
+        moved = fits[fits[dyad] != base[dyad]]
+        for _, r in moved.iterrows():
+            changed.append(
+                f"{dyad} becomes {r[dyad]} ({r[f'{dyad} P']:.2f}) under {r['prior set']}, "
+                f"not {base[dyad]} ({base[f'{dyad} P']:.2f})"
+            )
+    if changed:
+        lines.append("Modal types that change: " + "; ".join(changed) + ".")
+    else:
+        lines.append(
+            "Every dyad keeps its modal type under every prior set and concentration: "
+            + ", ".join(f"{d} {base[d]} ({base[f'{d} P']:.2f})" for d in dyads)
+            + "."
+        )
+    if "mean_shift" in axis_rows and len(axis_rows):
+        top = axis_rows.loc[axis_rows["mean_shift"].abs().idxmax()]
+        flagged = int(psense["flagged"].sum())
+        lines.append(
+            f"The component that moves P(axis) most is {top['component']} "
+            f"({top['mean_shift']:+.3f} when its power is doubled, CJS "
+            f"{top['sensitivity']:.3f}); {flagged} of {len(psense)} (quantity, component) "
+            "cells are flagged as detectable and material."
+        )
+    if result.loo is not None and "weight" in result.loo and len(result.loo) > 1:
+        w = result.loo["weight"]
+        lines.append(
+            f"On the conduct and outcome evidence the stacking weight goes mostly to "
+            f"{w.idxmax()} ({w.max():.2f})."
+        )
+    return lines
 
 
 def sweep_sets(base: PriorSet, totals: list[float]) -> list[tuple[str, PriorSet]]:
