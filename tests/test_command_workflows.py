@@ -461,6 +461,7 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
         "psense.png",
         "prior_sets.csv",
         "prior_sets.png",
+        "sensitivity.png",
         "loo.csv",
         "stacked.json",
     }
