@@ -617,6 +617,55 @@ def print_sensitivity(result: Any, wide: bool = False) -> None:
         print_stacked_record(stacked.record())
 
 
+ELICIT_HELP = """Your beliefs about Weitsman's tables, one statement per line, for example:
+  external high, internal low: balancing between 60% and 90%, most likely 75%
+  commitment of balancing-balancing: high between 50% and 90%
+  cohesion of hedging-tethering: low between 40% and 80%, most likely 60%
+Levels: low, medium, high; strategies: hedging, tethering, balancing,
+bandwagoning; outcome levels: none, low, medium, high. A blank line ends."""
+
+
+def ask_statements(name: str | None = None) -> dict[str, Any]:
+    """Ask at the terminal for a prior set's name, the trust in the tables and the statements.
+
+    Returns the same keys a statements file holds (``name``, ``trust``,
+    ``statements``), for :func:`model.workflows.elicit.elicit_priors`.
+    """
+    import typer
+
+    from model.workflows.elicit import TRUST
+
+    if name is None:
+        name = typer.prompt("Name of the prior set (written as priors/<name>.toml)")
+    trust = ""
+    while trust not in TRUST:
+        trust = typer.prompt(
+            "How sure are you of Weitsman's tables? (" + " / ".join(TRUST) + ")",
+            default="fairly",
+        ).strip()
+    console.print(ELICIT_HELP)
+    statements = []
+    while line := typer.prompt("statement", default="", show_default=False).strip():
+        statements.append(line)
+    return {"name": name, "trust": trust, "statements": statements}
+
+
+def print_elicited(result: Any) -> None:
+    """Say what each statement became (:class:`model.workflows.elicit.Elicited`)."""
+    t = _narrow_table(f"Prior set {result.priors.name}: each statement's Beta marginal", False)
+    for col in ("cell", "share", "Beta", "mass"):
+        t.add_column(col, no_wrap=col != "cell")
+    for r in result.fitted:
+        t.add_row(
+            r["cell"],
+            r["share"],
+            f"({r['beta_alpha']:.1f}, {r['beta_beta']:.1f})",
+            f"{r['mass']:.2f}",
+        )
+    console.print(t)
+    console.print(f"Written: {result.path} (`axis sensitivity` now fits it)")
+
+
 def print_scenarios(rows: Any, period: str) -> None:
     """Render :func:`model.workflows.scenario.headline` rows: baseline, scenario and change."""
     for sc, g in rows.groupby("scenario", sort=False):
