@@ -11,6 +11,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
@@ -465,3 +466,31 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
         "loo.csv",
         "stacked.json",
     }
+
+
+def test_verdict_says_when_p_axis_crosses_a_threshold_and_under_what():
+    from dataclasses import replace
+
+    from model.workflows.sensitivity import verdict
+
+    result = _sensitivity()
+    sweep = result.prior_sets.assign(**{"prior set": ["1", "1000"], "P(axis)": [0.02, 0.6]})
+    lines = verdict(replace(result, sweep=sweep))
+    assert "crosses 0.05 under Table 2 total 1 0.020" in lines[0]
+    assert "crosses 0.5 under Table 2 total 1000 0.600" in lines[1]
+    assert "likelihood: threat evidence (+0.030" in lines[3]
+
+
+def test_the_sensitivity_page_draws_every_fit_and_every_dyad():
+    from model.outputs.plots import plot_sensitivity_page
+
+    fits = _sensitivity().prior_sets.assign(
+        **{"CHN-RUS|balancing-balancing": [0.6, 0.2], "CHN-RUS|hedging-hedging": [0.4, 0.8]}
+    )
+    fig = plot_sensitivity_page(fits, fits.assign(**{"prior set": ["1", "20"]}))
+    left, bars = fig.axes
+    assert [t.get_text() for t in left.get_yticklabels()][-1] == "Table 2 total 20"
+    # one stacked bar per prior set per type, each row summing to one
+    assert len(bars.patches) == 4
+    widths = np.array([p.get_width() for p in bars.patches]).reshape(2, 2)
+    assert widths.sum(axis=0) == pytest.approx([1.0, 1.0])
