@@ -256,7 +256,8 @@ def flag(
     material = abs(shift) >= (MATERIAL_PROB if probability else MATERIAL_SD * sd)
     if not material:
         return False, f"shift {scale} not material"
-    return True, f"CJS {sensitivity:.3f}; mean moves {shift:+.3f} ({scale}) +/- {mcse:.3f}"
+    moved = f"{shift:+.3f}" if probability else f"{shift:+.3g} ({scale})"
+    return True, f"CJS {sensitivity:.3f}; mean moves {moved} +/- {mcse:.3f}"
 
 
 def classify(prior: float, likelihood: float, threshold: float = THRESHOLD) -> str:
