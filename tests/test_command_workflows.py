@@ -478,7 +478,8 @@ def test_verdict_says_when_p_axis_crosses_a_threshold_and_under_what():
     lines = verdict(replace(result, sweep=sweep))
     assert "crosses 0.05 under Table 2 total 1 0.020" in lines[0]
     assert "crosses 0.5 under Table 2 total 1000 0.600" in lines[1]
-    assert "likelihood: threat evidence (+0.030" in lines[3]
+    assert "likelihood: threat evidence moves P(axis) most (+0.03" in lines[3]
+    assert "1 of 2 (quantity, component) cells are flagged" in lines[4]
 
 
 def test_the_sensitivity_page_draws_every_fit_and_every_dyad():

@@ -508,22 +508,32 @@ def _narrow_table(title: str, wide: bool) -> Table:
 def print_comparison(title: str, frame: Any, wide: bool = False) -> None:
     """Render P(axis) and each dyad's modal type per fit (prior sets, or the sweep).
 
-    ``fit`` is ``N`` for NUTS and ``R`` for a reweighted fit unless ``wide``.
+    Unless ``wide``, a reweighted fit is marked ``*`` after its name (NUTS
+    otherwise) and a modal type's probability is printed without its zero,
+    so that three dyads fit 80 columns.
     """
     dyads = [
         c for c in frame.columns if "|" not in c and c.count("-") == 1 and not c.endswith(" P")
     ]
     t = _narrow_table(title, wide)
-    for col in ("prior set", "fit", "P(axis)", "94% HDI", *dyads):
-        t.add_column(col, no_wrap=col != "prior set")
+    for col in ("prior set", *(["fit"] if wide else []), "P(axis)", "94% HDI", *dyads):
+        t.add_column(col, no_wrap=True)
     for r in frame.to_dict("records"):
         fit = str(r.get("fit", "NUTS"))
+        name = str(r["prior set"])
+        if not wide:
+            name += "*" if fit == "reweighted" else ""
+        cells = [
+            f"{short_label(str(r[d]), wide)} "
+            + (f"{r[f'{d} P']:.2f}" if wide else f"{r[f'{d} P']:.2f}".lstrip("0"))
+            for d in dyads
+        ]
         t.add_row(
-            str(r["prior set"]),
-            fit if wide else fit[0].upper(),
+            name,
+            *([fit] if wide else []),
             f"{r['P(axis)']:.3f}",
             f"{r['hdi_low']:.3f}-{r['hdi_high']:.3f}",
-            *(f"{short_label(str(r[d]), wide)} {r[f'{d} P']:.2f}" for d in dyads),
+            *cells,
         )
     _print_table(t, wide)
 
@@ -598,7 +608,7 @@ def print_sensitivity(result: Any, wide: bool = False) -> None:
     if len(result.sweep):
         print_comparison("Trust in the theory: Table 2 total concentration", result.sweep, wide)
     if not wide:
-        console.print(f"fit: N NUTS, R reweighted. {_LEGEND}")
+        console.print(f"* reweighted from the default fit (else NUTS). {_LEGEND}")
     lt = _narrow_table("PSIS-LOO on conduct and outcome evidence (a unit per period)", wide)
     for col in ("theory", "elpd_loo", "elpd_diff", "dse", "weight", "k max"):
         lt.add_column(col, no_wrap=col != "theory")

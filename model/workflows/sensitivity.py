@@ -357,7 +357,7 @@ def verdict(result: Sensitivity) -> list[str]:
             lines.append(
                 f"P(axis) stays {side} {threshold:g} under every prior set and concentration "
                 f"({lo:.3f} to {hi:.3f}; {base['prior set']} {p0:.3f}) and every power-scaling "
-                f"direction ({scaled[0]:.3f} to {scaled[1]:.3f})."
+                f"direction ({scaled[0]:.4f} to {scaled[1]:.4f})."
             )
         else:
             who = ", ".join(f"{r['prior set']} {r['P(axis)']:.3f}" for _, r in crossed.iterrows())
@@ -384,13 +384,24 @@ def verdict(result: Sensitivity) -> list[str]:
         )
     if "mean_shift" in axis_rows and len(axis_rows):
         top = axis_rows.loc[axis_rows["mean_shift"].abs().idxmax()]
-        flagged = int(psense["flagged"].sum())
-        lines.append(
-            f"The component that moves P(axis) most is {top['component']} "
-            f"({top['mean_shift']:+.3f} when its power is doubled, CJS "
-            f"{top['sensitivity']:.3f}); {flagged} of {len(psense)} (quantity, component) "
-            "cells are flagged as detectable and material."
-        )
+        moved = f"{top['mean_shift']:+.2g} when its power is doubled, CJS {top['sensitivity']:.3f}"
+        if abs(top["mean_shift"]) >= MATERIAL_PROB:
+            lines.append(f"{top['component']} moves P(axis) most ({moved}).")
+        else:
+            lines.append(
+                f"No prior family or likelihood moves P(axis) by {MATERIAL_PROB} or more "
+                f"(largest: {top['component']}, {moved})."
+            )
+        flagged = psense[psense["flagged"]]
+        if len(flagged):
+            counts = flagged["component"].value_counts()
+            lines.append(
+                f"{len(flagged)} of {len(psense)} (quantity, component) cells are flagged as "
+                f"detectable and material; the most by {counts.index[0]} ({counts.iloc[0]}), "
+                "then " + ", ".join(f"{c} ({n})" for c, n in counts.iloc[1:].items()) + "."
+            )
+        else:
+            lines.append(f"None of {len(psense)} (quantity, component) cells is flagged.")
     if result.loo is not None and "weight" in result.loo and len(result.loo) > 1:
         w = result.loo["weight"]
         lines.append(
