@@ -427,7 +427,9 @@ def plot_sensitivity_page(
         bx.set_xlim(0, 1)
         bx.set_title(f"{dyad}: alliance type per prior set", fontsize=9)
         if row == 0:
-            bx.legend(fontsize=6, ncols=3, loc="lower right", framealpha=0.8)
+            handles, labels = bx.get_legend_handles_labels()
+    if dyads:
+        fig.legend(handles, labels, loc="outside lower right", ncols=4, fontsize=7)
     fig.suptitle("Prior sensitivity of the forecast")
     return fig
 
