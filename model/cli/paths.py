@@ -92,6 +92,11 @@ def prior_set_files() -> list[Path]:
     return sorted((project_root() / "priors").glob("*.toml"))
 
 
+def priors_dir() -> Path:
+    """Return the folder of prior sets, where ``axis elicit`` writes and ``sensitivity`` reads."""
+    return project_root() / "priors"
+
+
 def rival_priors() -> Path:
     """Return the rival theory's prior set (Walt's), for LOO against the default."""
     return project_root() / "priors" / "realist.toml"

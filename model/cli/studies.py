@@ -1,8 +1,9 @@
-"""``axis backtest``, ``axis sensitivity`` and ``axis scenario``: studies of the forecast.
+"""``axis backtest``, ``sensitivity``, ``elicit`` and ``scenario``: studies of the forecast.
 
 How the forecast would have scored (backtest), how much of it the priors
-decide (sensitivity), and what it says if chosen threats were otherwise
-(scenarios). Each writes an output folder, all at once.
+decide (sensitivity), the analyst's own priors (elicit), and what it says if
+chosen threats were otherwise (scenarios). Each writes an output folder, all
+at once, except ``elicit``, which writes one prior set.
 """
 
 from __future__ import annotations
@@ -29,15 +30,18 @@ from model.cli.paths import (
     case_files,
     default_files,
     prior_set_files,
+    priors_dir,
     rival_priors,
     scenario_files,
     timestamped,
 )
 from model.outputs.console import (
+    ask_statements,
     console,
     console_hooks,
     fit_progress,
     print_backtest,
+    print_elicited,
     print_scenarios,
     print_sensitivity,
     say_fitting_baseline,
@@ -141,12 +145,17 @@ def sensitivity(
     out: Annotated[
         Path | None, typer.Option(help="Output folder [default: runs/sensitivity-<time>]")
     ] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", help="Full type and component names (wider than 80 columns)")
+    ] = False,
 ) -> None:
     """Prior sensitivity: power-scaling, prior sets, trust in the theory, LOO against Walt.
 
     The default fit is drawn by NUTS; every other fit reweights it where the
     Pareto-smoothed importance weights allow (k <= 0.7) and is drawn by NUTS
-    otherwise. The tables say which path each fit took.
+    otherwise. The tables say which path each fit took. A verdict comes
+    first; a (quantity, component) cell is flagged only when its shift is
+    detectable beyond Monte Carlo noise and material.
     """
     from model.outputs.folders import write_sensitivity
     from model.workflows.forecast import SamplerConfig
@@ -167,9 +176,48 @@ def sensitivity(
             as_of=when,
             hooks=console_hooks(progress=progress),
         )
-    print_sensitivity(result)
+    print_sensitivity(result, wide=wide)
     write_sensitivity(result, out)
     console.print(f"Written: {out}")
+
+
+@app.command()
+def elicit(
+    statements: Annotated[
+        Path | None,
+        typer.Argument(help="Statements TOML (trust, statements, name) [default: ask]"),
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Prior set name [default: the file's name or stem]")
+    ] = None,
+    base: Annotated[
+        Path | None, typer.Option(help="Prior set to start from [default: priors/default.toml]")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out-dir", help="Folder to write into [default: priors/]")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing prior set")] = False,
+) -> None:
+    """Turn plain beliefs about Tables 2 and 3 into a prior set (Dirichlets fitted by preliz).
+
+    Each statement bounds one share of a row ("external high, internal low:
+    balancing between 60% and 90%, most likely 75%"); its Beta marginal is
+    fitted by maximum entropy with 90% of its mass in the interval. How sure
+    you are of Weitsman's tables (a little / fairly / very) sets the
+    concentration of the rows you say nothing about. Without a file, asks.
+    """
+    from model.workflows.elicit import elicit_priors
+
+    source = statements if statements is not None else ask_statements(name)
+    with bad_input():
+        result = elicit_priors(
+            source,
+            base or default_files().priors,
+            out_dir or priors_dir(),
+            name=name,
+            overwrite=force,
+        )
+    print_elicited(result)
 
 
 @app.command()

@@ -464,46 +464,154 @@ def print_backtest(result: Any) -> None:
     console.print(s)
 
 
-def print_comparison(title: str, frame: Any) -> None:
-    """Render P(axis) and each dyad's modal type per fit (prior sets, or the sweep)."""
+#: Short strategy labels, so that a dyad type fits a narrow column (``bal-hed``).
+SHORT_STRATEGY: dict[str, str] = {
+    "hedging": "hed",
+    "tethering": "tet",
+    "balancing": "bal",
+    "bandwagoning": "bnd",
+}
+_SHORT_COMPONENT: dict[str, str] = {
+    "prior: strategy mapping (Table 2)": "Table 2",
+    "prior: commitment/cohesion (Table 3)": "Table 3",
+    "prior: threat dynamics": "threat dynamics",
+    "prior: measurement": "measurement",
+    "likelihood: threat evidence": "lik: threat",
+    "likelihood: conduct and outcome evidence": "lik: conduct",
+}
+_LEGEND = (
+    "Types: "
+    + ", ".join(f"{v} {k}" for k, v in SHORT_STRATEGY.items())
+    + "; lik: likelihood. --wide prints full names."
+)
+
+
+def short_label(text: str, wide: bool = False) -> str:
+    """Shorten strategy names and component names so a table fits 80 columns."""
+    if wide:
+        return text
+    text = _SHORT_COMPONENT.get(text, text)
+    for name, short in SHORT_STRATEGY.items():
+        text = text.replace(name, short)
+    return text.replace("commitment", "commit.").replace("cohesion", "cohes.")
+
+
+def _narrow_table(title: str, wide: bool) -> Table:
+    """Return a table without outer padding or vertical rules, so that it fits 80 columns."""
+    from rich import box
+
+    if wide:
+        return Table(title=title)
+    return Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
+
+
+def print_comparison(title: str, frame: Any, wide: bool = False) -> None:
+    """Render P(axis) and each dyad's modal type per fit (prior sets, or the sweep).
+
+    Unless ``wide``, a reweighted fit is marked ``*`` after its name (NUTS
+    otherwise) and a modal type's probability is printed without its zero,
+    so that three dyads fit 80 columns.
+    """
     dyads = [
         c for c in frame.columns if "|" not in c and c.count("-") == 1 and not c.endswith(" P")
     ]
-    t = Table(title=title)
-    for col in ("prior set", "fit", "P(axis)", "94% HDI", *dyads):
-        t.add_column(col, overflow="fold")
+    t = _narrow_table(title, wide)
+    for col in ("prior set", *(["fit"] if wide else []), "P(axis)", "94% HDI", *dyads):
+        t.add_column(col, no_wrap=True)
     for r in frame.to_dict("records"):
+        fit = str(r.get("fit", "NUTS"))
+        name = str(r["prior set"])
+        if not wide:
+            name += "*" if fit == "reweighted" else ""
+        cells = [
+            f"{short_label(str(r[d]), wide)} "
+            + (f"{r[f'{d} P']:.2f}" if wide else f"{r[f'{d} P']:.2f}".lstrip("0"))
+            for d in dyads
+        ]
         t.add_row(
-            str(r["prior set"]),
-            str(r.get("fit", "NUTS")),
+            name,
+            *([fit] if wide else []),
             f"{r['P(axis)']:.3f}",
-            f"[{r['hdi_low']:.3f}, {r['hdi_high']:.3f}]",
-            *(f"{r[d]} ({r[f'{d} P']:.2f})" for d in dyads),
+            f"{r['hdi_low']:.3f}-{r['hdi_high']:.3f}",
+            *cells,
         )
-    console.print(t)
+    _print_table(t, wide)
 
 
-def print_sensitivity(result: Any) -> None:
-    """Render a sensitivity analysis (:class:`model.workflows.sensitivity.Sensitivity`)."""
-    psense = result.psense
-    headline = psense[psense["quantity"] == "P(axis)"]
-    t = Table(title="Power-scaling sensitivity of P(axis) (threshold 0.05)")
-    for col in ("component", "sensitivity", "diagnosis", "Pareto k"):
-        t.add_column(col)
-    for r in headline.itertuples(index=False):
-        warn = " [red](unreliable)[/]" if r.pareto_k_warning else ""
-        t.add_row(r.component, f"{r.sensitivity:.3f}", r.diagnosis, f"{r.pareto_k:.2f}{warn}")
-    console.print(t)
-    flagged = psense[psense["diagnosis"] != "fine"]
-    console.print(
-        f"{len(flagged)} of {len(psense)} (quantity, component) cells flagged; all in psense.csv"
+def _headline_first(psense: Any) -> Any:
+    """Order power-scaling rows: P(axis), dyad types, commitment, cohesion, then the rest."""
+
+    def rank(q: str) -> int:
+        if q == "P(axis)":
+            return 0
+        if q.startswith("P("):
+            return 4
+        if " commitment " in q:
+            return 2
+        if " cohesion " in q:
+            return 3
+        return 1
+
+    return psense.assign(_rank=psense["quantity"].map(rank)).sort_values(
+        ["_rank", "quantity"], kind="stable"
     )
-    print_comparison("P(axis) and modal dyad types per prior set", result.prior_sets)
+
+
+def print_sensitivity(result: Any, wide: bool = False) -> None:
+    """Render a sensitivity analysis (:class:`model.workflows.sensitivity.Sensitivity`).
+
+    The verdict first (:func:`model.workflows.sensitivity.verdict`), then
+    the flagged cells with the reason each stands, then the headline
+    quantities' power-scaling table, the prior-set and sweep comparisons
+    and LOO. Every table fits 80 columns unless ``wide``.
+    """
+    from model.workflows.sensitivity import FLAG_RULE, THRESHOLD, verdict
+
+    console.print("[bold]Verdict[/]")
+    for line in verdict(result):
+        console.print(f"- {line}")
+    psense = _headline_first(result.psense)
+    flags = psense["flagged"] if "flagged" in psense else psense["diagnosis"] != "fine"
+    console.print(
+        f"{int(flags.sum())} of {len(psense)} (quantity, component) cells flagged; "
+        f"all in psense.csv. Rule: {FLAG_RULE}."
+    )
+    if flags.any() and "reason" in psense:
+        ft = _narrow_table("Flagged cells and why", wide)
+        for col in ("quantity", "component", "reason"):
+            ft.add_column(col)
+        for r in psense[flags].itertuples(index=False):
+            ft.add_row(short_label(r.quantity, wide), short_label(r.component, wide), r.reason)
+        _print_table(ft, wide)
+    headline = psense[~psense["quantity"].str.startswith("P(") | (psense["quantity"] == "P(axis)")]
+    t = _narrow_table(f"Power-scaling of the headline quantities (CJS threshold {THRESHOLD})", wide)
+    for col in ("quantity", "component", "CJS", "shift", "k", "flag"):
+        t.add_column(col, no_wrap=col not in ("quantity", "component"))
+    for r in headline.itertuples(index=False):
+        warn = "[red]![/]" if r.pareto_k_warning else ""
+        shift = getattr(r, "mean_shift", float("nan"))
+        flagged = getattr(r, "flagged", r.diagnosis != "fine")
+        t.add_row(
+            short_label(r.quantity, wide),
+            short_label(r.component, wide),
+            f"{r.sensitivity:.3f}",
+            f"{shift:+.3f}",
+            f"{r.pareto_k:.2f}{warn}",
+            "[red]yes[/]" if flagged else "",
+        )
+    _print_table(t, wide)
+    console.print(
+        "shift: move of the posterior mean when the component's power is doubled; "
+        "k: Pareto k (! above 0.7: unreliable)."
+    )
+    print_comparison("P(axis) and modal dyad types per prior set", result.prior_sets, wide)
     if len(result.sweep):
-        print_comparison("Trust in the theory: Table 2 total concentration", result.sweep)
-    lt = Table(title="PSIS-LOO on conduct and outcome evidence (one unit per period)")
-    for col in ("theory", "elpd_loo", "elpd_diff", "dse", "weight", "Pareto k max"):
-        lt.add_column(col)
+        print_comparison("Trust in the theory: Table 2 total concentration", result.sweep, wide)
+    if not wide:
+        console.print(f"* reweighted from the default fit (else NUTS). {_LEGEND}")
+    lt = _narrow_table("PSIS-LOO on conduct and outcome evidence (a unit per period)", wide)
+    for col in ("theory", "elpd_loo", "elpd_diff", "dse", "weight", "k max"):
+        lt.add_column(col, no_wrap=col != "theory")
     for name, r in result.loo.iterrows():
         lt.add_row(
             str(name),
@@ -513,10 +621,59 @@ def print_sensitivity(result: Any) -> None:
             f"{r['weight']:.2f}",
             f"{r['pareto_k_max']:.2f}",
         )
-    console.print(lt)
+    _print_table(lt, wide)
     stacked = getattr(result, "stacked", None)
     if stacked is not None:
         print_stacked_record(stacked.record())
+
+
+ELICIT_HELP = """Your beliefs about Weitsman's tables, one statement per line, for example:
+  external high, internal low: balancing between 60% and 90%, most likely 75%
+  commitment of balancing-balancing: high between 50% and 90%
+  cohesion of hedging-tethering: low between 40% and 80%, most likely 60%
+Levels: low, medium, high; strategies: hedging, tethering, balancing,
+bandwagoning; outcome levels: none, low, medium, high. A blank line ends."""
+
+
+def ask_statements(name: str | None = None) -> dict[str, Any]:
+    """Ask at the terminal for a prior set's name, the trust in the tables and the statements.
+
+    Returns the same keys a statements file holds (``name``, ``trust``,
+    ``statements``), for :func:`model.workflows.elicit.elicit_priors`.
+    """
+    import typer
+
+    from model.workflows.elicit import TRUST
+
+    if name is None:
+        name = typer.prompt("Name of the prior set (written as priors/<name>.toml)")
+    trust = ""
+    while trust not in TRUST:
+        trust = typer.prompt(
+            "How sure are you of Weitsman's tables? (" + " / ".join(TRUST) + ")",
+            default="fairly",
+        ).strip()
+    console.print(ELICIT_HELP)
+    statements = []
+    while line := typer.prompt("statement", default="", show_default=False).strip():
+        statements.append(line)
+    return {"name": name, "trust": trust, "statements": statements}
+
+
+def print_elicited(result: Any) -> None:
+    """Say what each statement became (:class:`model.workflows.elicit.Elicited`)."""
+    t = _narrow_table(f"Prior set {result.priors.name}: each statement's Beta marginal", False)
+    for col in ("cell", "share", "Beta", "mass"):
+        t.add_column(col, no_wrap=col != "cell")
+    for r in result.fitted:
+        t.add_row(
+            r["cell"],
+            r["share"],
+            f"({r['beta_alpha']:.1f}, {r['beta_beta']:.1f})",
+            f"{r['mass']:.2f}",
+        )
+    console.print(t)
+    console.print(f"Written: {result.path} (`axis sensitivity` now fits it)")
 
 
 def print_scenarios(rows: Any, period: str) -> None:

@@ -43,15 +43,24 @@ def write_backtest(result: Any, out: Path) -> Path:
 def write_sensitivity(result: Any, out: Path) -> Path:
     """Write every table and figure of a sensitivity analysis into ``out``, atomically.
 
-    ``result`` is a :class:`model.workflows.sensitivity.Sensitivity`.
+    ``result`` is a :class:`model.workflows.sensitivity.Sensitivity`;
+    ``sensitivity.png`` is the one-page summary
+    (:func:`model.outputs.plots.plot_sensitivity_page`).
     """
-    from model.outputs.plots import plot_prior_sets, plot_psense, plot_sweep
+    from model.outputs.plots import (
+        plot_prior_sets,
+        plot_psense,
+        plot_sensitivity_page,
+        plot_sweep,
+    )
 
     with atomic_folder(out, "sensitivity folder") as tmp:
         result.psense.to_csv(tmp / "psense.csv", index=False)
         save_figure(plot_psense(result.psense), tmp / "psense.png")
         result.prior_sets.to_csv(tmp / "prior_sets.csv", index=False)
         save_figure(plot_prior_sets(result.prior_sets), tmp / "prior_sets.png")
+        page = plot_sensitivity_page(result.prior_sets, result.sweep)
+        save_figure(page, tmp / "sensitivity.png")
         if len(result.sweep):
             result.sweep.to_csv(tmp / "sweep.csv", index=False)
             save_figure(plot_sweep(result.sweep), tmp / "sweep.png")

@@ -367,6 +367,73 @@ def plot_prior_sets(comparison: pd.DataFrame, axes: Axes | None = None) -> Figur
     return fig
 
 
+def plot_sensitivity_page(
+    prior_sets: pd.DataFrame, sweep: pd.DataFrame, thresholds: tuple[float, ...] = (0.05, 0.5)
+) -> Figure:
+    """One page: P(axis) with its HDI under every fit, and each dyad's types per prior set.
+
+    The left panel puts every prior set and every Table 2 concentration on
+    one axis, with the thresholds an analyst acts on drawn across, so the
+    verdict's first sentence can be checked by eye. The right panels stack
+    each dyad's type probabilities per prior set, so a change of modal type
+    (and how close the call was) shows as a change of the largest bar.
+
+    Parameters
+    ----------
+    prior_sets, sweep
+        :attr:`model.workflows.sensitivity.Sensitivity.prior_sets` and ``.sweep``.
+    thresholds
+        P(axis) thresholds to draw.
+
+    Returns
+    -------
+    Figure
+        The figure drawn on (A4-ish landscape).
+    """
+    fits = pd.concat(
+        [prior_sets, sweep.assign(**{"prior set": "Table 2 total " + sweep["prior set"]})],
+        ignore_index=True,
+    )
+    dyads = sorted({c.split("|")[0] for c in prior_sets.columns if "|" in c})
+    fig = plt.figure(figsize=(11.7, 8.3), layout="constrained")
+    grid = fig.add_gridspec(max(len(dyads), 1), 2, width_ratios=(1, 1.3))
+    ax = fig.add_subplot(grid[:, 0])
+    y = np.arange(len(fits))
+    mean = fits["P(axis)"].to_numpy()
+    err = np.clip(np.stack([mean - fits["hdi_low"], fits["hdi_high"] - mean]), 0, None)
+    colours = ["C0"] * len(prior_sets) + ["C1"] * len(sweep)
+    for i in range(len(fits)):
+        ax.errorbar(mean[i], y[i], xerr=err[:, i : i + 1], fmt="o", capsize=3, color=colours[i])
+    for t in thresholds:
+        ax.axvline(t, color="grey", linestyle="--", linewidth=0.8)
+    ax.set_yticks(y, fits["prior set"])
+    ax.invert_yaxis()
+    ax.set_xlabel(f"P(axis) at the last period with evidence ({HDI_PROB:.0%} HDI)")
+    ax.set_title("P(axis): prior sets (blue), Table 2 concentrations (orange)", fontsize=10)
+    types = sorted({c.split("|")[1] for c in prior_sets.columns if "|" in c})
+    cmap = plt.get_cmap("tab10")
+    for row, dyad in enumerate(dyads):
+        bx = fig.add_subplot(grid[row, 1])
+        left = np.zeros(len(prior_sets))
+        for j, t in enumerate(types):
+            col = f"{dyad}|{t}"
+            if col not in prior_sets:
+                continue
+            width = prior_sets[col].to_numpy(dtype=float)
+            bx.barh(np.arange(len(prior_sets)), width, left=left, color=cmap(j % 10), label=t)
+            left += width
+        bx.set_yticks(np.arange(len(prior_sets)), prior_sets["prior set"], fontsize=8)
+        bx.invert_yaxis()
+        bx.set_xlim(0, 1)
+        bx.set_title(f"{dyad}: alliance type per prior set", fontsize=9)
+        if row == 0:
+            handles, labels = bx.get_legend_handles_labels()
+    if dyads:
+        fig.legend(handles, labels, loc="outside lower right", ncols=4, fontsize=7)
+    fig.suptitle("Prior sensitivity of the forecast")
+    return fig
+
+
 def plot_sweep(comparison: pd.DataFrame, axes: np.ndarray | None = None) -> Figure:
     """P(axis) and each dyad's type probabilities against the Table 2 concentration.
 

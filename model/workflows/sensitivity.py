@@ -44,13 +44,27 @@ EVIDENCE: dict[str, str] = {
 }
 THRESHOLD = 0.05
 PARETO_K_MAX = 0.7
+#: Smallest move of a probability's posterior mean, when a component's power
+#: is halved or doubled, that an analyst would act on (absolute scale).
+MATERIAL_PROB = 0.02
+#: The same for any other quantity, in posterior standard deviations.
+MATERIAL_SD = 0.25
+#: How many Monte Carlo standard errors a shift must clear to be told from noise.
+NOISE_Z = 2.0
+#: The flagging rule, as the output states it.
+FLAG_RULE = (
+    f"flagged = detectable (CJS >= {THRESHOLD} and the mean shift beyond {NOISE_Z:g} "
+    f"chain-split MCSEs) and material (posterior mean moves >= {MATERIAL_PROB} "
+    "absolute when the component's power is halved or doubled)"
+)
 
 
 def headline_quantities(idata: xr.DataTree) -> xr.Dataset:
     """Return the scalar quantities an analyst reads, at the last period with evidence.
 
-    P(axis); each dyad's probability of its modal type; each threat series'
-    probability of its modal level.
+    P(axis); each dyad's probability of its modal type, modal commitment and
+    modal cohesion level; each threat series' probability of its modal level.
+    The order is the order of the printed tables: the headline first.
     """
     post = idata.posterior
     last = json.loads(idata.attrs["report_periods"])["last_evidence"]
@@ -61,6 +75,16 @@ def headline_quantities(idata: xr.DataTree) -> xr.Dataset:
         mean = np.asarray(t.mean(("chain", "draw")))
         modal = str(t["alliance_type"].values[int(mean.argmax())])
         out[f"{dyad} {modal}"] = t.sel(alliance_type=modal)
+    for outcome in ("commitment", "cohesion"):
+        if f"{outcome}_prob" not in post:
+            continue
+        probs = post[f"{outcome}_prob"].sel(window=last)
+        for dyad in probs["dyad"].values:
+            o = probs.sel(dyad=dyad)
+            modal = str(
+                o["outcome_level"].values[int(np.asarray(o.mean(("chain", "draw"))).argmax())]
+            )
+            out[f"{dyad} {outcome} {modal}"] = o.sel(outcome_level=modal)
     levels = post["p_level"].sel(window=last)
     for s in levels["series"].values:
         lv = levels.sel(series=s)
@@ -93,6 +117,14 @@ def power_scaling(idata: xr.DataTree, model: pm.Model) -> pd.DataFrame:
     sensitivity above it too is a potential prior-data conflict; without,
     a strong prior / weak likelihood. ``pareto_k`` above
     :data:`PARETO_K_MAX` marks importance weights too unreliable to trust.
+
+    The diagnosis alone flags most cells of this model: a threat level's
+    probability pinned near 0 or 1 has a large CJS distance for a move no
+    one would notice. ``flagged`` is the stricter rule of :func:`flag`
+    (:data:`FLAG_RULE`): the shift must be detectable beyond Monte Carlo
+    noise *and* material on the quantity's own scale; ``mean_shift`` (the
+    first-order move of the posterior mean when the component's power is
+    doubled; negative means it falls), ``shift_mcse`` and ``reason`` say why.
     """
     with model:
         if "log_prior" not in idata.children:
@@ -127,21 +159,105 @@ def power_scaling(idata: xr.DataTree, model: pm.Model) -> pd.DataFrame:
                 if not names:
                     continue
                 table = azs.psense_summary(dt, prior_var_names=names, likelihood_var_names=lik_vars)
-                k = _pareto_k(total("log_prior", names))
+                log_c = total("log_prior", names)
+                k = _pareto_k(log_c)
                 for q, r in table.iterrows():
-                    rows.append(_row(q, f"prior: {family}", r["prior"], r["likelihood"], k))
+                    row = _row(q, f"prior: {family}", r["prior"], r["likelihood"], k)
+                    rows.append(_with_flag(row, dt["posterior"][q], log_c))
             for kind, var in EVIDENCE.items():
                 if var not in lik_vars:
                     continue
                 table = azs.psense_summary(
                     dt, prior_var_names=prior_vars, likelihood_var_names=[var]
                 )
-                k = _pareto_k(total("log_likelihood", [var]))
+                log_c = total("log_likelihood", [var])
+                k = _pareto_k(log_c)
                 for q, r in table.iterrows():
-                    rows.append(_row(q, f"likelihood: {kind}", r["prior"], r["likelihood"], k))
+                    row = _row(q, f"likelihood: {kind}", r["prior"], r["likelihood"], k)
+                    rows.append(_with_flag(row, dt["posterior"][q], log_c))
     finally:
         banner.setLevel(level)
     return pd.DataFrame(rows)
+
+
+def mean_shift(
+    quantity: xr.DataArray, log_component: xr.DataArray, *, batches: int = 4
+) -> tuple[float, float]:
+    """First-order move of a posterior mean when a component's power is doubled, with its MCSE.
+
+    Power-scaling a component by ``alpha`` moves the posterior mean of a
+    quantity ``x`` at the rate ``d E[x] / d log(alpha) = Cov(x, log p_c)``
+    (``p_c`` the component's density), so doubling (or halving) its power
+    moves the mean by about ``ln 2 * Cov``. Unlike the CJS distance this is on
+    the quantity's own scale: a probability pinned near 0 or 1 can have a
+    large CJS distance and yet not move by anything an analyst would notice.
+    The Monte Carlo standard error comes from splitting the draws into chains
+    (or, with one chain, ``batches`` contiguous batches), so autocorrelation
+    is counted.
+
+    Returns
+    -------
+    tuple of float
+        The shift and its Monte Carlo standard error.
+    """
+    x = np.asarray(quantity.transpose("chain", "draw"), dtype=float)
+    lc = np.asarray(log_component.transpose("chain", "draw"), dtype=float)
+    if x.shape[0] < 2:
+        n = x.shape[1] // batches * batches
+        x, lc = x[:, :n].reshape(batches, -1), lc[:, :n].reshape(batches, -1)
+
+    def cov(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.mean((a - a.mean()) * (b - b.mean())))
+
+    shift = np.log(2.0) * cov(x.ravel(), lc.ravel())
+    parts = np.array([np.log(2.0) * cov(a, b) for a, b in zip(x, lc, strict=True)])
+    mcse = float(parts.std(ddof=1) / np.sqrt(len(parts))) if len(parts) > 1 else float("inf")
+    return float(shift), mcse
+
+
+def is_probability(quantity: xr.DataArray) -> bool:
+    """Whether a quantity lives in [0, 1] (its materiality is then an absolute change)."""
+    values = np.asarray(quantity)
+    return bool(np.all((values >= 0.0) & (values <= 1.0)))
+
+
+def flag(
+    sensitivity: float,
+    shift: float,
+    mcse: float,
+    *,
+    probability: bool,
+    sd: float,
+    threshold: float = THRESHOLD,
+) -> tuple[bool, str]:
+    """Flag a (quantity, component) cell only if its shift is detectable and material.
+
+    *Detectable*: the CJS sensitivity is at least ``threshold`` and the
+    first-order mean shift (:func:`mean_shift`) is more than
+    :data:`NOISE_Z` Monte Carlo standard errors from zero, so a large CJS
+    distance made of noise in a tail does not count. *Material*: halving or
+    doubling the component's power moves the posterior mean by at least
+    :data:`MATERIAL_PROB` for a probability (absolute) or
+    :data:`MATERIAL_SD` posterior standard deviations otherwise. Both are
+    needed: a detectable but tiny move changes no decision, and a large
+    but undetectable one is Monte Carlo error.
+
+    Returns
+    -------
+    tuple
+        Whether the cell is flagged, and the reason (for a flag) or the
+        test it failed.
+    """
+    scale = f"{abs(shift):.3f}" if probability else f"{abs(shift) / sd:.2f} sd"
+    if sensitivity < threshold:
+        return False, f"CJS {sensitivity:.3f} < {threshold}"
+    if not abs(shift) > NOISE_Z * mcse:
+        return False, f"shift {shift:+.3g} within noise (MCSE {mcse:.2g})"
+    material = abs(shift) >= (MATERIAL_PROB if probability else MATERIAL_SD * sd)
+    if not material:
+        return False, f"shift {scale} not material"
+    moved = f"{shift:+.3f}" if probability else f"{shift:+.3g} ({scale})"
+    return True, f"CJS {sensitivity:.3f}; mean moves {moved} +/- {mcse:.3f}"
 
 
 def classify(prior: float, likelihood: float, threshold: float = THRESHOLD) -> str:
@@ -168,6 +284,20 @@ def _row(
     }
 
 
+def _with_flag(row: dict[str, Any], quantity: Any, log_component: xr.DataArray) -> dict[str, Any]:
+    """Add the mean shift, its MCSE, and the flag and its reason (:func:`flag`) to a row."""
+    q = quantity if isinstance(quantity, xr.DataArray) else quantity.to_dataarray().squeeze()
+    shift, mcse = mean_shift(q, log_component)
+    flagged, reason = flag(
+        row["sensitivity"],
+        shift,
+        mcse,
+        probability=is_probability(q),
+        sd=float(q.std()),
+    )
+    return {**row, "mean_shift": shift, "shift_mcse": mcse, "flagged": flagged, "reason": reason}
+
+
 def comparison_table(results: list[dict[str, Any]]) -> pd.DataFrame:
     """P(axis) and each dyad's modal type, one row per fit, with the path the fit took."""
     rows = []
@@ -189,6 +319,96 @@ def comparison_table(results: list[dict[str, Any]]) -> pd.DataFrame:
                 row[f"{dyad}|{t}"] = p
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: The thresholds on P(axis) the verdict checks (an unlikely axis; a likely one).
+AXIS_THRESHOLDS: tuple[float, ...] = (0.05, 0.5)
+
+
+def _side(p: float, threshold: float) -> str:
+    return "below" if p < threshold else "above"
+
+
+def verdict(result: Sensitivity) -> list[str]:
+    """Return plain sentences, each with its number, for the analyst to read before the tables.
+
+    Does P(axis) stay on the same side of each threshold of
+    :data:`AXIS_THRESHOLDS` under every prior set, every Table 2
+    concentration and every power-scaling direction (the base mean plus or
+    minus its first-order shift when a component's power is doubled or
+    halved)? Which dyad's modal type changes, and under what? Which prior
+    family or likelihood moves P(axis) most, and how many cells the flagging
+    rule (:data:`FLAG_RULE`) keeps?
+    """
+    sets, sweep, psense = result.prior_sets, result.sweep, result.psense
+    base = sets.iloc[0]
+    p0 = float(base["P(axis)"])
+    fits = pd.concat([sets, sweep.assign(**{"prior set": "Table 2 total " + sweep["prior set"]})])
+    lines = []
+    axis_rows = psense[psense["quantity"] == "P(axis)"]
+    shifts = axis_rows["mean_shift"].abs() if "mean_shift" in axis_rows else pd.Series([0.0])
+    scaled = (p0 - float(shifts.max()), p0 + float(shifts.max()))
+    lo, hi = float(fits["P(axis)"].min()), float(fits["P(axis)"].max())
+    for threshold in AXIS_THRESHOLDS:
+        side = _side(p0, threshold)
+        crossed = fits[fits["P(axis)"].map(lambda p, t=threshold: _side(p, t)) != side]
+        scale_ok = all(_side(min(max(p, 0.0), 1.0), threshold) == side for p in scaled)
+        if crossed.empty and scale_ok:
+            lines.append(
+                f"P(axis) stays {side} {threshold:g} under every prior set and concentration "
+                f"({lo:.3f} to {hi:.3f}; {base['prior set']} {p0:.3f}) and every power-scaling "
+                f"direction ({scaled[0]:.4f} to {scaled[1]:.4f})."
+            )
+        else:
+            who = ", ".join(f"{r['prior set']} {r['P(axis)']:.3f}" for _, r in crossed.iterrows())
+            lines.append(
+                f"P(axis) ({base['prior set']} {p0:.3f}) crosses {threshold:g} under "
+                f"{who or 'power-scaling'} (power-scaled range {scaled[0]:.3f} to {scaled[1]:.3f})."
+            )
+    dyads = [c for c in sets.columns if "|" not in c and c.count("-") == 1 and " " not in c]
+    changed = []
+    for dyad in dyads:
+        moved = fits[fits[dyad] != base[dyad]]
+        for _, r in moved.iterrows():
+            changed.append(
+                f"{dyad} becomes {r[dyad]} ({r[f'{dyad} P']:.2f}) under {r['prior set']}, "
+                f"not {base[dyad]} ({base[f'{dyad} P']:.2f})"
+            )
+    if changed:
+        lines.append("Modal types that change: " + "; ".join(changed) + ".")
+    else:
+        lines.append(
+            "Every dyad keeps its modal type under every prior set and concentration: "
+            + ", ".join(f"{d} {base[d]} ({base[f'{d} P']:.2f})" for d in dyads)
+            + "."
+        )
+    if "mean_shift" in axis_rows and len(axis_rows):
+        top = axis_rows.loc[axis_rows["mean_shift"].abs().idxmax()]
+        moved = f"{top['mean_shift']:+.2g} when its power is doubled, CJS {top['sensitivity']:.3f}"
+        if abs(top["mean_shift"]) >= MATERIAL_PROB:
+            lines.append(f"{top['component']} moves P(axis) most ({moved}).")
+        else:
+            lines.append(
+                f"No prior family or likelihood moves P(axis) by {MATERIAL_PROB} or more "
+                f"(largest: {top['component']}, {moved})."
+            )
+        flagged = psense[psense["flagged"]]
+        if len(flagged):
+            counts = flagged["component"].value_counts()
+            lines.append(
+                f"{len(flagged)} of {len(psense)} (quantity, component) cells are flagged as "
+                f"detectable and material; the most by {counts.index[0]} ({counts.iloc[0]}), "
+                "then " + ", ".join(f"{c} ({n})" for c, n in counts.iloc[1:].items()) + "."
+            )
+        else:
+            lines.append(f"None of {len(psense)} (quantity, component) cells is flagged.")
+    if result.loo is not None and "weight" in result.loo and len(result.loo) > 1:
+        w = result.loo["weight"]
+        lines.append(
+            f"On the conduct and outcome evidence the stacking weight goes mostly to "
+            f"{w.idxmax()} ({w.max():.2f})."
+        )
+    return lines
 
 
 def sweep_sets(base: PriorSet, totals: list[float]) -> list[tuple[str, PriorSet]]:

@@ -11,6 +11,7 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
@@ -392,6 +393,10 @@ def _sensitivity():
             "diagnosis": ["fine", "fine"],
             "pareto_k": [0.1, 0.2],
             "pareto_k_warning": [False, False],
+            "mean_shift": [0.001, 0.03],
+            "shift_mcse": [0.002, 0.005],
+            "flagged": [False, True],
+            "reason": ["CJS 0.010 < 0.05", "CJS 0.200; mean moves +0.030"],
         }
     )
     fits = pd.DataFrame(
@@ -446,7 +451,10 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
         "totals": [1.0, 4.0],
         "seed": 3,
     }
-    assert "PSIS-LOO" in result.output and "0 of 2 (quantity, component)" in result.output
+    assert "PSIS-LOO" in result.output and "1 of 2 (quantity, component)" in result.output
+    assert result.output.lstrip().startswith("Verdict") and "stays below 0.5" in result.output
+    assert "CHN-RUS becomes hedging-hedging (0.50) under realist" in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
     assert "Stacked P(axis)" in result.output
     names = {p.name for p in out.iterdir()}
     assert names == {
@@ -454,6 +462,36 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
         "psense.png",
         "prior_sets.csv",
         "prior_sets.png",
+        "sensitivity.png",
         "loo.csv",
         "stacked.json",
     }
+
+
+def test_verdict_says_when_p_axis_crosses_a_threshold_and_under_what():
+    from dataclasses import replace
+
+    from model.workflows.sensitivity import verdict
+
+    result = _sensitivity()
+    sweep = result.prior_sets.assign(**{"prior set": ["1", "1000"], "P(axis)": [0.02, 0.6]})
+    lines = verdict(replace(result, sweep=sweep))
+    assert "crosses 0.05 under Table 2 total 1 0.020" in lines[0]
+    assert "crosses 0.5 under Table 2 total 1000 0.600" in lines[1]
+    assert "likelihood: threat evidence moves P(axis) most (+0.03" in lines[3]
+    assert "1 of 2 (quantity, component) cells are flagged" in lines[4]
+
+
+def test_the_sensitivity_page_draws_every_fit_and_every_dyad():
+    from model.outputs.plots import plot_sensitivity_page
+
+    fits = _sensitivity().prior_sets.assign(
+        **{"CHN-RUS|balancing-balancing": [0.6, 0.2], "CHN-RUS|hedging-hedging": [0.4, 0.8]}
+    )
+    fig = plot_sensitivity_page(fits, fits.assign(**{"prior set": ["1", "20"]}))
+    left, bars = fig.axes
+    assert [t.get_text() for t in left.get_yticklabels()][-1] == "Table 2 total 20"
+    # one stacked bar per prior set per type, each row summing to one
+    assert len(bars.patches) == 4
+    widths = np.array([p.get_width() for p in bars.patches]).reshape(2, 2)
+    assert widths.sum(axis=0) == pytest.approx([1.0, 1.0])

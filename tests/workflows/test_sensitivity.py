@@ -10,7 +10,13 @@ import pytest
 
 from model.evidence.priors import load_priors
 from model.inference.sampling import SamplerConfig
-from model.workflows.sensitivity import classify, run_sensitivity
+from model.workflows.sensitivity import (
+    classify,
+    flag,
+    is_probability,
+    mean_shift,
+    run_sensitivity,
+)
 from tests.conftest import ROOT
 
 PRIOR_SETS = sorted((ROOT / "priors").glob("*.toml"))
@@ -44,6 +50,54 @@ def _toy_psense(prior_mu: float, prior_sd: float):
 def test_conflicting_prior_is_flagged_and_weak_prior_is_not():
     assert _toy_psense(-3.0, 0.3) == "prior-data conflict"
     assert _toy_psense(0.0, 100.0) == "fine"
+
+
+def _toy_flags(prior_mu: float, prior_sd: float) -> dict[str, tuple[bool, str]]:
+    """The conjugate toy with a probability pinned near zero beside ``mu``: each one's flag."""
+    import arviz_stats as azs
+
+    y = np.random.default_rng(0).normal(3.0, 1.0, size=40)
+    with pm.Model():
+        mu = pm.Normal("mu", prior_mu, prior_sd)
+        pm.Deterministic("p_pinned", pm.math.invlogit(mu - 12.0))
+        pm.Normal("y", mu, 1.0, observed=y)
+        idata = pm.sample(
+            800,
+            tune=500,
+            chains=2,
+            random_seed=1,
+            progressbar=False,
+            compute_convergence_checks=False,
+        )
+        pm.compute_log_prior(idata, extend_inferencedata=True, progressbar=False)
+        pm.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
+    table = azs.psense_summary(idata)
+    out = {}
+    for q in ("mu", "p_pinned"):
+        x = idata.posterior[q]
+        shift, mcse = mean_shift(x, idata["log_prior"]["mu"])
+        out[q] = flag(
+            table.loc[q, "prior"], shift, mcse, probability=is_probability(x), sd=float(x.std())
+        )
+        if q == "mu" and prior_sd < 1:
+            # conjugate: doubling the prior's precision moves the mean by about
+            # ln 2 * (prior precision) * posterior variance * (prior mean - posterior mean)
+            post_var = 1 / (1 / prior_sd**2 + len(y))
+            mean = float(x.mean())
+            expected = np.log(2) * post_var / prior_sd**2 * (prior_mu - mean)
+            assert shift == pytest.approx(expected, rel=0.15)
+    return out
+
+
+def test_flag_keeps_a_real_conflict_and_drops_a_pinned_probability():
+    """The conflicting prior pulls mu by several posterior sds: flagged. A probability
+    pinned near zero has a CJS distance above the threshold too, yet its mean moves
+    by ~1e-5: not material, not flagged. Under a vague prior nothing is flagged."""
+    conflict = _toy_flags(-3.0, 0.3)
+    assert conflict["mu"][0], conflict["mu"][1]
+    assert not conflict["p_pinned"][0] and "not material" in conflict["p_pinned"][1]
+    vague = _toy_flags(0.0, 100.0)
+    assert not vague["mu"][0] and not vague["p_pinned"][0]
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +172,10 @@ def test_power_scaling_covers_every_family(sensitivity):
         "likelihood: threat evidence",
     } <= components
     assert psense["sensitivity"].ge(0).all()
+    # the stricter rule flags a subset of the diagnosed cells, each with its reason
+    assert not (psense["flagged"] & psense["diagnosis"].eq("fine")).any()
+    assert psense["flagged"].sum() < (psense["diagnosis"] != "fine").sum()
+    assert psense["reason"].str.len().gt(0).all()
 
 
 @pytest.mark.slow
