@@ -325,6 +325,7 @@ def test_a_recorded_anchor_density_is_used_without_rebuilding(tmp_path, full_fit
         tmp_path / "out",
         as_of=AS_OF,
         horizon=4,
+        figures=None,  # workflows draw no figures; the run folder holds the numbers
     )
     assert how.startswith("reweighted the draws of anchor"), how
     assert summary is not None and summary["diagnostics"]["passed"]
