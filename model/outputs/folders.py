@@ -45,7 +45,8 @@ def write_sensitivity(result: Any, out: Path) -> Path:
 
     ``result`` is a :class:`model.workflows.sensitivity.Sensitivity`;
     ``sensitivity.png`` is the one-page summary
-    (:func:`model.outputs.plots.plot_sensitivity_page`).
+    (:func:`model.outputs.plots.plot_sensitivity_page`), and ``report.html``
+    shows it with the verdict and the tables, self-contained.
     """
     from model.outputs.plots import (
         plot_prior_sets,
@@ -53,6 +54,7 @@ def write_sensitivity(result: Any, out: Path) -> Path:
         plot_sensitivity_page,
         plot_sweep,
     )
+    from model.outputs.report import render_sensitivity_html
 
     with atomic_folder(out, "sensitivity folder") as tmp:
         result.psense.to_csv(tmp / "psense.csv", index=False)
@@ -60,6 +62,8 @@ def write_sensitivity(result: Any, out: Path) -> Path:
         result.prior_sets.to_csv(tmp / "prior_sets.csv", index=False)
         save_figure(plot_prior_sets(result.prior_sets), tmp / "prior_sets.png")
         page = plot_sensitivity_page(result.prior_sets, result.sweep)
+        html = render_sensitivity_html(result, page)  # before saving: that closes the figure
+        (tmp / "report.html").write_text(html, encoding="utf-8")
         save_figure(page, tmp / "sensitivity.png")
         if len(result.sweep):
             result.sweep.to_csv(tmp / "sweep.csv", index=False)

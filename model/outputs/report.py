@@ -547,3 +547,38 @@ def compute_checks(
     )
     path = write_checks(checks, run / CHECKS_FILE)
     return path, time.perf_counter() - start
+
+
+def render_sensitivity_html(result: Any, page: Figure) -> str:
+    """Render the sensitivity analysis as one self-contained page: verdict, figure, tables.
+
+    ``result`` is a :class:`model.workflows.sensitivity.Sensitivity` and
+    ``page`` its one-page figure (:func:`model.outputs.plots.plot_sensitivity_page`).
+    The verdict comes first, as on the console, so the findings that matter
+    are read before the tables.
+    """
+    from model.workflows.sensitivity import FLAG_RULE, verdict
+
+    lines = "".join(f"<li>{html.escape(line)}</li>" for line in verdict(result))
+    sets = result.prior_sets
+    sweep = result.sweep
+    tables = _table(list(sets.columns), sets.itertuples(index=False))
+    if len(sweep):
+        tables += "<h3>Trust in the theory: Table 2 total concentration</h3>"
+        tables += _table(list(sweep.columns), sweep.itertuples(index=False))
+    loo = result.loo.reset_index()
+    tables += "<h3>PSIS-LOO and stacking on the conduct and outcome evidence</h3>"
+    tables += _table(list(loo.columns), loo.itertuples(index=False))
+    body = f"""
+<section id="sensitivity">
+<h2>Prior sensitivity</h2>
+<ul id="verdict">{lines}</ul>
+<p class="rule">{html.escape(FLAG_RULE)}</p>
+{_img(_png(page), "P(axis) and the dyad types under every prior set and concentration")}
+<h3>Every prior set</h3>
+{tables}
+</section>"""
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>Prior sensitivity</title><style>{STYLE}</style></head><body>{body}</body></html>"
+    )

@@ -465,7 +465,12 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
         "sensitivity.png",
         "loo.csv",
         "stacked.json",
+        "report.html",
     }
+    page = (out / "report.html").read_text()
+    # the report opens with the verdict, then the one-page figure, then the tables
+    assert page.index('id="verdict"') < page.index("data:image/png;base64") < page.index("<table")
+    assert "hedging-hedging (0.50) under realist" in page
 
 
 def test_verdict_says_when_p_axis_crosses_a_threshold_and_under_what():
