@@ -315,7 +315,15 @@ dyad_pairs, members
     """
     errors = (conduct_error, outcome_error)
     terms = _behaviour_terms(q, conduct_counts, outcome_counts, tables, *errors)
-    q_first, q_second, weight, _ = _dyad_terms(terms, dyad_pairs)
+    # no reshape and no tensordot (which reshapes) below: these states are deterministics,
+    # evaluated by JAX over draws, where a reshape to a shape PyTensor could not fold
+    # into constants does not trace; and they need no gradient, so gathers are fine
+    log_type = terms["log_type"]
+    relative = pt.exp(log_type - log_type.max(axis=-1, keepdims=True))  # (D, T, type)
+    spread = _pair_to_type().T.reshape(len(ALLIANCE_TYPES), len(STRATEGIES), len(STRATEGIES))
+    weight = (relative[:, :, :, None, None] * spread).sum(axis=2)  # (D, T, x, y)
+    q_tilde = terms["q_tilde"]
+    q_first, q_second = q_tilde[dyad_pairs[:, 0]], q_tilde[dyad_pairs[:, 1]]
     # given the dyad's external levels (a, a'): g[a, a', x, y] and its total f[a, a']
     g = q_first[:, :, :, None, :, None] * q_second[:, :, None, :, None, :]
     g = g * weight[:, :, None, None, :, :]

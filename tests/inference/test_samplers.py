@@ -43,7 +43,7 @@ def test_numpyro_and_nutpie_agree(shipped_inputs, full_fit):
 
     numpyro's fit is the shared full-size one (4 x 1,000 draws); nutpie draws as many."""
     from model.workflows.forecast import summarise
-    from tests.test_sensitivity import _assert_agree
+    from tests.workflows.test_sensitivity import _assert_agree
 
     assert json.loads(full_fit.attrs["provenance"])["sampler"]["sampler"] == "numpyro"
     nutpie = run_forecast(shipped_inputs, SamplerConfig(draws=1000, sampler="nutpie", seed=9))

@@ -1,6 +1,6 @@
 """The pieces behind the commands: input refusal, the stage timer, folders written whole.
 
-Each command hands its work to one workflow (:mod:`tests.test_cli_structure`);
+Each command hands its work to one workflow (:mod:`tests.cli.test_cli_structure`);
 these tests hold the workflows and the outputs they return to, without a
 fit: a fit that would run is replaced, or the inputs are refused before it.
 """

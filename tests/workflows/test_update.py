@@ -247,7 +247,7 @@ def test_leave_future_out_reweighting_agrees_with_nuts_refits():
     from model.evidence.priors import load_priors
     from model.workflows import reuse
     from model.workflows.forecast import SamplerConfig, prepare_inputs, run_forecast, summarise
-    from tests.test_sensitivity import _assert_agree
+    from tests.workflows.test_sensitivity import _assert_agree
 
     actors = load_actors(ACTORS)
     frame = read_observations(OBSERVATIONS, actors)
