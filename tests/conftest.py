@@ -29,6 +29,23 @@ SMALL = {"draws": 300, "tune": 400, "chains": 4, "seed": 7}
 TINY = {"draws": 20, "tune": 20, "chains": 2, "seed": 123}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_persistent_compile_cache_in_this_process():
+    """Keep this process's hundreds of compiled programs out of JAX's persistent cache.
+
+    The cache serves an analyst's next ``axis`` run; inside one long test
+    process it pays nothing back, and writing every program of a full run to it
+    has aborted the process in JAX's cache writer late in the suite. The
+    commands the tests start as subprocesses still use it.
+    """
+    import model.inference.sampling as sampling
+
+    keep = sampling.enable_cache
+    sampling.enable_cache = lambda path=None: None
+    yield
+    sampling.enable_cache = keep
+
+
 @pytest.fixture(scope="session")
 def shipped_inputs():
     from model.workflows.forecast import load_inputs
