@@ -46,6 +46,24 @@ def _no_persistent_compile_cache_in_this_process():
     sampling.enable_cache = keep
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _release_compiled_programs():
+    """Drop JAX's compiled programs after each test module.
+
+    A full run compiles hundreds of XLA programs in one process; kept, they
+    exhaust the CPU compiler's symbol space late in the suite ("Failed to
+    materialize symbols"). The session's shared fits keep their draws, and a
+    later module that samples again compiles what it needs.
+    """
+    yield
+    import sys
+
+    if "jax" in sys.modules:
+        import jax
+
+        jax.clear_caches()
+
+
 @pytest.fixture(scope="session")
 def shipped_inputs():
     from model.workflows.forecast import load_inputs

@@ -199,6 +199,14 @@ def _program(model: pm.Model) -> _Program:
     if model in _PROGRAMS:
         return _PROGRAMS[model]
     import jax
+
+    # JAX keeps every program it compiled, each holding about a thousand of the
+    # memory maps of its CPU compiler, until its caches are cleared; a process
+    # that fits a few dozen models (a long backtest, the test suite) would run
+    # out of maps ("Failed to materialize symbols"). A new model gets programs
+    # of its own anyway, so clearing here costs only the rare recompile of a
+    # model fitted earlier and fitted again.
+    jax.clear_caches()
     import numpyro
     import numpyro.distributions as dist
     import pytensor.tensor as pt
