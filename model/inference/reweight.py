@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pymc as pm
@@ -116,18 +117,13 @@ def systematic_resample(weights: np.ndarray, rng: np.random.Generator) -> np.nda
     return np.minimum(idx, n - 1)
 
 
-def log_joint(
-    model: pm.Model, *, deterministics: bool = True
-) -> Callable[[Mapping[str, np.ndarray]], tuple[np.ndarray, dict[str, np.ndarray]]]:
-    """Compile the model's joint log density (and deterministics) as functions of constrained draws.
+def _batched(
+    model: pm.Model, *, density: bool, deterministics: bool
+) -> tuple[list[str], list[str], Callable[..., Any]]:
+    """One JAX program, vectorised over ``(chain, draw)``, of constrained draws.
 
-    Returns a function of ``{free variable: (chain, draw, ...)}`` (the
-    constrained values a posterior group holds) that gives the joint log
-    density of the parameters and the evidence per draw, ``(chain, draw)``
-    (in the constrained space: no Jacobian, which would cancel in a ratio
-    anyway), and, with ``deterministics``, every deterministic,
-    ``(chain, draw, ...)``: all a posterior group holds besides the free
-    variables. One JAX program, vectorised over draws.
+    Returns the free variables it takes (in order), the deterministics it
+    gives after the density (if asked), and the compiled function.
     """
     import jax
     from pymc.model.transform.conditioning import remove_value_transforms
@@ -141,8 +137,25 @@ def log_joint(
     names = [rv.name for rv in plain.free_RVs]
     det_names = [d.name for d in plain.deterministics] if deterministics else []
     dets = plain.replace_rvs_by_values(plain.deterministics) if deterministics else []
-    fn = get_jaxified_graph(inputs=plain.value_vars, outputs=[plain.logp(), *dets])
-    batched = jax.jit(jax.vmap(jax.vmap(fn)))
+    outputs = [plain.logp()] if density else []
+    fn = get_jaxified_graph(inputs=plain.value_vars, outputs=[*outputs, *dets])
+    return names, det_names, jax.jit(jax.vmap(jax.vmap(fn)))
+
+
+def log_joint(
+    model: pm.Model, *, deterministics: bool = True
+) -> Callable[[Mapping[str, np.ndarray]], tuple[np.ndarray, dict[str, np.ndarray]]]:
+    """Compile the model's joint log density (and deterministics) as functions of constrained draws.
+
+    Returns a function of ``{free variable: (chain, draw, ...)}`` (the
+    constrained values a posterior group holds) that gives the joint log
+    density of the parameters and the evidence per draw, ``(chain, draw)``
+    (in the constrained space: no Jacobian, which would cancel in a ratio
+    anyway), and, with ``deterministics``, every deterministic,
+    ``(chain, draw, ...)``: all a posterior group holds besides the free
+    variables. One JAX program, vectorised over draws.
+    """
+    names, det_names, batched = _batched(model, density=True, deterministics=deterministics)
 
     def evaluate(draws: Mapping[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         out = batched(*(np.asarray(draws[n], dtype="float64") for n in names))
@@ -151,6 +164,32 @@ def log_joint(
         }
 
     return evaluate
+
+
+def deterministics_at(model: pm.Model, draws: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Every deterministic of ``model`` at constrained ``draws``, ``(chain, draw, ...)``.
+
+    The second half of a reweighting, compiled only once the weights are known
+    to be usable: the deterministics (the alliance tables over every dyad and
+    period) cost more to compile than the density.
+    """
+    names, det_names, batched = _batched(model, density=False, deterministics=True)
+    out = batched(*(np.asarray(draws[n], dtype="float64") for n in names))
+    return {n: np.asarray(v) for n, v in zip(det_names, out, strict=True)}
+
+
+def importance_weights(
+    anchor: xr.DataTree, anchor_log_joint: np.ndarray, model: pm.Model
+) -> Weights:
+    """Compute the smoothed weights that take the anchor's draws to ``model``'s posterior.
+
+    Only the density is compiled, so a change whose weights fail
+    (:data:`PARETO_K_MAX`, too few effective draws) costs little before NUTS.
+    """
+    post = anchor.posterior.to_dataset()
+    draws = {rv.name: post[rv.name].values for rv in model.free_RVs}
+    new_log_joint, _ = log_joint(model, deterministics=False)(draws)
+    return pareto_smoothed_weights(new_log_joint - anchor_log_joint)
 
 
 def anchor_record(model: pm.Model, idata: xr.DataTree) -> xr.Dataset:
@@ -215,6 +254,7 @@ def reweight(
     *,
     seed: int,
     anchor_folder: str,
+    weights: Weights | None = None,
 ) -> Reweighted:
     """Reweight the anchor's draws to ``model``'s posterior and resample them.
 
@@ -230,6 +270,9 @@ def reweight(
         Seeds the resampling, so that a seed gives the same draws.
     anchor_folder
         Recorded with the weights, so that a later update finds the anchor.
+    weights
+        The anchor's :func:`importance_weights` for ``model``, if the caller
+        has computed them (to judge them before paying for the rest).
     """
     from model.inference.sampling import to_datatree
 
@@ -237,8 +280,11 @@ def reweight(
     draws = {rv.name: post[rv.name].values for rv in model.free_RVs}
     # every deterministic is evaluated in the new model: some read the evidence itself
     # (a dyad's state given its period's codes), not only the parameters
-    new_log_joint, dets = log_joint(model)(draws)
-    w = pareto_smoothed_weights(new_log_joint - anchor_log_joint)
+    if weights is None:
+        new_log_joint, dets = log_joint(model)(draws)
+        w = pareto_smoothed_weights(new_log_joint - anchor_log_joint)
+    else:
+        w, dets = weights, deterministics_at(model, draws)
     idx = systematic_resample(w.weights, np.random.default_rng(seed))
 
     def kept(x: np.ndarray) -> np.ndarray:

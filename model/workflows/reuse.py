@@ -29,7 +29,13 @@ import xarray as xr
 from model.generative.build import build_model
 from model.generative.reparam import PLAIN
 from model.inference.convergence import ESS_BULK_MIN
-from model.inference.reweight import PARETO_K_MAX, anchor_record, differs, reweight
+from model.inference.reweight import (
+    PARETO_K_MAX,
+    anchor_record,
+    differs,
+    importance_weights,
+    reweight,
+)
 from model.workflows.forecast import Inputs, SamplerConfig, annotate, run_forecast
 
 
@@ -93,14 +99,20 @@ def try_reweight(
     why = differs(model, anchor.idata.posterior.to_dataset())
     if why is not None:
         return Fit(anchor.idata, "", why)
-    done = reweight(
-        anchor.idata, anchor.log_joint, model, seed=config.seed, anchor_folder=anchor.label
-    )
-    w = done.weights
+    # the weights first (the density alone compiles quickly); the deterministics only if they hold
+    w = importance_weights(anchor.idata, anchor.log_joint, model)
     if w.pareto_k > PARETO_K_MAX:
         return Fit(anchor.idata, "", f"Pareto k {w.pareto_k:.2f} > {PARETO_K_MAX}", w.pareto_k)
     if w.ess < ESS_BULK_MIN:
         return Fit(anchor.idata, "", f"{w.ess:.0f} effective draws < {ESS_BULK_MIN}", w.pareto_k)
+    done = reweight(
+        anchor.idata,
+        anchor.log_joint,
+        model,
+        seed=config.seed,
+        anchor_folder=anchor.label,
+        weights=w,
+    )
     idata = done.idata
     idata.attrs["free_variables"] = json.dumps([rv.name for rv in model.free_RVs])
     how = {"anchor": anchor.label, "pareto_k": round(w.pareto_k, 4), "ess": round(w.ess)}
@@ -118,11 +130,15 @@ def fit(
     anchor: Anchor | None = None,
     *,
     label: str = "",
+    walk: bool = True,
 ) -> tuple[Fit, Anchor]:
     """Fit ``inputs`` by reweighting ``anchor`` where sound, else by NUTS.
 
     Returns the fit and the anchor for the next one: the same anchor after a
-    reweighting, the new NUTS fit after a refit.
+    reweighting; after a refit, the new NUTS fit if ``walk`` (a backtest walks
+    forward from fit to fit), else still ``anchor`` (a sensitivity analysis
+    measures every prior set from the one default fit, so a refit's own
+    density need not be computed).
     """
     why = "no anchor"
     if anchor is not None:
@@ -131,4 +147,6 @@ def fit(
             return tried, anchor
         why = tried.why
     idata = run_forecast(inputs, config)
+    if anchor is not None and not walk:
+        return Fit(idata, "NUTS", why), anchor
     return Fit(idata, "NUTS", why), anchor_of(idata, inputs, label)

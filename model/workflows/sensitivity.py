@@ -500,7 +500,9 @@ def run_sensitivity(
     results = [{"label": inputs.priors.name, "summary": summarise(base), "fit": "NUTS"}]
     fits: dict[str, xr.DataTree] = {}
     for n, (label, priors) in enumerate(jobs, start=2):
-        done, _ = reuse.fit(_replace(inputs, priors=priors), config, anchor, label=label)
+        done, _ = reuse.fit(
+            _replace(inputs, priors=priors), config, anchor, label=label, walk=False
+        )
         fits[label] = done.idata
         results.append(
             {"label": label, "summary": summarise(done.idata), "fit": done.method, "why": done.why}

@@ -23,6 +23,7 @@ from model.inference.reweight import (
     PARETO_K_MAX,
     anchor_record,
     differs,
+    importance_weights,
     log_joint,
     pareto_smoothed_weights,
     reweight,
@@ -218,6 +219,21 @@ def test_reweighting_is_reproducible_and_recorded(small_fit, shipped_inputs, gro
         small_fit, group["anchor_log_joint"].values, grown[1], seed=11, anchor_folder="anchor"
     )
     np.testing.assert_array_equal(again.idata[IMPORTANCE_GROUP]["draw_index"].values, idx)
+
+
+def test_weights_judged_first_give_the_same_reweighted_run(small_fit, grown, reweighted):
+    """Weights computed alone (density only), then handed in, change nothing downstream."""
+    anchor_lj = reweighted.idata[IMPORTANCE_GROUP]["anchor_log_joint"].values
+    w = importance_weights(small_fit, anchor_lj, grown[1])
+    assert w.pareto_k == reweighted.weights.pareto_k
+    np.testing.assert_allclose(w.weights, reweighted.weights.weights, rtol=1e-12)
+    split = reweight(small_fit, anchor_lj, grown[1], seed=11, anchor_folder="anchor", weights=w)
+    for name in ("threat_drift", "p_axis", "smoothed_type_prob"):
+        np.testing.assert_allclose(
+            split.idata.posterior[name].values,
+            reweighted.idata.posterior[name].values,
+            rtol=1e-12,
+        )
 
 
 def test_reweighted_deterministics_are_the_new_models_own(small_fit, shipped_inputs):
