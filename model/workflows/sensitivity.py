@@ -128,9 +128,9 @@ def power_scaling(idata: xr.DataTree, model: pm.Model) -> pd.DataFrame:
     """
     with model:
         if "log_prior" not in idata.children:
-            pm.compute_log_prior(idata, extend_inferencedata=True, progressbar=False)
+            pm.stats.compute_log_prior(idata, extend_inferencedata=True, progressbar=False)
         if "log_likelihood" not in idata.children:
-            pm.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
+            pm.stats.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
     dt = xr.DataTree.from_dict(
         {
             "posterior": headline_quantities(idata),

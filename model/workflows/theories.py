@@ -55,7 +55,7 @@ def loo_compare(fits: Mapping[str, tuple[xr.DataTree, pm.Model | None]]) -> pd.D
     for name, (idata, model) in fits.items():
         if "log_likelihood" not in idata.children:
             with model:
-                pm.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
+                pm.stats.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
         datas[name] = idata
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

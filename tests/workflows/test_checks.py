@@ -33,7 +33,7 @@ def test_threat_log_likelihood_is_the_models(small_fit, shipped_inputs):
     mine = checks.threat_cell_log_likelihood(checks.threat_log_probs(few, ev), ev)
     model = build_model(ev, shipped_inputs.priors)
     with model:
-        ll = pm.compute_log_likelihood(
+        ll = pm.stats.compute_log_likelihood(
             xr.DataTree.from_dict({"posterior": few}),
             var_names=["threat_evidence"],
             progressbar=False,

@@ -38,8 +38,8 @@ def _toy_psense(prior_mu: float, prior_sd: float):
             progressbar=False,
             compute_convergence_checks=False,
         )
-        pm.compute_log_prior(idata, extend_inferencedata=True, progressbar=False)
-        pm.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
+        pm.stats.compute_log_prior(idata, extend_inferencedata=True, progressbar=False)
+        pm.stats.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
     post_var = 1 / (1 / prior_sd**2 + len(y))
     post_mean = post_var * (prior_mu / prior_sd**2 + y.sum())
     assert float(idata.posterior["mu"].mean()) == pytest.approx(post_mean, abs=0.05)
@@ -69,8 +69,8 @@ def _toy_flags(prior_mu: float, prior_sd: float) -> dict[str, tuple[bool, str]]:
             progressbar=False,
             compute_convergence_checks=False,
         )
-        pm.compute_log_prior(idata, extend_inferencedata=True, progressbar=False)
-        pm.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
+        pm.stats.compute_log_prior(idata, extend_inferencedata=True, progressbar=False)
+        pm.stats.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
     table = azs.psense_summary(idata)
     out = {}
     for q in ("mu", "p_pinned"):
