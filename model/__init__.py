@@ -61,7 +61,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "summary_frame",
     ),
     "model.workflows.update": ("diff_summaries", "run_update"),
-    "model.workflows.sensitivity": ("Sensitivity", "run_sensitivity"),
+    "model.workflows.sensitivity": ("Sensitivity", "run_sensitivity", "verdict"),
+    "model.workflows.elicit": ("Elicited", "elicit_priors"),
     "model.workflows.theories": ("Stacked", "fit_theories", "stack"),
     "model.outputs.plots": (
         "plot_axis_fan",
@@ -79,6 +80,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 _MODULE_OF: dict[str, str] = {name: mod for mod, names in _EXPORTS.items() for name in names}
 
 __all__ = [
+    "Elicited",
     "InputError",
     "Inputs",
     "SamplerConfig",
@@ -90,6 +92,7 @@ __all__ = [
     "coder_agreement",
     "diff_summaries",
     "dyad_type_table",
+    "elicit_priors",
     "fit_theories",
     "format_probability",
     "load_case",
@@ -119,6 +122,7 @@ __all__ = [
     "summarise",
     "summary_dataset",
     "summary_frame",
+    "verdict",
     "write_run",
 ]
 
@@ -155,6 +159,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ impo
         summary_dataset,
         summary_frame,
     )
+    from model.workflows.elicit import Elicited, elicit_priors
     from model.workflows.forecast import (
         Inputs,
         SamplerConfig,
@@ -165,7 +170,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ impo
         summarise,
         write_run,
     )
-    from model.workflows.sensitivity import Sensitivity, run_sensitivity
+    from model.workflows.sensitivity import Sensitivity, run_sensitivity, verdict
     from model.workflows.theories import Stacked, fit_theories, stack
     from model.workflows.update import diff_summaries, run_update
 

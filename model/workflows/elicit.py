@@ -400,6 +400,12 @@ def elicit_priors(
         Replace an existing file of that name; otherwise it is refused, so
         that the shipped sets are never overwritten by accident.
 
+    Returns
+    -------
+    Elicited
+        The validated prior set, where it was written, and what each
+        statement became (the fitted share and its mass in the stated range).
+
     Raises
     ------
     model.evidence.data.InputError

@@ -339,6 +339,17 @@ def verdict(result: Sensitivity) -> list[str]:
     halved)? Which dyad's modal type changes, and under what? Which prior
     family or likelihood moves P(axis) most, and how many cells the flagging
     rule (:data:`FLAG_RULE`) keeps?
+
+    Parameters
+    ----------
+    result
+        What :func:`run_sensitivity` returned.
+
+    Returns
+    -------
+    list of str
+        The sentences, most important first: ``axis sensitivity`` prints them
+        above its tables and opens its report with them.
     """
     sets, sweep, psense = result.prior_sets, result.sweep, result.psense
     base = sets.iloc[0]
