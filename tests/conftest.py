@@ -9,6 +9,7 @@ is marked ``slow``; ``pytest -m "not slow"`` is the quick loop.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
@@ -25,25 +26,52 @@ AS_OF = date(2025, 9, 30)
 #: Small but real: enough draws for diagnostics to mean something.
 SMALL = {"draws": 300, "tune": 400, "chains": 4, "seed": 7}
 
+#: The precision of a slow test's own fit that reads modal types or compares with Monte
+#: Carlo error, not the forecast's: a bulk ESS of 400 for every reported quantity (the
+#: convergence gate's floor) puts the standard error of a probability below 0.025, and
+#: the comparisons carry their standard errors.
+ANSWER_ESS = 400.0
+
 #: Structure only: a run of the sampler, not a posterior to read.
 TINY = {"draws": 20, "tune": 20, "chains": 2, "seed": 123}
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _no_persistent_compile_cache_in_this_process():
-    """Keep this process's hundreds of compiled programs out of JAX's persistent cache.
+#: The compiled-program cache this process made for the run (and so removes).
+_MADE_CACHE = pytest.StashKey[Path]()
 
-    The cache serves an analyst's next ``axis`` run; inside one long test
-    process it pays nothing back, and writing every program of a full run to it
-    has aborted the process in JAX's cache writer late in the suite. The
-    commands the tests start as subprocesses still use it.
+
+def pytest_configure(config: pytest.Config) -> None:
+    """One compiled-program cache for the whole run, and a console wide enough for paths.
+
+    A fit to a precision compiles numpyro's sampling program again for every
+    chunk it continues (numpyro maps a fresh function over the chains on each
+    run); from JAX's persistent cache the third and later chunks load instead,
+    and so does every later fit of the same program, in any test worker or any
+    ``axis`` subprocess. The cache is the run's own, under the system's temporary
+    folder, so no analyst's cache is read or written. The first process to
+    configure (the controller of parallel workers, or a plain run) chooses it;
+    workers and subprocesses inherit it through the environment.
+
+    Error messages name the files they are about; at the default 80 columns Rich
+    would break a long temporary path inside its name, and a test that looks for
+    the path would fail on where the break fell, not on what was said.
     """
-    import model.inference.sampling as sampling
+    import tempfile
 
-    keep = sampling.enable_cache
-    sampling.enable_cache = lambda path=None: None
-    yield
-    sampling.enable_cache = keep
+    if "AXIS_CACHE" not in os.environ:
+        os.environ["AXIS_CACHE"] = tempfile.mkdtemp(prefix="axis-test-cache-")
+        config.stash[_MADE_CACHE] = Path(os.environ["AXIS_CACHE"])
+    os.environ["COLUMNS"] = "200"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the run's compiled-program cache, if this process made it."""
+    import shutil
+
+    made = config.stash.get(_MADE_CACHE, None)
+    if made is not None:
+        shutil.rmtree(made, ignore_errors=True)
+        os.environ.pop("AXIS_CACHE", None)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -442,6 +442,9 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(model.workflows.sensitivity, "run_sensitivity", run)
     out = tmp_path / "sens"
     args = ["sensitivity", "--no-prior-sets", "--sweep", "1,4", "--seed", "3", "--out", str(out)]
+    from model.outputs.console import console
+
+    monkeypatch.setattr(console, "width", 80)  # a plain terminal, whatever the tests' own
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert seen == {
