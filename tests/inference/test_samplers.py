@@ -41,13 +41,13 @@ def test_numpyro_and_nutpie_agree(shipped_inputs, full_fit):
     """The two stock samplers, through the one sampling function, give one posterior:
     P(axis) and every dyad's type probabilities within Monte Carlo error.
 
-    numpyro's fit is the shared full-size one (4 x 1,000 draws); nutpie draws 4 x 500, and
-    the comparison carries both standard errors."""
+    numpyro's fit is the shared full-size one (4 x 1,000 draws); nutpie draws as many (at
+    4 x 500 its draws miss the convergence gate's ESS floor)."""
     from model.workflows.forecast import summarise
     from tests.workflows.test_sensitivity import _assert_agree
 
     assert json.loads(full_fit.attrs["provenance"])["sampler"]["sampler"] == "numpyro"
-    nutpie = run_forecast(shipped_inputs, SamplerConfig(draws=500, sampler="nutpie", seed=9))
+    nutpie = run_forecast(shipped_inputs, SamplerConfig(draws=1000, sampler="nutpie", seed=9))
     fits = {"numpyro": summarise(full_fit), "nutpie": summarise(nutpie)}
     assert set(fits) == set(SAMPLERS)
     assert all(f["diagnostics"]["passed"] for f in fits.values())
