@@ -431,6 +431,7 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
 
     import model.workflows.sensitivity
     from model.cli import app
+    from model.outputs.console import console
 
     seen = {}
 
@@ -442,8 +443,6 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
     monkeypatch.setattr(model.workflows.sensitivity, "run_sensitivity", run)
     out = tmp_path / "sens"
     args = ["sensitivity", "--no-prior-sets", "--sweep", "1,4", "--seed", "3", "--out", str(out)]
-    from model.outputs.console import console
-
     monkeypatch.setattr(console, "width", 80)  # a plain terminal, whatever the tests' own
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
