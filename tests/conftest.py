@@ -1,6 +1,7 @@
 """Shared fixtures: the shipped case, and a small number of real fits reused across tests.
 
-Every fit compiles a JAX program, so fits are shared, each once per session:
+Every fit compiles a JAX program, so fits are shared, each once per run, whatever the
+number of worker processes:
 ``tiny_fit`` for what a run records, ``small_fit`` for every test that reads a
 posterior, ``full_fit`` (slow) for the paper's answer and every reweighting
 anchored on the default fit. A test that needs a fit of its own, beyond these,
@@ -10,12 +11,17 @@ is marked ``slow``; ``pytest -m "not slow"`` is the quick loop.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from model.inference.convergence import ESS_BULK_MIN
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTORS = ROOT / "data" / "actors.toml"
@@ -38,8 +44,12 @@ ANSWER_ESS = float(ESS_BULK_MIN)
 TINY = {"draws": 20, "tune": 20, "chains": 2, "seed": 123}
 
 
-#: The compiled-program cache this process made for the run (and so removes).
-_MADE_CACHE = pytest.StashKey[Path]()
+#: The run's folders this process made (and so removes), by environment variable: the
+#: compiled-program cache and the shared fits.
+_MADE = pytest.StashKey[dict[str, Path]]()
+
+#: Where the run keeps its shared fits, once for all workers (:func:`_once_per_run`).
+_FITS = "AXIS_TEST_FITS"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,20 +70,44 @@ def pytest_configure(config: pytest.Config) -> None:
     """
     import tempfile
 
-    if "AXIS_CACHE" not in os.environ:
-        os.environ["AXIS_CACHE"] = tempfile.mkdtemp(prefix="axis-test-cache-")
-        config.stash[_MADE_CACHE] = Path(os.environ["AXIS_CACHE"])
+    made = {}
+    for name, prefix in (("AXIS_CACHE", "axis-test-cache-"), (_FITS, "axis-test-fits-")):
+        if name not in os.environ:
+            made[name] = Path(tempfile.mkdtemp(prefix=prefix))
+            os.environ[name] = str(made[name])
+    config.stash[_MADE] = made
     os.environ["COLUMNS"] = "200"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """Remove the run's compiled-program cache, if this process made it."""
+    """Remove the run's compiled-program cache and shared fits, if this process made them."""
     import shutil
 
-    made = config.stash.get(_MADE_CACHE, None)
-    if made is not None:
-        shutil.rmtree(made, ignore_errors=True)
-        os.environ.pop("AXIS_CACHE", None)
+    for name, folder in config.stash.get(_MADE, {}).items():
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop(name, None)
+
+
+def _once_per_run(name: str, make: Callable[[], xr.DataTree]) -> xr.DataTree:
+    """A shared fit, drawn once per run by whichever worker asks first; the others read it.
+
+    With the suite split over worker processes, a session fixture would otherwise
+    be fitted once per worker. The first worker to ask holds a file lock while it
+    fits and writes the fit; every worker, the first included, then reads the same
+    file, so every test sees the same draws, as in a run in one process.
+    """
+    import xarray as xr
+    from filelock import FileLock
+
+    folder = Path(os.environ[_FITS])
+    path = folder / f"{name}.nc"
+    with FileLock(folder / f"{name}.lock"):
+        if not path.exists():
+            partial = folder / f"{name}.partial.nc"
+            make().to_netcdf(partial)
+            partial.replace(path)  # a fit that failed half-written is never read
+    with xr.open_datatree(path) as tree:
+        return tree.load()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -106,7 +140,7 @@ def small_fit(shipped_inputs):
     """One small real fit on the shipped data, shared by every test that reads a posterior."""
     from model.workflows.forecast import SamplerConfig, run_forecast
 
-    return run_forecast(shipped_inputs, SamplerConfig(**SMALL))
+    return _once_per_run("small", lambda: run_forecast(shipped_inputs, SamplerConfig(**SMALL)))
 
 
 @pytest.fixture(scope="session")
@@ -114,7 +148,7 @@ def tiny_fit(shipped_inputs):
     """One tiny run of the forecast's sampler, shared by the tests of what a run records."""
     from model.workflows.forecast import SamplerConfig, run_forecast
 
-    return run_forecast(shipped_inputs, SamplerConfig(**TINY))
+    return _once_per_run("tiny", lambda: run_forecast(shipped_inputs, SamplerConfig(**TINY)))
 
 
 @pytest.fixture(scope="session")
@@ -126,4 +160,4 @@ def full_fit(shipped_inputs):
     carry them."""
     from model.workflows.forecast import SamplerConfig, run_forecast
 
-    return run_forecast(shipped_inputs, SamplerConfig(draws=1000))
+    return _once_per_run("full", lambda: run_forecast(shipped_inputs, SamplerConfig(draws=1000)))

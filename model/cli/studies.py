@@ -148,10 +148,17 @@ def sensitivity(
     wide: Annotated[
         bool, typer.Option("--wide", help="Full type and component names (wider than 80 columns)")
     ] = False,
+    from_run: Annotated[
+        Path | None,
+        typer.Option(
+            "--from-run", help="A forecast's run folder on this case and priors: its fit is reused"
+        ),
+    ] = None,
 ) -> None:
     """Prior sensitivity: power-scaling, prior sets, trust in the theory, LOO against Walt.
 
-    The default fit is drawn by NUTS; every other fit reweights it where the
+    The default fit is drawn by NUTS, or read from a forecast's run folder
+    (``--from-run``); every other fit reweights it where the
     Pareto-smoothed importance weights allow (k <= 0.7) and is drawn by NUTS
     otherwise. The tables say which path each fit took. A verdict comes
     first; a (quantity, component) cell is flagged only when its shift is
@@ -175,6 +182,7 @@ def sensitivity(
             baseline=baseline or baseline_priors(),
             as_of=when,
             hooks=console_hooks(progress=progress),
+            base_run=from_run,
         )
     print_sensitivity(result, wide=wide)
     write_sensitivity(result, out)

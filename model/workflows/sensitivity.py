@@ -464,6 +464,7 @@ def run_sensitivity(
     *,
     baseline: PriorSet | None = None,
     progress: Callable[[int, int, str], None] | None = None,
+    base: xr.DataTree | None = None,
 ) -> Sensitivity:
     """Power-scaling, prior sets, the concentration sweep and LOO, reusing the default fit.
 
@@ -484,6 +485,19 @@ def run_sensitivity(
         ``no_theory`` mapping, by default from the command line).
     progress
         Called with ``(done, total, label)`` after each fit.
+    base
+        A fit of ``inputs`` already at hand (a forecast of the same evidence
+        under the same priors, :func:`model.workflows.forecast.run_forecast`),
+        used as the default fit instead of drawing one again. Its draws are
+        also the anchor every other prior set is reweighted from, so a fit
+        with more draws lets more of them be reweighted. ``None``: the
+        default fit is drawn with ``config``.
+
+    Raises
+    ------
+    ValueError
+        If ``base`` was fitted on other evidence or other priors than
+        ``inputs`` (its provenance's hashes differ).
 
     Returns
     -------
@@ -504,8 +518,11 @@ def run_sensitivity(
     theories = [rival] + ([baseline] if baseline is not None else [])
     jobs = [(p.name, p) for p in [*theories, *others]] + sweep_sets(inputs.priors, totals)
     total = 1 + len(jobs)
-    base_fit, anchor = reuse.fit(inputs, config, None, label=inputs.priors.name)
-    base = base_fit.idata
+    if base is None:
+        base = reuse.fit(inputs, config, None, label=inputs.priors.name)[0].idata
+    else:
+        _check_base(base, inputs)
+    anchor = reuse.anchor_of(base, inputs, label=inputs.priors.name)
     if progress:
         progress(1, total, inputs.priors.name)
     results = [{"label": inputs.priors.name, "summary": summarise(base), "fit": "NUTS"}]
@@ -541,6 +558,19 @@ def run_sensitivity(
     )
 
 
+def _check_base(base: xr.DataTree, inputs: Inputs) -> None:
+    """Refuse a given default fit that is not a fit of ``inputs`` (other data or priors)."""
+    made = json.loads(base.attrs.get("provenance", "{}"))
+    wanted = {"data_sha256": inputs.data_sha256, "priors_sha256": inputs.priors.sha256}
+    wrong = [k for k, v in wanted.items() if made.get(k) != v]
+    if wrong:
+        raise ValueError(
+            "the given default fit is not a fit of this case: its "
+            + " and ".join(k.removesuffix("_sha256") for k in wrong)
+            + " differ (fit it again, or pass base=None)"
+        )
+
+
 def sensitivity_case(
     files: CaseFiles,
     rival: Path,
@@ -551,6 +581,7 @@ def sensitivity_case(
     baseline: Path | None = None,
     as_of: date | None = None,
     hooks: Hooks | None = None,
+    base_run: Path | None = None,
 ) -> Sensitivity:
     """Read a case and its prior sets, then :func:`run_sensitivity`: ``axis sensitivity``.
 
@@ -575,12 +606,16 @@ def sensitivity_case(
     hooks
         ``progress`` hears ``(fits done, fits in all, label)``, first with
         no label, before the default fit, to learn the total.
+    base_run
+        A forecast's run folder on the same evidence and priors: its
+        posterior is the default fit, which is then not drawn again.
 
     Raises
     ------
     model.workflows.inputs.BadInputError
-        If a file cannot be read, a prior set does not fit the case or a
-        total is not positive; nothing has run then.
+        If a file cannot be read, a prior set does not fit the case, a total
+        is not positive or the run folder is not a fit of this case under
+        these priors; nothing has run then.
     """
     with refusing():
         inputs = load_inputs(files.actors, files.observations, files.priors, as_of=as_of)
@@ -596,9 +631,24 @@ def sensitivity_case(
             for p in (load_priors(path) for path in prior_sets)
             if p.name not in {inputs.priors.name, rival_set.name, getattr(base_set, "name", None)}
         ]
+        base = None if base_run is None else _read_base(base_run, inputs)
     told = (hooks or Hooks()).progress
     if told is not None:
         told(0, 2 + (base_set is not None) + len(others) + len(totals), None)
     return run_sensitivity(
-        inputs, rival_set, others, totals, config, baseline=base_set, progress=told
+        inputs, rival_set, others, totals, config, baseline=base_set, progress=told, base=base
     )
+
+
+def _read_base(run: Path, inputs: Inputs) -> xr.DataTree:
+    """Read a run folder's posterior as the default fit, if it is a fit of ``inputs``."""
+    path = Path(run) / "posterior.nc"
+    if not path.exists():
+        raise ValueError(f"{run} is not a run folder (no posterior.nc)")
+    try:
+        with xr.open_datatree(path) as tree:
+            base = tree.load()
+    except (OSError, KeyError) as err:
+        raise ValueError(f"{path}: cannot be read ({err})") from err
+    _check_base(base, inputs)
+    return base

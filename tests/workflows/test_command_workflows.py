@@ -435,9 +435,9 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
 
     seen = {}
 
-    def run(inputs, rival, others, totals, config, *, baseline, progress):
+    def run(inputs, rival, others, totals, config, *, baseline, progress, base):
         seen.update(rival=rival.name, others=others, totals=totals, seed=config.seed)
-        seen.update(baseline=baseline.name)
+        seen.update(baseline=baseline.name, base=base)
         return _sensitivity()
 
     monkeypatch.setattr(model.workflows.sensitivity, "run_sensitivity", run)
@@ -452,6 +452,7 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
         "others": [],
         "totals": [1.0, 4.0],
         "seed": 3,
+        "base": None,
     }
     assert "PSIS-LOO" in result.output and "1 of 2 (quantity, component)" in result.output
     assert result.output.lstrip().startswith("Verdict") and "stays below 0.5" in result.output
@@ -487,6 +488,40 @@ def test_verdict_says_when_p_axis_crosses_a_threshold_and_under_what():
     assert "crosses 0.5 under Table 2 total 1000 0.600" in lines[1]
     assert "likelihood: threat evidence moves P(axis) most (+0.03" in lines[3]
     assert "1 of 2 (quantity, component) cells are flagged" in lines[4]
+
+
+def test_axis_sensitivity_reuses_a_forecasts_fit_of_the_same_case_only(
+    tmp_path, monkeypatch, tiny_fit
+):
+    """``--from-run``: a forecast's posterior is the default fit, not drawn again; a run of
+    the case under other priors is refused, naming what differs, before anything runs."""
+    from typer.testing import CliRunner
+
+    import model.workflows.sensitivity
+    from model.cli import app
+    from model.workflows.forecast import write_run
+
+    run_folder = write_run(tiny_fit, tmp_path / "forecast")
+    seen = {}
+
+    def run(inputs, rival, others, totals, config, *, baseline, progress, base):
+        seen["base"] = base
+        return _sensitivity()
+
+    monkeypatch.setattr(model.workflows.sensitivity, "run_sensitivity", run)
+    args = ["sensitivity", "--no-prior-sets", "--sweep", "4", "--as-of", "2025-09-30"]
+    args += ["--from-run", str(run_folder)]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "same")])
+    assert result.exit_code == 0, result.output
+    drawn = tiny_fit.posterior["p_axis"].values
+    assert np.array_equal(seen["base"].posterior["p_axis"].values, drawn)
+
+    seen.clear()
+    other = [*args, "--priors", str(ROOT / "priors" / "weak_theory.toml")]
+    result = CliRunner().invoke(app, [*other, "--out", str(tmp_path / "other")])
+    assert result.exit_code != 0
+    assert "not a fit of this case: its priors differ" in " ".join(result.output.split())
+    assert seen == {} and not (tmp_path / "other").exists()
 
 
 def test_the_sensitivity_page_draws_every_fit_and_every_dyad():

@@ -17,7 +17,7 @@ from model.workflows.sensitivity import (
     mean_shift,
     run_sensitivity,
 )
-from tests.conftest import ANSWER_ESS, ROOT
+from tests.conftest import ANSWER_ESS, ROOT, TINY
 
 PRIOR_SETS = sorted((ROOT / "priors").glob("*.toml"))
 
@@ -101,11 +101,12 @@ def test_flag_keeps_a_real_conflict_and_drops_a_pinned_probability():
 
 
 @pytest.fixture(scope="module")
-def sensitivity(shipped_inputs):
+def sensitivity(shipped_inputs, full_fit):
     """The whole analysis at small size: every prior set, a two-point sweep, LOO.
 
-    Seven NUTS fits (the default set, the two rival theories, two other sets, two sweep
-    points): its tests are slow.
+    The default fit is the shared full-size one, given as the analysis's base, as an
+    analyst who has run the forecast would give it; the other six prior sets are
+    reweighted from it where the weights allow, else drawn by NUTS: its tests are slow.
     """
     theories = ("default", "realist", "no_theory")
     others = [load_priors(p) for p in PRIOR_SETS if p.stem not in theories]
@@ -119,8 +120,27 @@ def sensitivity(shipped_inputs):
         config,
         baseline=load_priors(ROOT / "priors" / "no_theory.toml"),
         progress=lambda d, n, label: seen.append((d, n, label)),
+        base=full_fit,
     )
     return result, seen
+
+
+def test_a_base_fit_of_other_priors_is_refused_before_any_fit(shipped_inputs, tiny_fit):
+    """The given default fit must be a fit of the analysed inputs: under the realist
+    priors the default set's fit is not, and nothing is drawn before the refusal."""
+    realist = replace(shipped_inputs, priors=load_priors(ROOT / "priors" / "realist.toml"))
+    seen: list[tuple[int, int, str]] = []
+    with pytest.raises(ValueError, match="priors differ"):
+        run_sensitivity(
+            realist,
+            shipped_inputs.priors,
+            [],
+            [1.0],
+            SamplerConfig(**TINY),
+            progress=lambda d, n, label: seen.append((d, n, label)),
+            base=tiny_fit,
+        )
+    assert seen == []
 
 
 @pytest.mark.slow
