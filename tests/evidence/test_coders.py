@@ -10,7 +10,7 @@ from model.evidence.aggregate import aggregate
 from model.evidence.data import DEFAULT_CODER, load_actors, read_observations
 from model.evidence.priors import load_priors
 from model.generative.build import build_model
-from tests.conftest import ACTORS, ANSWER_ESS, AS_OF, DEFAULT_PRIORS, OBSERVATIONS
+from tests.conftest import ACTORS, ANSWER, AS_OF, DEFAULT_PRIORS, OBSERVATIONS
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def test_the_papers_answer_holds_for_each_coder_and_both(actors, who):
         frame = pd.concat([read_observations(OBSERVATIONS, actors), second], ignore_index=True)
     inputs = prepare_inputs(actors, frame, load_priors(DEFAULT_PRIORS), as_of=AS_OF)
     assert inputs.evidence.coders == ((DEFAULT_CODER, "second") if who == "both" else ("second",))
-    summary = summarise(run_forecast(inputs, SamplerConfig(ess_target=ANSWER_ESS)))
+    summary = summarise(run_forecast(inputs, SamplerConfig(**ANSWER)))
     coding = tomllib.loads((ROOT / "data" / "paper_coding.toml").read_text(encoding="utf-8"))
     checks = compare_with_paper(summary, coding)
     held = {(c.unit, c.what): c for c in checks if c.what in ("alliance type", "P(axis) mean")}

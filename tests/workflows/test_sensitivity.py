@@ -17,7 +17,7 @@ from model.workflows.sensitivity import (
     mean_shift,
     run_sensitivity,
 )
-from tests.conftest import ANSWER_ESS, ROOT, TINY
+from tests.conftest import ANSWER, ROOT, TINY
 
 PRIOR_SETS = sorted((ROOT / "priors").glob("*.toml"))
 
@@ -209,7 +209,7 @@ def test_reweighted_prior_sets_agree_with_nuts_refits(shipped_inputs, full_fit):
     from model.workflows.forecast import run_forecast, summarise
 
     anchor = reuse.anchor_of(full_fit, shipped_inputs, label="default")
-    config = SamplerConfig(seed=21, ess_target=ANSWER_ESS)
+    config = SamplerConfig(seed=21, **ANSWER)
     default = load_priors(ROOT / "priors" / "default.toml")
     # trust in Table 2 a little lower and a little higher (the default total is 20); larger
     # changes move the prior of all 36 cells and leave too few effective draws: NUTS then

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from model.cli import app
 from model.evidence.store import Store
 from model.workflows.backtest import as_of_dates, score, score_table
-from tests.conftest import ACTORS, ANSWER_ESS, DEFAULT_PRIORS, OBSERVATIONS, ROOT
+from tests.conftest import ACTORS, ANSWER, DEFAULT_PRIORS, OBSERVATIONS, ROOT
 
 TINY = ["--draws", "30", "--tune", "30", "--chains", "2", "--allow-bad-diagnostics"]
 HEADER = "id,date,kind,observer,target,indicator,code,citation,note\n"
@@ -253,7 +253,7 @@ def test_leave_future_out_reweighting_agrees_with_nuts_refits():
     frame = read_observations(OBSERVATIONS, actors)
     priors = load_priors(DEFAULT_PRIORS)
     config = SamplerConfig(draws=1000, seed=17)  # an anchor with draws to spare for weights
-    refit = SamplerConfig(seed=17, ess_target=ANSWER_ESS)  # the comparison carries its error
+    refit = SamplerConfig(seed=17, **ANSWER)  # the comparison carries its error
     dates = [date(2024, 9, 30), date(2024, 12, 31), date(2025, 3, 31)]
     grids = [
         prepare_inputs(actors, frame, priors, as_of=d, horizon=4 + 2 - n)

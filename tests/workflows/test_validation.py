@@ -25,7 +25,7 @@ from model.workflows.validation import (
     scores,
     uniform_brier,
 )
-from tests.conftest import ANSWER_ESS, ROOT
+from tests.conftest import ANSWER, ROOT
 
 THREE = resolve_case("three-emperors-1873", ROOT)
 
@@ -271,7 +271,7 @@ def test_the_smoothed_types_meet_weitsmans_readings_at_the_stated_floor():
         if not has_reading(case):
             continue
         inputs = load_inputs(case.actors, case.observations, ROOT / "priors" / "default.toml")
-        idata = run_forecast(inputs, SamplerConfig(seed=20040101, ess_target=ANSWER_ESS))
+        idata = run_forecast(inputs, SamplerConfig(seed=20040101, **ANSWER))
         actors = inputs.evidence.structure.actors
         post = idata.posterior.to_dataset()
         readings = load_reading(reading_path(case), actors, as_of=inputs.as_of)
