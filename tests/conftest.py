@@ -60,7 +60,8 @@ _FITS = "AXIS_TEST_FITS"
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """One compiled-program cache for the whole run, and a console wide enough for paths.
+    """One compiled-program cache and one folder of shared fits for the whole run, and a
+    console wide enough for paths.
 
     A fit to a precision compiles numpyro's sampling program again for every
     chunk it continues (numpyro maps a fresh function over the chains on each
@@ -69,7 +70,8 @@ def pytest_configure(config: pytest.Config) -> None:
     ``axis`` subprocess. The cache is the run's own, under the system's temporary
     folder, so no analyst's cache is read or written. The first process to
     configure (the controller of parallel workers, or a plain run) chooses it;
-    workers and subprocesses inherit it through the environment.
+    workers and subprocesses inherit it through the environment. The shared fits'
+    folder (:func:`_once_per_run`) is made and inherited the same way.
 
     Error messages name the files they are about; at the default 80 columns Rich
     would break a long temporary path inside its name, and a test that looks for
