@@ -29,6 +29,7 @@ from matplotlib.figure import Figure
 
 from model.evidence.data import atomic_file
 from model.workflows.forecast import ESS_BULK_MIN, HDI_PROB, RHAT_MAX, diagnostics
+from model.workflows.inputs import check_inputs_match
 
 REPORT_FILE = "report.html"
 CHECKS_FILE = "checks.nc"
@@ -494,25 +495,6 @@ def horizon_of(idata: xr.DataTree) -> int:
     return len(periods) - 1 - periods.index(json.loads(idata.attrs["report_periods"])["now"])
 
 
-def check_inputs_match(summary: dict[str, Any], inputs: Any) -> None:
-    """Raise ValueError unless ``inputs`` are the data and priors the run was fitted on."""
-    prov = summary["provenance"]
-    wrong = [
-        f"{what}: run {want[:12]}, given {have[:12]}"
-        for what, want, have in (
-            ("data", prov["data_sha256"], inputs.data_sha256),
-            ("priors", prov["priors_sha256"], inputs.priors.sha256),
-        )
-        if want != have
-    ]
-    if wrong:
-        raise ValueError(
-            "the inputs differ from the ones this run was fitted on ("
-            + "; ".join(wrong)
-            + "): pass the run's --data, --actors and --priors"
-        )
-
-
 def compute_checks(
     run: str | Path,
     inputs: Any,
@@ -534,7 +516,7 @@ def compute_checks(
     start = time.perf_counter()
     run = Path(run)
     summary = json.loads((run / "summary.json").read_text())
-    check_inputs_match(summary, inputs)
+    check_inputs_match(summary["provenance"], inputs)
     if idata is None:
         idata = _read_tree(run / "posterior.nc")
     model = build_model(inputs.evidence, inputs.priors)

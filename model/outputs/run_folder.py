@@ -23,8 +23,8 @@ from model.evidence.data import (
     check_run_folder,
 )
 from model.outputs.console import console, err_console, print_summary, say_retry
-from model.outputs.report import CHECKS_FILE, check_inputs_match, horizon_of
-from model.workflows.inputs import BadInputError, CaseFiles, refusing
+from model.outputs.report import CHECKS_FILE, horizon_of
+from model.workflows.inputs import BadInputError, CaseFiles, check_inputs_match, refusing
 from model.workflows.timing import StageTimer
 
 
@@ -119,7 +119,7 @@ def _run_inputs(run: Path, files: CaseFiles, recheck: bool) -> Any | None:
             as_of=date.fromisoformat(summary["provenance"]["as_of"]),
             horizon=horizon,
         )
-        check_inputs_match(summary, inputs)
+        check_inputs_match(summary["provenance"], inputs)
     return inputs
 
 

@@ -62,3 +62,26 @@ def check_prior_shapes(priors: Any, actors: Any, evidence: Any | None = None) ->
     if evidence is not None:
         sizes["step"] = len(evidence.periods) - 1
     check_case_shapes(priors, sizes)
+
+
+def check_inputs_match(provenance: dict[str, Any], inputs: Any) -> None:
+    """Raise ValueError unless ``inputs`` are the data and priors a run was fitted on.
+
+    ``provenance`` is the run's record (a summary's ``provenance``, or the
+    JSON of a posterior's ``provenance`` attribute); the hashes decide, so a
+    run is never checked, reported or reused against evidence it did not see.
+    """
+    wrong = [
+        f"{what}: run {str(want)[:12]}, given {have[:12]}"
+        for what, want, have in (
+            ("data", provenance.get("data_sha256"), inputs.data_sha256),
+            ("priors", provenance.get("priors_sha256"), inputs.priors.sha256),
+        )
+        if want != have
+    ]
+    if wrong:
+        raise ValueError(
+            "the inputs differ from the ones this run was fitted on ("
+            + "; ".join(wrong)
+            + "): pass the run's --data, --actors and --priors"
+        )

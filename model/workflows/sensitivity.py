@@ -34,7 +34,8 @@ from model.evidence.priors import GROUP_FAMILIES, PriorSet, load_priors
 from model.inference.sampling import SamplerConfig
 from model.workflows.forecast import Inputs, load_inputs
 from model.workflows.hooks import Hooks
-from model.workflows.inputs import CaseFiles, check_prior_shapes, refusing
+from model.workflows.inputs import CaseFiles, check_inputs_match, check_prior_shapes, refusing
+from model.workflows.scenario import read_run_posterior
 from model.workflows.theories import Stacked, stack
 
 #: Evidence kinds, by the observed variable that carries their likelihood.
@@ -521,7 +522,7 @@ def run_sensitivity(
     if base is None:
         base = reuse.fit(inputs, config, None, label=inputs.priors.name)[0].idata
     else:
-        _check_base(base, inputs)
+        check_inputs_match(json.loads(base.attrs.get("provenance", "{}")), inputs)
     anchor = reuse.anchor_of(base, inputs, label=inputs.priors.name)
     if progress:
         progress(1, total, inputs.priors.name)
@@ -556,19 +557,6 @@ def run_sensitivity(
         base=base,
         stacked=stacked,
     )
-
-
-def _check_base(base: xr.DataTree, inputs: Inputs) -> None:
-    """Refuse a given default fit that is not a fit of ``inputs`` (other data or priors)."""
-    made = json.loads(base.attrs.get("provenance", "{}"))
-    wanted = {"data_sha256": inputs.data_sha256, "priors_sha256": inputs.priors.sha256}
-    wrong = [k for k, v in wanted.items() if made.get(k) != v]
-    if wrong:
-        raise ValueError(
-            "the given default fit is not a fit of this case: its "
-            + " and ".join(k.removesuffix("_sha256") for k in wrong)
-            + " differ (fit it again, or pass base=None)"
-        )
 
 
 def sensitivity_case(
@@ -631,24 +619,12 @@ def sensitivity_case(
             for p in (load_priors(path) for path in prior_sets)
             if p.name not in {inputs.priors.name, rival_set.name, getattr(base_set, "name", None)}
         ]
-        base = None if base_run is None else _read_base(base_run, inputs)
+        base = None if base_run is None else read_run_posterior(base_run)[0]
+        if base is not None:  # refused here, as bad input, before the progress starts
+            check_inputs_match(json.loads(base.attrs["provenance"]), inputs)
     told = (hooks or Hooks()).progress
     if told is not None:
         told(0, 2 + (base_set is not None) + len(others) + len(totals), None)
     return run_sensitivity(
         inputs, rival_set, others, totals, config, baseline=base_set, progress=told, base=base
     )
-
-
-def _read_base(run: Path, inputs: Inputs) -> xr.DataTree:
-    """Read a run folder's posterior as the default fit, if it is a fit of ``inputs``."""
-    path = Path(run) / "posterior.nc"
-    if not path.exists():
-        raise ValueError(f"{run} is not a run folder (no posterior.nc)")
-    try:
-        with xr.open_datatree(path) as tree:
-            base = tree.load()
-    except (OSError, KeyError) as err:
-        raise ValueError(f"{path}: cannot be read ({err})") from err
-    _check_base(base, inputs)
-    return base

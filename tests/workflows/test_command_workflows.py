@@ -520,7 +520,8 @@ def test_axis_sensitivity_reuses_a_forecasts_fit_of_the_same_case_only(
     other = [*args, "--priors", str(ROOT / "priors" / "weak_theory.toml")]
     result = CliRunner().invoke(app, [*other, "--out", str(tmp_path / "other")])
     assert result.exit_code != 0
-    assert "not a fit of this case: its priors differ" in " ".join(result.output.split())
+    said = " ".join(result.output.split())
+    assert "differ from the ones this run was fitted on (priors: run" in said
     assert seen == {} and not (tmp_path / "other").exists()
 
 
