@@ -23,11 +23,11 @@ devices (one per chain) only when the first fit starts
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 
-#: Where each public name lives, by module (the names are kept as their modules define them).
+#: Where each public name lives, by module: the one list of the public interface.
 _EXPORTS: dict[str, tuple[str, ...]] = {
     "model.evidence.agreement": ("coder_agreement",),
     "model.evidence.data": ("InputError",),
@@ -40,30 +40,25 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "shipped_path",
     ),
     "model.evidence.store": ("Store",),
-    "model.workflows.forecast": (
+    "model.inference.sampling": ("SamplerConfig",),
+    "model.workflows.forecast.inputs": (
         "Inputs",
-        "SamplerConfig",
-        "format_probability",
-        "load_inputs",
-        "prepare_inputs",
-        "run_forecast",
-        "summarise",
-        "write_run",
-    ),
-    "model.workflows.analysis": (
         "add_observations",
-        "dyad_type_table",
         "load_case",
+        "load_inputs",
         "load_prior_set",
-        "p_axis_table",
-        "run_scenario",
-        "summary_dataset",
-        "summary_frame",
+        "prepare_inputs",
     ),
-    "model.workflows.update": ("diff_summaries", "run_update"),
-    "model.workflows.sensitivity": ("Sensitivity", "run_sensitivity", "verdict"),
-    "model.workflows.elicit": ("Elicited", "elicit_priors"),
-    "model.workflows.theories": ("Stacked", "fit_theories", "stack"),
+    "model.workflows.forecast.fit": ("run_forecast",),
+    "model.workflows.forecast.summary": ("summarise", "summary_dataset", "summary_frame"),
+    "model.workflows.forecast.theories": ("Stacked", "fit_theories", "stack"),
+    "model.workflows.common.run_folder": ("write_run",),
+    "model.workflows.updates.update": ("diff_summaries", "run_update"),
+    "model.workflows.studies.scenario": ("run_scenario",),
+    "model.workflows.studies.sensitivity": ("Sensitivity", "run_sensitivity", "verdict"),
+    "model.workflows.studies.elicit": ("Elicited", "elicit_priors"),
+    "model.outputs.format": ("format_probability",),
+    "model.outputs.tables": ("dyad_type_table", "p_axis_table"),
     "model.outputs.plots": (
         "plot_axis_fan",
         "plot_dyad_types",
@@ -79,100 +74,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 
 _MODULE_OF: dict[str, str] = {name: mod for mod, names in _EXPORTS.items() for name in names}
 
-__all__ = [
-    "Elicited",
-    "InputError",
-    "Inputs",
-    "SamplerConfig",
-    "Sensitivity",
-    "Stacked",
-    "Store",
-    "add_observations",
-    "case_names",
-    "coder_agreement",
-    "diff_summaries",
-    "dyad_type_table",
-    "elicit_priors",
-    "fit_theories",
-    "format_probability",
-    "load_case",
-    "load_inputs",
-    "load_prior_set",
-    "p_axis_table",
-    "plot_axis_fan",
-    "plot_dyad_types",
-    "plot_outcomes",
-    "plot_prior_sets",
-    "plot_psense",
-    "plot_scenarios",
-    "plot_sweep",
-    "plot_threats",
-    "prepare_inputs",
-    "prior_set_names",
-    "prior_set_path",
-    "run_figures",
-    "run_forecast",
-    "run_scenario",
-    "run_sensitivity",
-    "run_update",
-    "scenario_path",
-    "shipped_case",
-    "shipped_path",
-    "stack",
-    "summarise",
-    "summary_dataset",
-    "summary_frame",
-    "verdict",
-    "write_run",
-]
-
-if TYPE_CHECKING:  # for type checkers and editors; at run time __getattr__ imports on demand
-    from model.evidence.agreement import coder_agreement
-    from model.evidence.data import InputError
-    from model.evidence.shipped import (
-        case_names,
-        prior_set_names,
-        prior_set_path,
-        scenario_path,
-        shipped_case,
-        shipped_path,
-    )
-    from model.evidence.store import Store
-    from model.outputs.plots import (
-        plot_axis_fan,
-        plot_dyad_types,
-        plot_outcomes,
-        plot_prior_sets,
-        plot_psense,
-        plot_scenarios,
-        plot_sweep,
-        plot_threats,
-        run_figures,
-    )
-    from model.workflows.analysis import (
-        add_observations,
-        dyad_type_table,
-        load_case,
-        load_prior_set,
-        p_axis_table,
-        run_scenario,
-        summary_dataset,
-        summary_frame,
-    )
-    from model.workflows.elicit import Elicited, elicit_priors
-    from model.workflows.forecast import (
-        Inputs,
-        SamplerConfig,
-        format_probability,
-        load_inputs,
-        prepare_inputs,
-        run_forecast,
-        summarise,
-        write_run,
-    )
-    from model.workflows.sensitivity import Sensitivity, run_sensitivity, verdict
-    from model.workflows.theories import Stacked, fit_theories, stack
-    from model.workflows.update import diff_summaries, run_update
+__all__ = sorted(_MODULE_OF)
 
 
 def __getattr__(name: str) -> Any:

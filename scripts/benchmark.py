@@ -658,8 +658,9 @@ def baseline_child(options: dict[str, Any]) -> dict[str, Any]:
     import pymc as pm
 
     from model.generative.build import build_model
-    from model.generative.reparam import PLAIN
-    from model.workflows.forecast import diagnostics, load_inputs
+    from model.generative.coordinates import PLAIN
+    from model.inference.convergence import diagnostics
+    from model.workflows.forecast.inputs import load_inputs
 
     inputs = load_inputs(
         ROOT / "data" / "actors.toml",

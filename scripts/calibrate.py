@@ -18,7 +18,7 @@ from pathlib import Path
 from model.generative.simulate import Design
 from model.inference.sampling import SamplerConfig
 from model.outputs.calibration import write_outputs
-from model.workflows.sbc import SBCSpec, run_sbc
+from model.workflows.validation.sbc import SBCSpec, run_sbc
 
 
 def main(argv: list[str] | None = None) -> int:

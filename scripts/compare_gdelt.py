@@ -24,7 +24,7 @@ from rich.table import Table
 
 from model.evidence.data import load_actors, read_observations
 from model.outputs.plots import plot_outside
-from model.workflows.outside import MOVE_YEARS, compare_run, load_dyad_series
+from model.workflows.validation.event_data import MOVE_YEARS, compare_run, load_dyad_series
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,8 +61,11 @@ def main() -> None:
         idata = xr.open_datatree(args.run / "posterior.nc")
         run = args.run
     else:
+        from model.inference.sampling import SamplerConfig
         from model.outputs.plots import run_figures
-        from model.workflows.forecast import SamplerConfig, load_inputs, run_forecast, write_run
+        from model.workflows.common.run_folder import write_run
+        from model.workflows.forecast.fit import run_forecast
+        from model.workflows.forecast.inputs import load_inputs
 
         inputs = load_inputs(args.actors, args.data, args.priors, as_of=args.as_of)
         config = SamplerConfig(draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed)

@@ -19,7 +19,7 @@ import pandas as pd
 from model.evidence.priors import load_priors
 from model.generative.simulate import Design
 from model.inference.sampling import SamplerConfig
-from model.workflows.recovery import recovery_table
+from model.workflows.validation.recovery import recovery_table
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,7 +20,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from model.workflows.reproduce import Check, compare_with_paper
+from model.workflows.validation.paper import Check, compare_with_paper
 
 ROOT = Path(__file__).resolve().parent.parent
 SECOND_CODER = ROOT / "data" / "second_coder" / "observations.csv"
@@ -29,7 +29,10 @@ SECOND_CODER = ROOT / "data" / "second_coder" / "observations.csv"
 def _fit(actors: Path, frame: pd.DataFrame, priors: Path, draws: int | None, seed: int) -> dict:
     from model.evidence.data import load_actors
     from model.evidence.priors import load_priors
-    from model.workflows.forecast import SamplerConfig, prepare_inputs, run_forecast, summarise
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.forecast.fit import run_forecast
+    from model.workflows.forecast.inputs import prepare_inputs
+    from model.workflows.forecast.summary import summarise
 
     inputs = prepare_inputs(load_actors(actors), frame, load_priors(priors))
     return summarise(run_forecast(inputs, SamplerConfig(draws=draws, seed=seed)))

@@ -31,7 +31,7 @@ from rich.console import Console
 from rich.table import Table
 
 from model.evidence.cases import available_cases, resolve_case
-from model.workflows.validation import (
+from model.workflows.validation.cases import (
     KeyDate,
     compare,
     has_reading,
@@ -46,7 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _fit(case: Any, priors: Path, config: Any, as_of: date | None = None) -> Any:
     """Fit a case (as of a date if given); return its posterior dataset and diagnostics."""
-    from model.workflows.forecast import load_inputs, run_forecast
+    from model.workflows.forecast.fit import run_forecast
+    from model.workflows.forecast.inputs import load_inputs
 
     inputs = load_inputs(case.actors, case.observations, priors, as_of=as_of)
     idata = run_forecast(inputs, config)
@@ -119,7 +120,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write every key date and the scores here")
     args = parser.parse_args()
 
-    from model.workflows.forecast import SamplerConfig
+    from model.inference.sampling import SamplerConfig
 
     config = SamplerConfig(draws=args.draws, seed=args.seed)
     names = args.cases or [n for n in available_cases(ROOT) if has_reading(resolve_case(n, ROOT))]

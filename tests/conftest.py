@@ -139,7 +139,7 @@ def _release_compiled_programs():
 
 @pytest.fixture(scope="session")
 def shipped_inputs():
-    from model.workflows.forecast import load_inputs
+    from model.workflows.forecast.inputs import load_inputs
 
     return load_inputs(ACTORS, OBSERVATIONS, DEFAULT_PRIORS, as_of=AS_OF)
 
@@ -147,7 +147,8 @@ def shipped_inputs():
 @pytest.fixture(scope="session")
 def small_fit(shipped_inputs):
     """One small real fit on the shipped data, shared by every test that reads a posterior."""
-    from model.workflows.forecast import SamplerConfig, run_forecast
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.forecast.fit import run_forecast
 
     return _once_per_run("small", lambda: run_forecast(shipped_inputs, SamplerConfig(**SMALL)))
 
@@ -155,7 +156,8 @@ def small_fit(shipped_inputs):
 @pytest.fixture(scope="session")
 def tiny_fit(shipped_inputs):
     """One tiny run of the forecast's sampler, shared by the tests of what a run records."""
-    from model.workflows.forecast import SamplerConfig, run_forecast
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.forecast.fit import run_forecast
 
     return _once_per_run("tiny", lambda: run_forecast(shipped_inputs, SamplerConfig(**TINY)))
 
@@ -167,6 +169,7 @@ def full_fit(shipped_inputs):
     half as many draws, which leaves too few effective draws after reweighting: an update
     from it samples again, correctly, but the reweighting tests need an anchor that can
     carry them."""
-    from model.workflows.forecast import SamplerConfig, run_forecast
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.forecast.fit import run_forecast
 
     return _once_per_run("full", lambda: run_forecast(shipped_inputs, SamplerConfig(draws=1000)))

@@ -108,3 +108,94 @@ def test_importing_the_package_has_no_side_effects():
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.split() == ["None", "None"], out.stdout + out.stderr
+
+
+def module_name(path: Path) -> str:
+    """The dotted name of a module file of the package (a package is its ``__init__``)."""
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Every module's project imports, function-level ones included, resolved to modules.
+
+    ``from model.a import b`` depends on ``model.a.b`` when that is a module,
+    else on ``model.a``.
+    """
+    paths = {module_name(p): p for p in modules()}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        deps: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                deps |= {a.name for a in node.names if a.name in paths}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module in paths:
+                for a in node.names:
+                    sub = f"{node.module}.{a.name}"
+                    deps.add(sub if sub in paths else node.module)
+        graph[name] = deps - {name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import circles: strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_a_circle_is_caught():
+    """The check itself can fail: two modules importing each other (one lazily) are a circle."""
+    graph = {
+        "model.a": {"model.b"},
+        "model.b": {"model.c"},
+        "model.c": {"model.a"},
+        "model.d": set(),
+    }
+    assert cycles(graph) == [["model.a", "model.b", "model.c"]]
+    assert cycles({"model.a": {"model.b"}, "model.b": set()}) == []
+
+
+def test_a_lazy_import_counts_as_an_edge(tmp_path):
+    lazy = tmp_path / "lazy.py"
+    lazy.write_text("def f():\n    from model.generative.build import build_model\n")
+    assert project_imports(lazy) == [(2, "model.generative.build")]
+
+
+def test_no_module_imports_itself_through_others():
+    """No import circle between the package's modules, function-level imports included.
+
+    A circle hidden behind a function-level import still means neither module
+    can be understood, tested or moved without the other.
+    """
+    assert cycles(import_graph()) == []

@@ -90,7 +90,7 @@ def bad_input(*errors: type[Exception]) -> Iterator[None]:
     """Exit 2 through :func:`fail_input` on the given errors (default: ``ValueError``).
 
     ``ValueError`` covers :class:`~model.evidence.data.InputError` and the
-    workflows' :class:`~model.workflows.inputs.BadInputError`; a workflow raises
+    workflows' :class:`~model.workflows.common.inputs.BadInputError`; a workflow raises
     the latter only for inputs refused before anything ran.
     """
     kinds = errors or (ValueError,)

@@ -21,8 +21,8 @@ from model.cli.app import (
 )
 from model.cli.paths import case_files, default_files, theory_rivals, timestamped
 from model.outputs.console import console_hooks, say_fitting, say_gate
-from model.workflows.inputs import BadInputError
-from model.workflows.timing import StageTimer
+from model.workflows.common.inputs import BadInputError
+from model.workflows.common.timing import StageTimer
 
 
 @app.command()
@@ -82,8 +82,9 @@ def forecast(
     """Fit the model on the evidence and print the alliance forecast."""
     timer = StageTimer()
     with timer.stage("start"):
-        from model.outputs.run_folder import write_forecast_run
-        from model.workflows.forecast import SamplerConfig, forecast_case
+        from model.inference.sampling import SamplerConfig
+        from model.outputs.forecast_run import write_forecast_run
+        from model.workflows.forecast.case import forecast_case
 
     with bad_input():
         files = case_files(case, data, actors, priors)
@@ -134,7 +135,7 @@ def report_command(
     posterior and its inputs, which must match the run's data and prior
     hashes.
     """
-    from model.outputs.run_folder import rebuild_report
+    from model.outputs.forecast_run import rebuild_report
 
     with bad_input(BadInputError):
         rebuild_report(run, default_files(data, actors, priors), recheck=recheck)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from model.workflows.inputs import CaseFiles
+from model.workflows.common.inputs import CaseFiles
 
 
 def project_root() -> Path:

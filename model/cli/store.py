@@ -49,7 +49,7 @@ from model.outputs.console import (
     show_coded,
     show_history,
 )
-from model.workflows.inputs import CaseFiles
+from model.workflows.common.inputs import CaseFiles
 
 
 def _request(
@@ -60,8 +60,9 @@ def _request(
     config: dict[str, Any],
     **settings: Any,
 ) -> Any:
-    """Build an update's request (:class:`~model.workflows.update.UpdateRequest`) with defaults."""
-    from model.workflows.update import SamplerConfig, UpdateRequest
+    """Build an update's request (:class:`~model.workflows.updates.update.UpdateRequest`)."""
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.updates.update import UpdateRequest
 
     return UpdateRequest(
         ledger=ledger or default_ledger(),
@@ -79,7 +80,7 @@ def _publishing() -> Iterator[None]:
     Shared by ``update`` and ``ingest``, which take the same path into the
     store and the ledger; in each case nothing was written.
     """
-    from model.workflows.update import DiagnosticsFailedError
+    from model.workflows.updates.update import DiagnosticsFailedError
 
     try:
         yield
@@ -141,7 +142,7 @@ def update(
     draws the posterior again.
     """
     from model.outputs.plots import run_figures
-    from model.workflows.update import update_store
+    from model.workflows.updates.update import update_store
 
     with bad_input():
         found = case_files(case, data, actors, priors)
@@ -204,7 +205,7 @@ def ingest(
     A bad row anywhere in the file rejects it, naming the row; nothing is added.
     """
     from model.outputs.plots import run_figures
-    from model.workflows.ingest import Feed, ingest_update
+    from model.workflows.updates.ingest import Feed, ingest_update
 
     request = _request(
         default_files(data, actors, priors),
@@ -256,7 +257,7 @@ def history(
     the last period with evidence and its 94% HDI, P(axis) at the horizon,
     and the start of the data hash. --wide shows the rest.
     """
-    from model.workflows.history import read_ledger
+    from model.workflows.updates.ledger import read_ledger
 
     if sum((wide, as_json, as_csv)) > 1:
         fail_input(ValueError("choose one of --wide, --json and --csv"))

@@ -46,7 +46,7 @@ from model.outputs.console import (
     print_sensitivity,
     say_fitting_baseline,
 )
-from model.workflows.inputs import BadInputError
+from model.workflows.common.inputs import BadInputError
 
 
 def _totals(sweep: str) -> list[float]:
@@ -97,9 +97,9 @@ def backtest(
     ] = None,
 ) -> None:
     """Fit as of each period end in a range and score the forecasts on what came next."""
+    from model.inference.sampling import SamplerConfig
     from model.outputs.folders import write_backtest
-    from model.workflows.backtest import backtest_case
-    from model.workflows.forecast import SamplerConfig
+    from model.workflows.updates.backtest import backtest_case
 
     first, last = parse_date(start), parse_date(end)
     out = fresh_folder(out or timestamped("backtest-"))
@@ -164,9 +164,9 @@ def sensitivity(
     first; a (quantity, component) cell is flagged only when its shift is
     detectable beyond Monte Carlo noise and material.
     """
+    from model.inference.sampling import SamplerConfig
     from model.outputs.folders import write_sensitivity
-    from model.workflows.forecast import SamplerConfig
-    from model.workflows.sensitivity import sensitivity_case
+    from model.workflows.studies.sensitivity import sensitivity_case
 
     when = parse_date(as_of)
     with bad_input():
@@ -214,7 +214,7 @@ def elicit(
     you are of Weitsman's tables (a little / fairly / very) sets the
     concentration of the rows you say nothing about. Without a file, asks.
     """
-    from model.workflows.elicit import elicit_priors
+    from model.workflows.studies.elicit import elicit_priors
 
     source = statements if statements is not None else ask_statements(name)
     with bad_input():
@@ -284,9 +284,9 @@ def scenario(
     set next to the baseline. Without --run the model is fitted first with
     the forecast defaults (or the sampler options given here).
     """
+    from model.inference.sampling import SamplerConfig
     from model.outputs.folders import write_scenarios
-    from model.workflows.forecast import SamplerConfig
-    from model.workflows.scenario import ScenarioRequest, run_scenarios
+    from model.workflows.studies.scenario import ScenarioRequest, run_scenarios
 
     with bad_input():
         files = file or ([] if settings else scenario_files(case))

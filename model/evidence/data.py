@@ -11,13 +11,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
-import shutil
-import tempfile
 import tomllib
 import warnings
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -424,101 +420,9 @@ def _read_rows(reader: Iterator[list[str]], name: str, actors: Actors) -> pd.Dat
     return frame
 
 
-#: The files of a run folder that later commands read back.
-RUN_SUMMARY, RUN_POSTERIOR, RUN_CHECKS = "summary.json", "posterior.nc", "checks.nc"
-
-
-def check_run_folder(run: str | Path, files: Iterable[str] = (RUN_SUMMARY, RUN_POSTERIOR)) -> None:
-    """Raise :class:`InputError` naming each of a run folder's files that is missing or damaged.
-
-    ``axis report``, ``axis scenario --run`` and ``axis update`` (whose
-    anchor is the last published run) read a run folder written earlier; a
-    file truncated by a full disk or an interrupted copy would otherwise end
-    in a netCDF/HDF5 or JSON traceback halfway through the command. Checked
-    before anything is written. A netCDF file is opened and its groups read
-    (HDF5 notices a truncated file there), not loaded: that is the caller's.
-    """
-    import json
-
-    import xarray as xr
-
-    problems: list[Problem] = []
-    for name in files:
-        path = Path(run) / name
-        if not path.is_file():
-            problems.append(Problem(str(path), None, "-", "missing: not a complete run folder"))
-            continue
-        if name.endswith(".json"):
-            try:
-                json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError) as err:
-                problems.append(Problem(str(path), None, "-", f"damaged: cannot be read ({err})"))
-            except json.JSONDecodeError as err:
-                problems.append(
-                    Problem(str(path), err.lineno, "-", f"damaged: not JSON ({err.msg})")
-                )
-            continue
-        try:  # netCDF4, h5netcdf and xarray raise OSError, ValueError, RuntimeError, ...
-            with xr.open_datatree(path) as tree:
-                groups = set(tree.children)
-        except Exception as err:
-            why = getattr(err, "strerror", None) or str(err)  # an OSError's repeats the path
-            problems.append(
-                Problem(
-                    str(path),
-                    None,
-                    "-",
-                    f"damaged: cannot be read as netCDF ({why}); write the run again",
-                )
-            )
-            continue
-        if name == RUN_POSTERIOR and "posterior" not in groups:
-            problems.append(
-                Problem(str(path), None, "posterior", "no posterior group: not a run's posterior")
-            )
-    if problems:
-        raise InputError(problems)
-
-
 def file_sha256(*paths: str | Path) -> str:
     """Hash the bytes of one or more files, so a run records exactly what it read."""
     digest = hashlib.sha256()
     for p in paths:
         digest.update(Path(p).read_bytes())
     return digest.hexdigest()
-
-
-@contextmanager
-def atomic_folder(out: str | Path, what: str = "output folder") -> Iterator[Path]:
-    """Yield a temporary sibling of ``out`` that becomes ``out`` only if the block succeeds.
-
-    Whatever is written inside appears all at once or not at all, so a
-    failure or a kill never leaves a half-written run behind.
-    """
-    out = Path(out)
-    if out.exists():
-        raise FileExistsError(f"{what} {out} exists; choose another --out")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield tmp
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-@contextmanager
-def atomic_file(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary sibling of ``path`` that replaces ``path`` only if the block succeeds."""
-    path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        tmp.chmod(0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise

@@ -19,7 +19,7 @@ file into rows of the observation schema with indicator ``event-data``:
 
 The rows are then validated by :func:`model.evidence.data.parse_observations`, the
 same checks every hand-coded file passes, and enter the store through
-:func:`model.workflows.update.publish_update`, so provenance, the ledger and the
+:func:`model.workflows.updates.update.publish_update`, so provenance, the ledger and the
 all-or-nothing guarantee are those of ``axis update``.
 
 Ids are a hash of the feed, series, period and the event ids aggregated, so

@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 from filelock import FileLock, Timeout
 
-from model.evidence.data import COLUMNS
+from model.evidence.data import COLUMNS, Actors, InputError, Problem, file_sha256, read_observations
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS observations (
@@ -277,3 +277,22 @@ def split_new(
             ids.add(row["id"])
             contents.add(k)
     return incoming.loc[keep].reset_index(drop=True), dupes
+
+
+def read_observation_files(files: list[Path], actors: Actors) -> list[tuple[pd.DataFrame, Source]]:
+    """Read and validate observation files, each with its provenance.
+
+    Raises :class:`~model.evidence.data.InputError` listing every bad row of every file.
+    """
+    problems: list[Problem] = []
+    incoming: list[tuple[pd.DataFrame, Source]] = []
+    for path in files:
+        try:
+            frame = read_observations(path, actors)
+        except InputError as err:
+            problems += err.problems
+            continue
+        incoming.append((frame, Source(path.name, file_sha256(path))))
+    if problems:
+        raise InputError(problems)
+    return incoming

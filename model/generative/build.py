@@ -2,131 +2,21 @@
 
 No file is read, nothing is sampled, nothing global is touched: the same
 inputs always build the same graph, which is what makes runs reproducible
-and the model testable.
+and the model testable. The graph itself is :mod:`model.generative.graph`;
+the coordinates it is built in are chosen by :mod:`model.generative.reparam`.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import numpy as np
 import pymc as pm
-import pytensor.tensor as pt
 
 from model.evidence.aggregate import Evidence
 from model.evidence.priors import PriorSet
-from model.generative.reparam import Parametrisation, WalkMap, choose, walk_map
-from model.theory.alliance import (
-    axis_log_prob,
-    behaviour_log_likelihood,
-    dyad_states,
-    fold_to_types,
-    outcome_probs,
-    type_probs,
-    weakest_link,
-)
-from model.theory.strategy import strategy_given_external, strategy_marginal, take
-from model.theory.threat import code_log_probs, level_log_probs, random_walk
+from model.generative.coordinates import Parametrisation
+from model.generative.graph import model_graph
+from model.generative.reparam import choose
 
-
-def _threat_random(log_p, n_total, rng=None, size=None):
-    """Replicate threat codes with each cell's observed number of codes."""
-    p = np.exp(np.asarray(log_p))
-    p = p / p.sum(axis=-1, keepdims=True)
-    n = np.broadcast_to(np.asarray(n_total)[..., 0], p.shape[:-1])
-    return rng.multinomial(n, p, size=None if size is None else tuple(size)[:-1])
-
-
-def _threat_logp(value, log_p, n_total):
-    """Row-level log-likelihood from counts: ``sum_c n_c log p_c`` (no multinomial constant)."""
-    return value * log_p
-
-
-def _dirichlet(priors: PriorSet, group: str, gamma: bool) -> pt.TensorVariable:
-    """Build a Table 2 or Table 3 Dirichlet, as PyMC's simplex or as normalised Gammas.
-
-    Independent ``Gamma(a_i, 1)`` divided by their total have exactly the
-    ``Dirichlet(a)`` law; their log values are uncorrelated a priori, which a
-    diagonal mass matrix suits, where the simplex coordinates of a row with
-    unequal concentrations are not.
-    """
-    if not gamma:
-        return priors[group].create_variable(group)
-    table = priors.tables[group]
-    dims = tuple(table["dims"])
-    a = np.asarray(table["kwargs"]["a"], dtype=float)
-    raw = pm.Gamma(f"{group}_gamma", alpha=a, beta=1.0, dims=dims)
-    return pm.Deterministic(group, raw / raw.sum(axis=-1, keepdims=True), dims=dims)
-
-
-def _pooled(priors: PriorSet, group: str, centred: bool) -> pt.TensorVariable:
-    """Build a pooled prior group, centred if the parametrisation says so.
-
-    A centred group also records the plain model's offsets as a
-    deterministic, so that every plain variable is in the posterior and the
-    plain model's density can be evaluated at any draw (reweighting does).
-    """
-    if not centred:
-        return priors[group].create_variable(group)
-    from pymc_extras.prior import Prior
-
-    var = Prior.from_dict({**priors.tables[group], "centered": True}).create_variable(group)
-    model = pm.modelcontext(None)
-    raw = f"{group}_raw" if f"{group}_raw" in model.named_vars else group
-    mu = model.named_vars.get(f"{raw}_mu", priors.tables[group]["kwargs"].get("mu", 0.0))
-    sigma = model[f"{raw}_sigma"]
-    pm.Deterministic(f"{raw}_offset", (model[raw] - mu) / sigma, dims=model.named_vars_to_dims[raw])
-    return var
-
-
-def _anchored_walk(
-    priors: PriorSet, knots: tuple[tuple[int, ...], ...], n_periods: int
-) -> pt.TensorVariable:
-    """Build the threat paths, moved at their knots (:mod:`~model.generative.reparam`).
-
-    Returns ``theta``.
-
-    The first knot of each series is drawn from the start's Normal prior
-    shifted by the walk's steps before it, and each later knot from the one
-    before it by the walk's law over the bridge; the steps between two knots
-    are a Brownian bridge. The start is then a deterministic, with exactly
-    its prior: the same joint law as the plain walk, in rounder coordinates.
-    """
-    from model.generative.reparam import normal_constants
-
-    mu0, sigma0 = normal_constants(priors, "threat_init")
-    drift = priors["threat_drift"].create_variable("threat_drift")
-    n_s, n_u = len(knots), n_periods - 1
-    walk: WalkMap = walk_map(knots, n_periods)
-    drift_s = pt.broadcast_to(drift, (n_s,))
-    bridged = any(len(k) > 1 for k in knots)
-    if bridged:
-        steps = pm.Normal("threat_steps", 0.0, 1.0, shape=(walk.P.shape[1],))
-        before = drift_s * pt.dot(walk.G, steps)
-    else:  # one knot per series: the free steps are the innovations themselves
-        z = priors["threat_innovation"].create_variable("threat_innovation")
-        before = drift_s * pt.dot(walk.G, z.reshape((-1,)))  # P is the identity here
-    first = pm.Normal("threat_anchor", mu=mu0 + before, sigma=sigma0, dims="series")
-    k = pt.zeros(walk.Q.shape[1])
-    k = pt.set_subtensor(k[walk.first], first)
-    if bridged:
-        idx, prev, length = walk.later.T
-        series_of = np.repeat(np.arange(n_s), [len(x) for x in knots])
-        jumps = pm.Normal(
-            "threat_knot_steps", 0.0, drift_s[series_of[idx]] * np.sqrt(length), shape=len(idx)
-        )
-        for j in range(len(idx)):  # knots in order: each from the one before it
-            k = pt.set_subtensor(k[idx[j]], k[prev[j]] + jumps[j])
-        z_flat = pt.dot(walk.P, steps) + pt.dot(walk.Q, k) / pt.repeat(drift_s, n_u)
-        z = pm.Deterministic(
-            "threat_innovation", z_flat.reshape((n_s, n_u)), dims=("series", "step")
-        )
-    init = pm.Deterministic("threat_init", pt.dot(walk.F, k) - before, dims="series")
-    return random_walk(init, drift, z)
-
-
-#: The evidence arrays that differ between data sets of one structure.
-DATA_FIELDS: tuple[str, ...] = ("threat_counts", "conduct_counts", "outcome_counts")
+__all__ = ["build_model"]
 
 
 def build_model(
@@ -146,11 +36,12 @@ def build_model(
         A validated prior set (:func:`model.evidence.priors.load_priors`).
     parametrisation
         The coordinates to build in; ``None`` chooses them from the evidence
-        and priors (:func:`model.generative.reparam.choose`), :data:`model.generative.reparam.PLAIN`
+        and priors (:func:`model.generative.reparam.choose`),
+        :data:`model.generative.coordinates.PLAIN`
         builds the model in its own. Every parametrisation has the same
         posterior of every named quantity.
     shared_data
-        Hold the counts (:data:`DATA_FIELDS`) in ``pm.Data`` containers, so
+        Hold the counts (:data:`model.generative.graph.DATA_FIELDS`) in ``pm.Data`` containers, so
         that many data sets of one structure (simulation-based calibration,
         recovery) are fitted by one compiled sampler after ``pm.set_data``.
 
@@ -169,141 +60,4 @@ def build_model(
         codes the two agree.
     """
     param = choose(evidence, priors) if parametrisation is None else parametrisation
-    s = evidence.structure
-    rep = np.arange(evidence.report_index[0], len(evidence.periods))  # last evidence onward
-    n_partners = len(s.actors.partners)
-    with pm.Model(coords=evidence.coords) as model:
-        if shared_data:
-            counts = {f: pm.Data(f, np.asarray(getattr(evidence, f), float)) for f in DATA_FIELDS}
-            evidence = replace(evidence, **counts)
-        if param.anchored:
-            path = _anchored_walk(priors, param.knots, len(evidence.periods))
-        else:
-            init = priors["threat_init"].create_variable("threat_init")
-            drift = priors["threat_drift"].create_variable("threat_drift")
-            innovation = priors["threat_innovation"].create_variable("threat_innovation")
-            path = random_walk(init, drift, innovation)
-        theta = pm.Deterministic("theta", path, dims=("series", "period"))
-
-        # threat evidence: ordered logistic on theta, per indicator
-        discrimination = _pooled(priors, "discrimination", "discrimination" in param.centred)
-        shift = _pooled(priors, "threshold_shift", "threshold_shift" in param.centred)
-        cells = evidence.threat_cells
-        if len(cells):
-            ind = cells[:, 2]
-            n_t = len(evidence.periods)
-            theta_cells = take(
-                theta.reshape((-1,)), cells[:, 0] * n_t + cells[:, 1], len(s.series) * n_t
-            )
-            disc_cells, shift_cells = discrimination[ind], shift[ind]
-            if len(evidence.coders) > 1:  # each coder's own thresholds and discrimination
-                who = evidence.cell_coders()
-                coder_shift = priors["coder_shift"].create_variable("coder_shift")
-                coder_disc = priors["coder_discrimination"].create_variable("coder_discrimination")
-                disc_cells = disc_cells * pt.exp(coder_disc[who])
-                shift_cells = shift_cells + coder_shift[who]
-            log_p = code_log_probs(theta_cells, disc_cells, shift_cells)
-            n_total = evidence.threat_counts.sum(axis=1, keepdims=True)
-            pm.CustomDist(
-                "threat_evidence",
-                log_p,
-                n_total,
-                logp=_threat_logp,
-                random=_threat_random,
-                observed=evidence.threat_counts,
-                dims=("threat_cell", "code"),
-            )
-
-        # latent ordinal levels, marginalised
-        sharpness = priors["level_sharpness"].create_variable("level_sharpness")
-        log_p_lev = level_log_probs(theta, sharpness)  # (series, period, level)
-        p_lev = pt.exp(log_p_lev)
-        p_ext = p_lev[:n_partners]  # external series come first, in partner order
-        log_p_ext = log_p_lev[:n_partners]
-
-        # Table 2 and the per-pair strategy distributions
-        mapping = _dirichlet(priors, "strategy_map", "strategy_map" in param.gamma)
-        if mapping.ndim == 2:  # external threat only: one row for every internal level
-            mapping = pt.repeat(mapping[:, None, :], 3, axis=1)
-        q = strategy_given_external(p_lev[s.pair_internal_series], mapping)
-        strat = strategy_marginal(p_ext[s.pair_actor], q)  # (pair, period, strategy)
-
-        # Table 3
-        commitment = _dirichlet(priors, "commitment", "commitment" in param.gamma)
-        cohesion = _dirichlet(priors, "cohesion", "cohesion" in param.gamma)
-
-        # conduct and outcome evidence, jointly and exactly
-        b = evidence.behaviour_periods
-        conduct_error = priors["conduct_error"].create_variable("conduct_error")
-        outcome_error = priors["outcome_error"].create_variable("outcome_error")
-        # what the theory implies from the threats, every period
-        implied = type_probs(strat[s.dyad_pairs[:, 0]], strat[s.dyad_pairs[:, 1]])
-        state_type = implied  # (dyad, period, type); the state given the evidence, below
-        state_outcome = [outcome_probs(implied, table) for table in (commitment, cohesion)]
-        if len(b):
-            # the likelihood needs the levels and strategies in these periods only
-            log_p_b = level_log_probs(take(theta, b, len(evidence.periods), axis=1), sharpness)
-            q_b = strategy_given_external(
-                take(pt.exp(log_p_b), s.pair_internal_series, len(s.series)), mapping
-            )
-            behaviour = (
-                log_p_b[:n_partners],
-                q_b,
-                evidence.conduct_counts,
-                evidence.outcome_counts,
-                pt.stack([commitment, cohesion]),
-                conduct_error,
-                outcome_error,
-                s.dyad_pairs,
-                s.members,
-            )
-            ll = behaviour_log_likelihood(*behaviour)
-            # in periods with conduct or outcome codes, the state given them too
-            pair_b, outcome_b = dyad_states(*behaviour)
-            state_type = pt.set_subtensor(state_type[:, b], fold_to_types(pair_b))
-            state_outcome = [
-                pt.set_subtensor(state_outcome[o][:, b], outcome_b[:, :, o]) for o in (0, 1)
-            ]
-            totals = evidence.conduct_counts.sum(axis=(0, 2)) + evidence.outcome_counts.sum(
-                axis=(0, 2, 3)
-            )
-            pm.CustomDist(
-                "behaviour_evidence",
-                ll,
-                logp=lambda value, ll: ll,
-                observed=totals,
-                dims="behaviour_period",
-            )
-
-        # reported quantities
-        pm.Deterministic("p_level", p_lev[:, rep], dims=("series", "window", "level"))
-        strat_rep = strat[:, rep]
-        pm.Deterministic("strategy_prob", strat_rep, dims=("pair", "window", "strategy"))
-        p_type = type_probs(strat_rep[s.dyad_pairs[:, 0]], strat_rep[s.dyad_pairs[:, 1]])
-        pm.Deterministic("type_prob", p_type, dims=("dyad", "window", "alliance_type"))
-        pm.Deterministic(
-            "commitment_prob",
-            outcome_probs(p_type, commitment),
-            dims=("dyad", "window", "outcome_level"),
-        )
-        pm.Deterministic(
-            "cohesion_prob",
-            outcome_probs(p_type, cohesion),
-            dims=("dyad", "window", "outcome_level"),
-        )
-        pm.Deterministic(
-            "p_axis", pt.exp(axis_log_prob(log_p_ext, q, s.dyad_pairs, s.members)), dims="period"
-        )
-        # each dyad's state given all the evidence, its period's conduct and outcomes too
-        pm.Deterministic("smoothed_type_prob", state_type, dims=("dyad", "period", "alliance_type"))
-        outcome_dims = ("dyad", "period", "outcome_level")
-        for name, probs in zip(("commitment", "cohesion"), state_outcome, strict=True):
-            pm.Deterministic(f"smoothed_{name}_prob", probs, dims=outcome_dims)
-        for name, table in (("axis_commitment", commitment), ("axis_cohesion", cohesion)):
-            pm.Deterministic(
-                name,
-                weakest_link(log_p_ext[:, rep], q[:, rep], table, s.dyad_pairs, s.members),
-                dims=("window", "outcome_level"),
-            )
-    model.parametrisation = param  # read by the run's provenance
-    return model
+    return model_graph(evidence, priors, param, shared_data=shared_data)

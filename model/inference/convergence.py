@@ -13,7 +13,9 @@ R-hat formula vectorised over quantities), so the numbers are ArviZ's
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import arviz as az
 import numpy as np
@@ -23,6 +25,25 @@ from scipy.special import ndtri
 #: Gate on convergence: a run that fails any of these is not to be trusted.
 RHAT_MAX = 1.01
 ESS_BULK_MIN = 400
+
+#: Mass of every highest-density interval the project reports.
+HDI_PROB = 0.94
+
+#: Quantities whose convergence and precision are checked besides the free parameters.
+REPORTED: tuple[str, ...] = (
+    "p_axis",
+    "type_prob",
+    "commitment_prob",
+    "cohesion_prob",
+    "strategy_prob",
+)
+
+#: Largest Pareto shape of smoothed importance weights that is trusted
+#: (Vehtari et al. 2024: ``min(1 - 1/log10(S), 0.7)``, 0.7 for 4,000 draws).
+PARETO_K_MAX = 0.7
+
+#: Name of the run-folder group that records how a reweighted run was made.
+IMPORTANCE_GROUP = "importance"
 
 
 def split_chains(draws: np.ndarray) -> np.ndarray:
@@ -149,3 +170,51 @@ def dataset_diagnostics(ds: xr.Dataset) -> tuple[xr.Dataset, xr.Dataset]:
         )
         start += size
     return xr.Dataset(out_r), xr.Dataset(out_e)
+
+
+def diagnostics(idata: xr.DataTree, *, reweighted: bool = False) -> dict[str, Any]:
+    """R-hat, bulk ESS and divergences over the free parameters and reported quantities.
+
+    Besides the gate's worst values, ``per_variable`` keeps each variable's
+    worst R-hat and smallest bulk ESS, for the report's diagnostics table.
+
+    With ``reweighted`` (draws resampled from an anchor that passed this gate
+    itself) the run is judged by importance sampling's own diagnostics: the
+    smoothed weights' Pareto k (at most 0.7) and their effective draws (at
+    least the gate's bulk ESS). The anchor's mixing was checked on every
+    parameter when it was drawn; the resampled draws repeat anchor draws, so
+    their R-hat and bulk ESS measure the resampling's repeats more than the
+    estimate's error, and are reported, not judged.
+    """
+    names = json.loads(idata.attrs.get("free_variables", "[]")) + list(REPORTED)
+    post = idata.posterior.to_dataset()
+    names = [n for n in names if n in post]
+    rhat, ess = dataset_diagnostics(post[names])
+    r_max = float(np.nanmax([np.nanmax(rhat[v].values) for v in rhat.data_vars]))
+    e_min = float(np.nanmin([np.nanmin(ess[v].values) for v in ess.data_vars]))
+    div = int(idata.sample_stats["diverging"].sum())
+    worst = max(rhat.data_vars, key=lambda v: float(np.nanmax(rhat[v].values)))
+    return {
+        "r_hat_max": r_max,
+        "ess_bulk_min": e_min,
+        "divergences": div,
+        "worst_r_hat_variable": worst,
+        "per_variable": {
+            v: {
+                "r_hat_max": float(np.nanmax(rhat[v].values)),
+                "ess_bulk_min": float(np.nanmin(ess[v].values)),
+            }
+            for v in rhat.data_vars
+        },
+        "passed": _passed(idata, r_max, e_min, div, reweighted),
+        "thresholds": {"r_hat_max": RHAT_MAX, "ess_bulk_min": ESS_BULK_MIN, "divergences": 0},
+        "judged": "importance weights (Pareto k, effective draws)" if reweighted else "draws",
+    }
+
+
+def _passed(idata: xr.DataTree, r_max: float, e_min: float, div: int, reweighted: bool) -> bool:
+    """Apply the gate: to the draws of a NUTS run, to the weights of a reweighted one."""
+    if not reweighted:
+        return bool(r_max <= RHAT_MAX and e_min >= ESS_BULK_MIN and div == 0)
+    weights = idata[IMPORTANCE_GROUP].attrs
+    return bool(weights["pareto_k"] <= PARETO_K_MAX and weights["ess"] >= ESS_BULK_MIN)

@@ -16,7 +16,8 @@ import pymc as pm
 
 from model.evidence.aggregate import Evidence, same_structure
 from model.evidence.priors import PriorSet
-from model.generative.build import DATA_FIELDS, build_model
+from model.generative.build import build_model
+from model.generative.graph import DATA_FIELDS
 from model.inference.sampling import SamplerConfig, sample
 
 #: Settings of a refit: fixed draws (ranks need a known count) and fewer chains.

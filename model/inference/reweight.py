@@ -38,12 +38,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
-#: Largest Pareto shape of the smoothed weights an update accepts
-#: (Vehtari et al. 2024: ``min(1 - 1/log10(S), 0.7)``, 0.7 for 4,000 draws).
-PARETO_K_MAX = 0.7
-
-#: Name of the run-folder group that records how a reweighted run was made.
-IMPORTANCE_GROUP = "importance"
+from model.inference.convergence import IMPORTANCE_GROUP
 
 #: Name of the run-folder group that keeps a NUTS fit's joint log density at each
 #: draw, so that an update reweighting it need not rebuild its model.

@@ -36,19 +36,10 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from model.inference.convergence import ESS_BULK_MIN, RHAT_MAX, rank_diagnostics
+from model.inference.convergence import ESS_BULK_MIN, REPORTED, RHAT_MAX, rank_diagnostics
 
 #: Samplers :func:`sample` drives.
 SAMPLERS: tuple[str, ...] = ("numpyro", "nutpie")
-
-#: Quantities whose convergence and precision are checked besides the free parameters.
-REPORTED: tuple[str, ...] = (
-    "p_axis",
-    "type_prob",
-    "commitment_prob",
-    "cohesion_prob",
-    "strategy_prob",
-)
 
 #: Default precision: the smallest bulk ESS of any reported quantity a fit reaches.
 ESS_TARGET = 1000

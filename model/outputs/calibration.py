@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from model.outputs.plots import plot_sbc_ecdf
-from model.workflows.sbc import SBCResult, SBCSpec, worst_per_group
+from model.workflows.validation.sbc import SBCResult, SBCSpec, worst_per_group
 
 
 def write_outputs(result: SBCResult, spec: SBCSpec, out: Path) -> list[Path]:

@@ -19,7 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from model.theory.tables import OUTCOME_LEVELS, OUTSIDE_THEORY, STRATEGIES
-from model.workflows.hooks import Hooks
+from model.workflows.common.hooks import Hooks
 
 console = Console()
 err_console = Console(stderr=True)
@@ -100,7 +100,8 @@ def fit_progress(
 ) -> Iterator[Callable[[int, int, str | None], None]]:
     """Show a transient progress bar over several fits; yield the callback that moves it.
 
-    The callback takes ``(done, total, label)`` (:attr:`model.workflows.hooks.Hooks.progress`);
+    The callback takes ``(done, total, label)``
+    (:attr:`model.workflows.common.hooks.Hooks.progress`);
     ``describe`` words the bar's label from them, ``title`` labels it until then. The
     bar appears at the first call, once the inputs are read: input that is
     refused is reported without a bar flashing up and away first.
@@ -147,7 +148,7 @@ def print_summary(summary: dict[str, Any]) -> None:
             summary["case"]["external"]
         )
     )
-    from model.workflows.forecast import decimals, format_probability
+    from model.outputs.format import decimals, format_probability
 
     for col in ("when", "period", "mean ± MCSE", "94% HDI"):
         head.add_column(col)
@@ -260,8 +261,8 @@ def print_diff(rows: list[dict[str, Any]], limit: int = 15) -> None:
 
 
 def print_update(result: Any) -> None:
-    """Report an update (:class:`model.workflows.update.UpdateResult`): skips, ledger, change."""
-    from model.workflows.update import diff_summaries
+    """Report an update (:class:`~model.workflows.updates.update.UpdateResult`): skips, ledger."""
+    from model.workflows.updates.update import diff_summaries
 
     for file, row, why in result.duplicates:
         console.print(f"skipped {file}, row {row}: {why}")
@@ -296,7 +297,7 @@ def print_coded(frame: Any) -> None:
 def show_coded(coded: Any, write: Path | None = None) -> None:
     """Say what a feed's events became, show the rows, and write them to ``write`` if given.
 
-    ``coded`` is a :class:`model.workflows.ingest.CodedFeed`; the CSV has the
+    ``coded`` is a :class:`model.workflows.updates.ingest.CodedFeed`; the CSV has the
     observation file's columns, so it can be read back as one.
     """
     from model.evidence.data import COLUMNS
@@ -318,7 +319,7 @@ def show_coded(coded: Any, write: Path | None = None) -> None:
 
 
 def print_ingest(result: Any, *, dry_run: bool = False) -> None:
-    """Report an ingest (:class:`model.workflows.ingest.IngestResult`) after its coded rows."""
+    """Report an ingest (:class:`~model.workflows.updates.ingest.IngestResult`), after its rows."""
     if result.update is not None:
         print_update(result.update)
     elif not dry_run:
@@ -432,7 +433,7 @@ def show_history(led: Any, view: str = "table", plot: Path | None = None) -> Non
 
 
 def print_backtest(result: Any) -> None:
-    """Render a backtest (:class:`model.workflows.backtest.Backtest`): forecasts, then scores."""
+    """Render a backtest (:class:`~model.workflows.updates.backtest.Backtest`)."""
     t = Table(title="Backtest: forecasts at each as-of date")
     dyads = [c[: -len(" modal")] for c in result.forecasts.columns if c.endswith(" modal")]
     for col in ("as of", "fit", "P(axis)", "94% HDI", *dyads):
@@ -558,14 +559,14 @@ def _headline_first(psense: Any) -> Any:
 
 
 def print_sensitivity(result: Any, wide: bool = False) -> None:
-    """Render a sensitivity analysis (:class:`model.workflows.sensitivity.Sensitivity`).
+    """Render a sensitivity analysis (:class:`model.workflows.studies.sensitivity.Sensitivity`).
 
-    The verdict first (:func:`model.workflows.sensitivity.verdict`), then
+    The verdict first (:func:`model.workflows.studies.sensitivity.verdict`), then
     the flagged cells with the reason each stands, then the headline
     quantities' power-scaling table, the prior-set and sweep comparisons
     and LOO. Every table fits 80 columns unless ``wide``.
     """
-    from model.workflows.sensitivity import FLAG_RULE, THRESHOLD, verdict
+    from model.workflows.studies.sensitivity import FLAG_RULE, THRESHOLD, verdict
 
     console.print("[bold]Verdict[/]")
     for line in verdict(result):
@@ -639,11 +640,11 @@ def ask_statements(name: str | None = None) -> dict[str, Any]:
     """Ask at the terminal for a prior set's name, the trust in the tables and the statements.
 
     Returns the same keys a statements file holds (``name``, ``trust``,
-    ``statements``), for :func:`model.workflows.elicit.elicit_priors`.
+    ``statements``), for :func:`model.workflows.studies.elicit.elicit_priors`.
     """
     import typer
 
-    from model.workflows.elicit import TRUST
+    from model.workflows.studies.elicit import TRUST
 
     if name is None:
         name = typer.prompt("Name of the prior set (written as priors/<name>.toml)")
@@ -661,7 +662,7 @@ def ask_statements(name: str | None = None) -> dict[str, Any]:
 
 
 def print_elicited(result: Any) -> None:
-    """Say what each statement became (:class:`model.workflows.elicit.Elicited`)."""
+    """Say what each statement became (:class:`model.workflows.studies.elicit.Elicited`)."""
     t = _narrow_table(f"Prior set {result.priors.name}: each statement's Beta marginal", False)
     for col in ("cell", "share", "Beta", "mass"):
         t.add_column(col, no_wrap=col != "cell")
@@ -677,7 +678,7 @@ def print_elicited(result: Any) -> None:
 
 
 def print_scenarios(rows: Any, period: str) -> None:
-    """Render :func:`model.workflows.scenario.headline` rows: baseline, scenario and change."""
+    """Render :func:`~model.workflows.studies.scenario.headline` rows beside the baseline."""
     for sc, g in rows.groupby("scenario", sort=False):
         t = Table(title=f"Scenario {sc!r} at {period}: {g['settings'].iloc[0]}")
         t.add_column("quantity", overflow="fold")

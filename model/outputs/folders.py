@@ -1,6 +1,6 @@
 """The output folders of the analyses: backtest, sensitivity and scenarios.
 
-Each folder is written atomically (:func:`model.evidence.data.atomic_folder`):
+Each folder is written atomically (:func:`model.workflows.common.run_folder.atomic_folder`):
 the files are written into a hidden sibling that is renamed into place at
 the end, so a failure or a kill midway leaves no folder at all rather than
 a folder that looks complete and is not. Figures are closed once saved, so
@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from model.evidence.data import atomic_folder
+from model.workflows.common.run_folder import REPORT, atomic_folder
 
 
 def save_figure(fig: Any, path: Path) -> None:
@@ -29,7 +29,7 @@ def save_figure(fig: Any, path: Path) -> None:
 def write_backtest(result: Any, out: Path) -> Path:
     """Write ``backtest.csv``, ``scores.csv`` and ``backtest.png`` into ``out``, atomically.
 
-    ``result`` is a :class:`model.workflows.backtest.Backtest`.
+    ``result`` is a :class:`model.workflows.updates.backtest.Backtest`.
     """
     from model.outputs.plots import plot_backtest
 
@@ -43,7 +43,7 @@ def write_backtest(result: Any, out: Path) -> Path:
 def write_sensitivity(result: Any, out: Path) -> Path:
     """Write every table and figure of a sensitivity analysis into ``out``, atomically.
 
-    ``result`` is a :class:`model.workflows.sensitivity.Sensitivity`;
+    ``result`` is a :class:`model.workflows.studies.sensitivity.Sensitivity`;
     ``sensitivity.png`` is the one-page summary
     (:func:`model.outputs.plots.plot_sensitivity_page`), and ``report.html``
     shows it with the verdict and the tables, self-contained.
@@ -63,7 +63,7 @@ def write_sensitivity(result: Any, out: Path) -> Path:
         save_figure(plot_prior_sets(result.prior_sets), tmp / "prior_sets.png")
         page = plot_sensitivity_page(result.prior_sets, result.sweep)
         html = render_sensitivity_html(result, page)  # before saving: that closes the figure
-        (tmp / "report.html").write_text(html, encoding="utf-8")
+        (tmp / REPORT).write_text(html, encoding="utf-8")
         save_figure(page, tmp / "sensitivity.png")
         if len(result.sweep):
             result.sweep.to_csv(tmp / "sweep.csv", index=False)
@@ -79,7 +79,7 @@ def write_sensitivity(result: Any, out: Path) -> Path:
 def write_scenarios(result: Any, out: Path) -> Path:
     """Write ``scenarios.csv``, ``scenarios.json`` and ``scenarios.png`` into ``out``, atomically.
 
-    ``result`` is a :class:`model.workflows.scenario.ScenarioResult`; the
+    ``result`` is a :class:`model.workflows.studies.scenario.ScenarioResult`; the
     JSON holds its ``meta`` beside every row.
     """
     from model.outputs.plots import plot_scenarios

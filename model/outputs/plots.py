@@ -1,7 +1,8 @@
 """Figures of a fit. Each takes the posterior and optional axes and returns the figure.
 
 The predictive-check and rank figures are ArviZ plots, which lay out their
-own grid: they take the checks tree (:func:`model.workflows.checks.run_checks`) or the
+own grid: they take the checks tree
+(:func:`model.workflows.validation.predictive.run_checks`) or the
 posterior and no axes.
 
 Nothing here shows or saves: the caller decides (the run folder saves PNGs,
@@ -21,8 +22,8 @@ import xarray as xr
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from model.inference.convergence import HDI_PROB
 from model.theory.threat import LEVEL_ANCHORS
-from model.workflows.forecast import HDI_PROB
 
 if TYPE_CHECKING:
     from arviz_plots import PlotCollection
@@ -71,7 +72,7 @@ def plot_axis_fan(idata: xr.DataTree, axes: Axes | None = None) -> Figure:
     Parameters
     ----------
     idata
-        A posterior from :func:`model.workflows.forecast.run_forecast`.
+        A posterior from :func:`model.workflows.forecast.fit.run_forecast`.
     axes
         Axes to draw on (one); ``None`` makes a new figure.
 
@@ -109,7 +110,7 @@ def plot_dyad_types(
     Parameters
     ----------
     idata
-        A posterior from :func:`model.workflows.forecast.run_forecast`.
+        A posterior from :func:`model.workflows.forecast.fit.run_forecast`.
     report
         The report period: ``last_evidence`` (the paper's), ``now`` or ``horizon``.
     axes
@@ -149,7 +150,7 @@ def plot_outcomes(
     Parameters
     ----------
     idata
-        A posterior from :func:`model.workflows.forecast.run_forecast`.
+        A posterior from :func:`model.workflows.forecast.fit.run_forecast`.
     report
         The report period: ``last_evidence``, ``now`` or ``horizon``.
     axes
@@ -188,7 +189,7 @@ def plot_threats(idata: xr.DataTree, axes: np.ndarray | None = None) -> Figure:
     Parameters
     ----------
     idata
-        A posterior from :func:`model.workflows.forecast.run_forecast`.
+        A posterior from :func:`model.workflows.forecast.fit.run_forecast`.
     axes
         One axes per threat series; ``None`` makes a new grid of three columns.
 
@@ -233,13 +234,13 @@ def run_figures(idata: xr.DataTree) -> dict[str, Figure]:
     Parameters
     ----------
     idata
-        A posterior from :func:`model.workflows.forecast.run_forecast`.
+        A posterior from :func:`model.workflows.forecast.fit.run_forecast`.
 
     Returns
     -------
     dict of str to Figure
         ``p_axis``, ``dyad_types``, ``outcomes`` and ``threats``: what
-        :func:`model.workflows.forecast.write_run` saves as PNGs.
+        :func:`model.workflows.common.run_folder.write_run` saves as PNGs.
     """
     return {
         "p_axis": plot_axis_fan(idata),
@@ -252,7 +253,7 @@ def run_figures(idata: xr.DataTree) -> dict[str, Figure]:
 def plot_backtest(forecasts: pd.DataFrame, axes: np.ndarray | None = None) -> Figure:
     """P(axis) across as-of dates with its HDI band, and each dyad's type probabilities stacked.
 
-    ``forecasts`` is :attr:`model.workflows.backtest.Backtest.forecasts`.
+    ``forecasts`` is :attr:`model.workflows.updates.backtest.Backtest.forecasts`.
     """
     dyads = sorted({c.split("|")[0] for c in forecasts.columns if "|" in c})
     fig, axs = _figure(axes, n=1 + len(dyads), figsize=(9, 2.6 * (1 + len(dyads))), sharex=True)
@@ -308,7 +309,7 @@ def plot_psense(table: pd.DataFrame, axes: Axes | None = None) -> Figure:
     Parameters
     ----------
     table
-        The power-scaling table, :attr:`model.workflows.sensitivity.Sensitivity.psense`.
+        The power-scaling table, :attr:`model.workflows.studies.sensitivity.Sensitivity.psense`.
     axes
         Axes to draw on (one); ``None`` makes a new figure.
 
@@ -346,7 +347,7 @@ def plot_prior_sets(comparison: pd.DataFrame, axes: Axes | None = None) -> Figur
     Parameters
     ----------
     comparison
-        :attr:`model.workflows.sensitivity.Sensitivity.prior_sets`.
+        :attr:`model.workflows.studies.sensitivity.Sensitivity.prior_sets`.
     axes
         Axes to draw on (one); ``None`` makes a new figure.
 
@@ -381,7 +382,7 @@ def plot_sensitivity_page(
     Parameters
     ----------
     prior_sets, sweep
-        :attr:`model.workflows.sensitivity.Sensitivity.prior_sets` and ``.sweep``.
+        :attr:`model.workflows.studies.sensitivity.Sensitivity.prior_sets` and ``.sweep``.
     thresholds
         P(axis) thresholds to draw.
 
@@ -440,7 +441,7 @@ def plot_sweep(comparison: pd.DataFrame, axes: np.ndarray | None = None) -> Figu
     Parameters
     ----------
     comparison
-        :attr:`model.workflows.sensitivity.Sensitivity.sweep`.
+        :attr:`model.workflows.studies.sensitivity.Sensitivity.sweep`.
     axes
         One axes for P(axis) and one per dyad; ``None`` makes a new figure.
 
@@ -481,8 +482,8 @@ def plot_scenarios(frame: pd.DataFrame, period: str, axes: np.ndarray | None = N
     Parameters
     ----------
     frame
-        :func:`model.workflows.scenario.compare`'s table (or
-        :func:`model.workflows.analysis.run_scenario`'s).
+        :func:`model.workflows.studies.scenario.compare`'s table (or
+        :func:`model.workflows.studies.scenario.run_scenario`'s).
     period
         The period label shown; a report role is resolved by the caller.
     axes

@@ -27,14 +27,19 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from model.evidence.data import atomic_file
-from model.workflows.forecast import ESS_BULK_MIN, HDI_PROB, RHAT_MAX, diagnostics
-from model.workflows.inputs import check_inputs_match
+from model.inference.convergence import ESS_BULK_MIN, HDI_PROB, RHAT_MAX, diagnostics
+from model.workflows.common.inputs import check_inputs_match
+from model.workflows.common.run_folder import (
+    CHECKS,
+    POSTERIOR,
+    REPORT,
+    atomic_file,
+    read_summary,
+    read_tree,
+)
 
-REPORT_FILE = "report.html"
-CHECKS_FILE = "checks.nc"
-
-#: Figures the run folder already holds (written by :func:`model.workflows.forecast.write_run`).
+#: Figures the run folder already holds
+#: (written by :func:`model.workflows.common.run_folder.write_run`).
 RUN_FIGURES = ("p_axis", "dyad_types", "outcomes", "threats")
 
 #: Scalar-ish parameters whose rank plots the report shows, besides P(axis).
@@ -243,7 +248,7 @@ divergences {dg["divergences"]} (must be 0).</p>
 
 
 def _checks(checks: xr.DataTree, figures: dict[str, bytes]) -> str:
-    from model.workflows.checks import fit_table
+    from model.workflows.validation.predictive import fit_table
 
     fit = fit_table(checks)
     flagged = fit[fit["flagged"]]
@@ -452,35 +457,24 @@ def report_figures(run: Path, idata: xr.DataTree, checks: xr.DataTree) -> dict[s
     return out
 
 
-def _read_tree(path: Path) -> xr.DataTree:
-    """Read a netCDF file whole and close it, so no handle outlives the call.
-
-    A handle left open keeps HDF5's view of the file; a later open of the same
-    file in the process (a second report, a check of the run folder) then
-    fails with an HDF error.
-    """
-    with xr.open_datatree(path) as tree:
-        return tree.load()
-
-
 def write_report(run: str | Path, checks: xr.DataTree | None = None) -> tuple[Path, float]:
     """Render ``report.html`` in a run folder, atomically; return its path and the seconds taken.
 
     ``checks`` defaults to the run folder's ``checks.nc`` (see
-    :func:`model.workflows.checks.run_checks`); without either there is nothing to
+    :func:`model.workflows.validation.predictive.run_checks`); without either there is nothing to
     report on predictive fit, so that is an error.
     """
     start = time.perf_counter()
     run = Path(run)
-    summary = json.loads((run / "summary.json").read_text())
-    idata = _read_tree(run / "posterior.nc")
+    summary = read_summary(run)
+    idata = read_tree(run / POSTERIOR)
     if checks is None:
-        path = run / CHECKS_FILE
+        path = run / CHECKS
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing: compute the predictive checks first")
-        checks = _read_tree(path)
+        checks = read_tree(path)
     text = render_html(summary, idata, checks, report_figures(run, idata, checks))
-    out = run / REPORT_FILE
+    out = run / REPORT
     with atomic_file(out) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return out, time.perf_counter() - start
@@ -505,20 +499,24 @@ def compute_checks(
 ) -> tuple[Path, float]:
     """Run the predictive checks of a run folder and cache them as ``checks.nc``.
 
-    ``inputs`` (:class:`model.workflows.forecast.Inputs`) must be the ones the run was
+    ``inputs`` (:class:`model.workflows.forecast.inputs.Inputs`) must be the ones the run was
     fitted on (checked by hash); ``idata`` is the run's posterior if already
     in memory. The seed defaults to the run's seed, so the checks are
     reproducible. Returns the path and the seconds taken.
     """
     from model.generative.build import build_model
-    from model.workflows.checks import CHECK_DRAWS, run_checks, write_checks
+    from model.workflows.validation.predictive import (
+        CHECK_DRAWS,
+        run_checks,
+        write_checks,
+    )
 
     start = time.perf_counter()
     run = Path(run)
-    summary = json.loads((run / "summary.json").read_text())
+    summary = read_summary(run)
     check_inputs_match(summary["provenance"], inputs)
     if idata is None:
-        idata = _read_tree(run / "posterior.nc")
+        idata = read_tree(run / POSTERIOR)
     model = build_model(inputs.evidence, inputs.priors)
     checks = run_checks(
         idata,
@@ -527,19 +525,19 @@ def compute_checks(
         n_draws=n_draws or CHECK_DRAWS,
         seed=summary["provenance"]["seed"] if seed is None else seed,
     )
-    path = write_checks(checks, run / CHECKS_FILE)
+    path = write_checks(checks, run / CHECKS)
     return path, time.perf_counter() - start
 
 
 def render_sensitivity_html(result: Any, page: Figure) -> str:
     """Render the sensitivity analysis as one self-contained page: verdict, figure, tables.
 
-    ``result`` is a :class:`model.workflows.sensitivity.Sensitivity` and
+    ``result`` is a :class:`model.workflows.studies.sensitivity.Sensitivity` and
     ``page`` its one-page figure (:func:`model.outputs.plots.plot_sensitivity_page`).
     The verdict comes first, as on the console, so the findings that matter
     are read before the tables.
     """
-    from model.workflows.sensitivity import FLAG_RULE, verdict
+    from model.workflows.studies.sensitivity import FLAG_RULE, verdict
 
     lines = "".join(f"<li>{html.escape(line)}</li>" for line in verdict(result))
     sets = result.prior_sets

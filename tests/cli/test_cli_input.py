@@ -299,7 +299,7 @@ def test_row_after_today_is_refused_by_update(tmp_path):
 
 def test_as_of_still_filters_rows_after_it():
     """Rows after --as-of but not after today are evidence the as-of fit must not see."""
-    from model.workflows.forecast import load_inputs
+    from model.workflows.forecast.inputs import load_inputs
 
     inputs = load_inputs(ACTORS, OBSERVATIONS, DEFAULT_PRIORS, as_of=date(2022, 12, 31))
     assert inputs.observations["date"].max() <= pd.Timestamp("2022-12-31")
@@ -364,8 +364,8 @@ def test_update_case_errors(tmp_path):
 
 def test_update_passes_case_and_as_of_to_the_publication(tmp_path, monkeypatch):
     """The named case's files and the as-of date reach the update workflow."""
-    import model.workflows.update
-    from model.workflows.update import UpdateResult
+    import model.workflows.updates.update
+    from model.workflows.updates.update import UpdateResult
 
     seen = {}
 
@@ -373,7 +373,7 @@ def test_update_passes_case_and_as_of_to_the_publication(tmp_path, monkeypatch):
         seen.update(kwargs, batches=batches)
         return UpdateResult(added=0)
 
-    monkeypatch.setattr(model.workflows.update, "publish_update", publish)
+    monkeypatch.setattr(model.workflows.updates.update, "publish_update", publish)
     new = tmp_path / "new.csv"
     lines = (ROOT / "data" / "cases" / "crink" / "observations.csv").read_text().splitlines()
     new.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")

@@ -30,7 +30,7 @@ LOWER = ("model.theory", "model.evidence", "model.generative", "model.inference"
 
 #: Commands whose work is the outputs layer's alone, and why.
 RENDERS_ONLY = {
-    "report_command": "rebuilds a run folder's report from the folder (model.outputs.run_folder)",
+    "report_command": "rebuilds a run folder's report from the folder (model.outputs.forecast_run)",
 }
 
 

@@ -95,7 +95,7 @@ def test_reference_keys_follow_the_codebook():
 
 def test_historical_case_runs_on_its_own_clock():
     """A closed case is fitted as of its newest observation, on its yearly grid."""
-    from model.workflows.forecast import load_inputs
+    from model.workflows.forecast.inputs import load_inputs
 
     case = resolve_case("three-emperors-1873", ROOT)
     inputs = load_inputs(case.actors, case.observations, DEFAULT_PRIORS, horizon=4)
@@ -119,7 +119,10 @@ def test_bad_as_of_rule_is_rejected(tmp_path):
 
 
 def _fit(actors_path, data_path, as_of=None):
-    from model.workflows.forecast import SamplerConfig, load_inputs, run_forecast, summarise
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.forecast.fit import run_forecast
+    from model.workflows.forecast.inputs import load_inputs
+    from model.workflows.forecast.summary import summarise
 
     inputs = load_inputs(actors_path, data_path, DEFAULT_PRIORS, as_of=as_of)
     return summarise(run_forecast(inputs, SamplerConfig(**TINY)))

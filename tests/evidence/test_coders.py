@@ -84,8 +84,11 @@ def test_the_papers_answer_holds_for_each_coder_and_both(actors, who):
     import tomllib
 
     from model.evidence.priors import load_priors
-    from model.workflows.forecast import SamplerConfig, prepare_inputs, run_forecast, summarise
-    from model.workflows.reproduce import compare_with_paper
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.forecast.fit import run_forecast
+    from model.workflows.forecast.inputs import prepare_inputs
+    from model.workflows.forecast.summary import summarise
+    from model.workflows.validation.paper import compare_with_paper
     from tests.conftest import ROOT
 
     second = read_observations(ROOT / "data" / "second_coder" / "observations.csv", actors)

@@ -162,13 +162,13 @@ def test_damaged_file_through_axis_update(data):
 
     The publication is stubbed: a file that loads would otherwise start a fit.
     """
-    import model.workflows.update
+    import model.workflows.updates.update
 
     with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
         mp.setattr(
-            model.workflows.update,
+            model.workflows.updates.update,
             "publish_update",
-            lambda *a, **k: model.workflows.update.UpdateResult(0),
+            lambda *a, **k: model.workflows.updates.update.UpdateResult(0),
         )
         root = Path(tmp)
         path = root / "obs.csv"

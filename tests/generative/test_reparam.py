@@ -1,7 +1,7 @@
 """The reparametrised model is the plain model in other coordinates.
 
 At random points drawn from the reparametrised model's prior, the plain
-model (:data:`model.generative.reparam.PLAIN`) evaluated at the same plain variables
+model (:data:`model.generative.coordinates.PLAIN`) evaluated at the same plain variables
 gives the same reported quantities, and the same joint density up to the
 Jacobian of each change of variables: the anchor (1), the Brownian bridges
 (``1 / (drift sqrt(L))`` each), centring (``1 / sigma`` per member) and the
@@ -17,7 +17,8 @@ from pymc.model.transform.conditioning import remove_value_transforms
 from scipy.stats import gamma as gamma_dist
 
 from model.generative.build import build_model
-from model.generative.reparam import PLAIN, Parametrisation, bridge_basis, choose, walk_map
+from model.generative.coordinates import PLAIN, Parametrisation, bridge_basis, walk_map
+from model.generative.reparam import choose
 from model.generative.simulate import PriorSampler
 
 REPORTED = ("theta", "p_axis", "type_prob", "commitment_prob", "cohesion_prob", "strategy_prob")

@@ -15,12 +15,10 @@ from model.evidence.data import load_actors, read_observations
 from model.evidence.priors import load_priors
 from model.evidence.store import Publication, Source, Store
 from model.generative.build import build_model
-from model.generative.reparam import PLAIN
-from model.inference.convergence import average_ranks
+from model.generative.coordinates import PLAIN
+from model.inference.convergence import IMPORTANCE_GROUP, PARETO_K_MAX, average_ranks
 from model.inference.reweight import (
     ANCHOR_GROUP,
-    IMPORTANCE_GROUP,
-    PARETO_K_MAX,
     anchor_record,
     differs,
     importance_weights,
@@ -29,14 +27,12 @@ from model.inference.reweight import (
     reweight,
     systematic_resample,
 )
-from model.workflows.forecast import (
-    SamplerConfig,
-    prepare_inputs,
-    run_forecast,
-    summarise,
-    write_run,
-)
-from model.workflows.update import publish_update
+from model.inference.sampling import SamplerConfig
+from model.workflows.common.run_folder import write_run
+from model.workflows.forecast.fit import run_forecast
+from model.workflows.forecast.inputs import prepare_inputs
+from model.workflows.forecast.summary import summarise
+from model.workflows.updates.update import publish_update
 from tests.conftest import ACTORS, AS_OF, DEFAULT_PRIORS, OBSERVATIONS, SMALL
 
 #: Three new readings that Russia sees a low threat from China in 2025Q3 (the
@@ -321,7 +317,7 @@ def _provenance(run_folder) -> str:
 def test_a_recorded_anchor_density_is_used_without_rebuilding(tmp_path, full_fit, shipped_inputs):
     """A NUTS update records its draws' joint density; the next update reads it and
     needs neither the anchor's evidence nor its model (here the store is empty)."""
-    from model.workflows.update import _reweight_and_write
+    from model.workflows.updates.update import _reweight_and_write
 
     anchor = tmp_path / "anchor"
     tree = full_fit.copy()

@@ -7,7 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from model.workflows.forecast import SAMPLERS, SamplerConfig, run_forecast
+from model.inference.sampling import SAMPLERS, SamplerConfig
+from model.workflows.forecast.fit import run_forecast
 from tests.conftest import TINY
 
 
@@ -43,7 +44,7 @@ def test_numpyro_and_nutpie_agree(shipped_inputs, full_fit):
 
     numpyro's fit is the shared full-size one (4 x 1,000 draws); nutpie draws as many (at
     4 x 500 its draws miss the convergence gate's ESS floor)."""
-    from model.workflows.forecast import summarise
+    from model.workflows.forecast.summary import summarise
     from tests.workflows.test_sensitivity import _assert_agree
 
     assert json.loads(full_fit.attrs["provenance"])["sampler"]["sampler"] == "numpyro"

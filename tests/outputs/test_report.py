@@ -20,14 +20,9 @@ from typer.testing import CliRunner
 
 from model.cli import app
 from model.outputs.plots import run_figures
-from model.outputs.report import (
-    CHECKS_FILE,
-    REPORT_FILE,
-    compute_checks,
-    headline_text,
-    write_report,
-)
-from model.workflows.forecast import STAGES, TIMINGS_FILE, write_run
+from model.outputs.report import compute_checks, headline_text, write_report
+from model.workflows.common.run_folder import CHECKS, REPORT, TIMINGS, write_run
+from model.workflows.common.timing import STAGES
 from tests.conftest import ACTORS, OBSERVATIONS, ROOT
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
@@ -81,7 +76,7 @@ def run_folder(tmp_path_factory, small_fit, shipped_inputs):
 def test_headline_equals_summary(run_folder):
     """The headline is summary.json's p_axis mean, formatted as the CLI prints it (3 decimals)."""
     summary = json.loads((run_folder / "summary.json").read_text())
-    page = _parse((run_folder / REPORT_FILE).read_text(encoding="utf-8"))
+    page = _parse((run_folder / REPORT).read_text(encoding="utf-8"))
     head = page.by_id["p-axis"]
     assert float(head["data-value"]) == summary["p_axis"]["mean"]
     assert page.text["p-axis"].strip() == f"{summary['p_axis']['mean']:.3f}"
@@ -89,7 +84,7 @@ def test_headline_equals_summary(run_folder):
 
 
 def test_report_is_self_contained(run_folder):
-    text = (run_folder / REPORT_FILE).read_text(encoding="utf-8")
+    text = (run_folder / REPORT).read_text(encoding="utf-8")
     page = _parse(text)
     imgs = [a for tag, a in page.elements if tag == "img"]
     assert len(imgs) >= 9  # fan, types, outcomes, threats, rank, 3 predictive, LOO-PIT
@@ -147,7 +142,7 @@ def test_report_renders_in_headless_chromium(run_folder, tmp_path):
         f"--user-data-dir={tmp_path / 'profile'}",
         "--virtual-time-budget=10000",
         "--dump-dom",
-        (run_folder / REPORT_FILE).resolve().as_uri(),
+        (run_folder / REPORT).resolve().as_uri(),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
@@ -163,13 +158,13 @@ def test_report_renders_in_headless_chromium(run_folder, tmp_path):
 
 
 def test_axis_report_rerenders_from_the_cache_and_refuses_other_inputs(run_folder, tmp_path):
-    report = run_folder / REPORT_FILE
+    report = run_folder / REPORT
     report.unlink()
-    checks_before = (run_folder / CHECKS_FILE).stat().st_mtime_ns
+    checks_before = (run_folder / CHECKS).stat().st_mtime_ns
     result = CliRunner().invoke(app, ["report", str(run_folder)])
     assert result.exit_code == 0, result.output
     assert report.exists()
-    assert (run_folder / CHECKS_FILE).stat().st_mtime_ns == checks_before  # not recomputed
+    assert (run_folder / CHECKS).stat().st_mtime_ns == checks_before  # not recomputed
     other = tmp_path / "other.toml"
     other.write_text((ROOT / "priors" / "realist.toml").read_text(encoding="utf-8"))
     result = CliRunner().invoke(
@@ -188,7 +183,7 @@ def test_axis_report_rerenders_from_the_cache_and_refuses_other_inputs(run_folde
     )
     assert result.exit_code == 2
     assert "differ" in result.output
-    assert (run_folder / CHECKS_FILE).stat().st_mtime_ns == checks_before
+    assert (run_folder / CHECKS).stat().st_mtime_ns == checks_before
 
 
 def test_forecast_writes_the_report_by_default(tmp_path, monkeypatch, small_fit):
@@ -198,14 +193,14 @@ def test_forecast_writes_the_report_by_default(tmp_path, monkeypatch, small_fit)
         kw["on_chunk"](250, 812.4)  # the sampler reports each chunk of a fit to a precision
         return small_fit
 
-    monkeypatch.setattr("model.workflows.forecast.run_forecast", fit)
+    monkeypatch.setattr("model.workflows.forecast.fit.run_forecast", fit)
     out = tmp_path / "run"
     result = CliRunner().invoke(
         app, ["forecast", "--out", str(out), "--as-of", "2025-09-30", "--allow-bad-diagnostics"]
     )
     assert result.exit_code == 0, result.output
-    assert (out / CHECKS_FILE).exists()
-    text = (out / REPORT_FILE).read_text(encoding="utf-8")
+    assert (out / CHECKS).exists()
+    text = (out / REPORT).read_text(encoding="utf-8")
     summary = json.loads((out / "summary.json").read_text())
     assert f'data-value="{summary["p_axis"]["mean"]!r}"' in text
     assert "Report:" in result.output
@@ -213,7 +208,7 @@ def test_forecast_writes_the_report_by_default(tmp_path, monkeypatch, small_fit)
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == []
     # where the time went: the fit's stages as the fit recorded them (here the shared fit's),
     # the command's own measured here, together no more than the command's total
-    timings = json.loads((out / TIMINGS_FILE).read_text())
+    timings = json.loads((out / TIMINGS).read_text())
     stages = timings["stages"]
     fit = json.loads(small_fit.attrs["stage_seconds"])
     assert set(fit) == {"build", "sampling", "diagnostics"}
@@ -240,5 +235,5 @@ def test_forecast_writes_the_report_by_default(tmp_path, monkeypatch, small_fit)
         ],
     )
     assert result.exit_code == 0, result.output
-    assert not (quick / REPORT_FILE).exists() and not (quick / CHECKS_FILE).exists()
-    assert "report" not in json.loads((quick / TIMINGS_FILE).read_text())["stages"]
+    assert not (quick / REPORT).exists() and not (quick / CHECKS).exists()
+    assert "report" not in json.loads((quick / TIMINGS).read_text())["stages"]

@@ -14,7 +14,7 @@ from model.inference.refit import Refitter
 from model.inference.runner import run_tasks
 from model.inference.sampling import SamplerConfig
 from model.outputs.calibration import write_outputs
-from model.workflows.sbc import (
+from model.workflows.validation.sbc import (
     SBCSpec,
     holm,
     rank_of,

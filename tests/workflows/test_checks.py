@@ -12,7 +12,7 @@ from scipy.stats import binom
 
 from model.evidence.aggregate import Evidence
 from model.generative.build import build_model
-from model.workflows import checks
+from model.workflows.validation import predictive as checks
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ import pytest
 import xarray as xr
 
 from model.evidence.data import InputError, load_actors
-from model.workflows.inputs import BadInputError, CaseFiles, refusing
-from model.workflows.timing import StageTimer
+from model.workflows.common.inputs import BadInputError, CaseFiles, refusing
+from model.workflows.common.timing import StageTimer
 from tests.conftest import ACTORS, DEFAULT_PRIORS, OBSERVATIONS, ROOT
 from tests.fakes import fake_posterior, truncate
 
@@ -90,7 +90,7 @@ def test_forecast_refuses_bad_input_before_the_fit(tmp_path, monkeypatch):
 def test_forecast_does_not_call_a_failed_fit_bad_input(monkeypatch):
     """A ValueError from the fit itself stays a failure (exit 1), not bad input (exit 2)."""
     import model.workflows.forecast as forecast
-    from model.workflows.hooks import Hooks
+    from model.workflows.common.hooks import Hooks
 
     def fit(inputs, config, **kw):
         raise ValueError("unknown sampler 'x'")
@@ -114,7 +114,7 @@ def test_forecast_does_not_call_a_failed_fit_bad_input(monkeypatch):
 
 
 def _backtest():
-    from model.workflows.backtest import Backtest
+    from model.workflows.updates.backtest import Backtest
 
     forecasts = pd.DataFrame(
         {
@@ -176,8 +176,8 @@ def test_a_backtest_folder_is_never_written_over(tmp_path):
 
 
 def test_backtest_refuses_a_bad_step_before_any_fit():
-    from model.workflows.backtest import backtest_case
-    from model.workflows.forecast import SamplerConfig
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.updates.backtest import backtest_case
 
     start = pd.Timestamp("2024-01-01").date()
     with pytest.raises(BadInputError, match="--every must be one of"):
@@ -185,8 +185,8 @@ def test_backtest_refuses_a_bad_step_before_any_fit():
 
 
 def test_sensitivity_refuses_a_total_that_is_not_positive():
-    from model.workflows.forecast import SamplerConfig
-    from model.workflows.sensitivity import sensitivity_case
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.studies.sensitivity import sensitivity_case
 
     rival = ROOT / "priors" / "realist.toml"
     with pytest.raises(BadInputError, match="every total concentration must be > 0"):
@@ -197,7 +197,7 @@ def test_sensitivity_refuses_a_total_that_is_not_positive():
 
 
 def test_scenarios_assemble_from_settings_and_files(tmp_path):
-    from model.workflows.scenario import assemble_scenarios
+    from model.workflows.studies.scenario import assemble_scenarios
 
     actors = load_actors(ACTORS)
     path = tmp_path / "s.toml"
@@ -214,7 +214,7 @@ def test_scenarios_assemble_from_settings_and_files(tmp_path):
 
 
 def test_scenario_problems_of_settings_and_files_are_listed_at_once(tmp_path):
-    from model.workflows.scenario import assemble_scenarios
+    from model.workflows.studies.scenario import assemble_scenarios
 
     path = tmp_path / "s.toml"
     path.write_text('[scenario.a]\nset = ["CHN.external=loud"]\n', encoding="utf-8")
@@ -225,7 +225,7 @@ def test_scenario_problems_of_settings_and_files_are_listed_at_once(tmp_path):
 
 
 def test_a_run_posterior_is_read_with_its_case(tmp_path):
-    from model.workflows.scenario import read_run_posterior
+    from model.workflows.common.run_folder import read_run_posterior
 
     fake_posterior(tmp_path / "run" / "posterior.nc")
     idata, actors = read_run_posterior(tmp_path / "run")
@@ -234,7 +234,7 @@ def test_a_run_posterior_is_read_with_its_case(tmp_path):
 
 
 def test_a_run_posterior_that_will_not_do_is_refused(tmp_path):
-    from model.workflows.scenario import read_run_posterior
+    from model.workflows.common.run_folder import read_run_posterior
 
     (tmp_path / "empty").mkdir()
     with pytest.raises(BadInputError, match=r"no posterior\.nc in run folder"):
@@ -253,7 +253,7 @@ def test_a_run_posterior_that_will_not_do_is_refused(tmp_path):
 def test_a_failed_scenario_folder_leaves_nothing(tmp_path, monkeypatch):
     import model.outputs.plots
     from model.outputs.folders import write_scenarios
-    from model.workflows.scenario import ScenarioResult
+    from model.workflows.studies.scenario import ScenarioResult
 
     def broken(frame, period):
         raise RuntimeError("no figure")
@@ -270,16 +270,16 @@ def test_a_failed_scenario_folder_leaves_nothing(tmp_path, monkeypatch):
 
 
 def test_new_files_that_are_missing_are_all_named(tmp_path):
-    from model.workflows.update import read_new_files
+    from model.workflows.updates.update import read_new_files
 
     with pytest.raises(FileNotFoundError, match=r"no such file: .*a\.csv, .*b\.csv"):
         read_new_files([tmp_path / "a.csv", tmp_path / "b.csv"], load_actors(ACTORS))
 
 
 def test_a_dry_run_ingest_codes_the_feed_and_touches_no_store(tmp_path):
-    from model.workflows.forecast import SamplerConfig
-    from model.workflows.ingest import Feed, ingest_update
-    from model.workflows.update import UpdateRequest
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.updates.ingest import Feed, ingest_update
+    from model.workflows.updates.update import UpdateRequest
 
     events = ROOT / "data" / "event-data"
     feed = Feed(
@@ -298,7 +298,7 @@ def test_a_dry_run_ingest_codes_the_feed_and_touches_no_store(tmp_path):
 
 
 def test_reading_the_ledger_of_a_new_store_finds_nothing(tmp_path):
-    from model.workflows.history import read_ledger
+    from model.workflows.updates.ledger import read_ledger
 
     assert read_ledger(tmp_path / "axis.sqlite").empty
 
@@ -339,13 +339,14 @@ def test_a_progress_bar_never_advanced_prints_nothing(capsys):
 
 
 def test_timings_are_recorded_in_the_stage_order(tmp_path, capsys):
-    from model.outputs.run_folder import record_timings
-    from model.workflows.forecast import STAGES, TIMINGS_FILE
+    from model.outputs.forecast_run import record_timings
+    from model.workflows.common.run_folder import TIMINGS
+    from model.workflows.common.timing import STAGES
 
     timer = StageTimer()
     timer.update({"report": 1.0, "sampling": 3.0, "start": 0.5})
     record_timings(tmp_path, timer)
-    written = json.loads((tmp_path / TIMINGS_FILE).read_text())
+    written = json.loads((tmp_path / TIMINGS).read_text())
     assert list(written["stages"]) == [s for s in STAGES if s in written["stages"]]
     assert written["total"] >= 0 and "Time:" in capsys.readouterr().out
 
@@ -357,7 +358,7 @@ def test_axis_backtest_writes_its_folder_once(tmp_path, monkeypatch):
     """The command's wiring: dates to the workflow, progress, the folder, the tables."""
     from typer.testing import CliRunner
 
-    import model.workflows.backtest
+    import model.workflows.updates.backtest
     from model.cli import app
 
     seen = {}
@@ -367,7 +368,7 @@ def test_axis_backtest_writes_its_folder_once(tmp_path, monkeypatch):
         progress(0, dates[0])
         return _backtest()
 
-    monkeypatch.setattr(model.workflows.backtest, "run_backtest", run)
+    monkeypatch.setattr(model.workflows.updates.backtest, "run_backtest", run)
     out = tmp_path / "bt"
     args = ["backtest", "--from", "2025-04-01", "--to", "2025-09-30", "--out", str(out)]
     result = CliRunner().invoke(app, [*args, "--refit-all"])
@@ -383,7 +384,7 @@ def test_axis_backtest_writes_its_folder_once(tmp_path, monkeypatch):
 
 
 def _sensitivity():
-    from model.workflows.sensitivity import Sensitivity
+    from model.workflows.studies.sensitivity import Sensitivity
 
     psense = pd.DataFrame(
         {
@@ -414,7 +415,7 @@ def _sensitivity():
         {"elpd": [-10.0], "elpd_diff": [0.0], "dse": [0.0], "weight": [1.0], "pareto_k_max": [0.3]},
         index=["Weitsman (default)"],
     )
-    from model.workflows.theories import Stacked
+    from model.workflows.forecast.theories import Stacked
 
     p_axis = {
         "mean": 0.3,
@@ -429,7 +430,7 @@ def _sensitivity():
 def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    import model.workflows.sensitivity
+    import model.workflows.studies.sensitivity
     from model.cli import app
     from model.outputs.console import console
 
@@ -440,7 +441,7 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
         seen.update(baseline=baseline.name, base=base)
         return _sensitivity()
 
-    monkeypatch.setattr(model.workflows.sensitivity, "run_sensitivity", run)
+    monkeypatch.setattr(model.workflows.studies.sensitivity, "run_sensitivity", run)
     out = tmp_path / "sens"
     args = ["sensitivity", "--no-prior-sets", "--sweep", "1,4", "--seed", "3", "--out", str(out)]
     monkeypatch.setattr(console, "width", 80)  # a plain terminal, whatever the tests' own
@@ -479,7 +480,7 @@ def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
 def test_verdict_says_when_p_axis_crosses_a_threshold_and_under_what():
     from dataclasses import replace
 
-    from model.workflows.sensitivity import verdict
+    from model.workflows.studies.sensitivity import verdict
 
     result = _sensitivity()
     sweep = result.prior_sets.assign(**{"prior set": ["1", "1000"], "P(axis)": [0.02, 0.6]})
@@ -497,9 +498,9 @@ def test_axis_sensitivity_reuses_a_forecasts_fit_of_the_same_case_only(
     the case under other priors is refused, naming what differs, before anything runs."""
     from typer.testing import CliRunner
 
-    import model.workflows.sensitivity
+    import model.workflows.studies.sensitivity
     from model.cli import app
-    from model.workflows.forecast import write_run
+    from model.workflows.common.run_folder import write_run
 
     run_folder = write_run(tiny_fit, tmp_path / "forecast")
     seen = {}
@@ -508,7 +509,7 @@ def test_axis_sensitivity_reuses_a_forecasts_fit_of_the_same_case_only(
         seen["base"] = base
         return _sensitivity()
 
-    monkeypatch.setattr(model.workflows.sensitivity, "run_sensitivity", run)
+    monkeypatch.setattr(model.workflows.studies.sensitivity, "run_sensitivity", run)
     args = ["sensitivity", "--no-prior-sets", "--sweep", "4", "--as-of", "2025-09-30"]
     args += ["--from-run", str(run_folder)]
     result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "same")])

@@ -9,7 +9,7 @@ from scipy import stats
 from model.evidence.data import InputError
 from model.evidence.priors import load_priors
 from model.theory.tables import ALLIANCE_TYPES, STRATEGIES
-from model.workflows.elicit import MASS, TRUST, elicit_priors, parse_statement
+from model.workflows.studies.elicit import MASS, TRUST, elicit_priors, parse_statement
 from tests.conftest import ROOT
 
 DEFAULT = ROOT / "priors" / "default.toml"

@@ -8,8 +8,11 @@ import tomllib
 import pandas as pd
 import pytest
 
-from model.workflows.forecast import SamplerConfig, load_inputs, run_forecast, summarise
-from model.workflows.reproduce import compare_with_paper
+from model.inference.sampling import SamplerConfig
+from model.workflows.forecast.fit import run_forecast
+from model.workflows.forecast.inputs import load_inputs
+from model.workflows.forecast.summary import summarise
+from model.workflows.validation.paper import compare_with_paper
 from tests.conftest import ACTORS, AS_OF, DEFAULT_PRIORS, OBSERVATIONS, ROOT, SMALL
 
 DYAD_STATES = {"RUS", "PRK"}

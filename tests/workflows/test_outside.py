@@ -8,7 +8,7 @@ import pytest
 import xarray as xr
 
 from model.evidence.data import InputError
-from model.workflows.outside import (
+from model.workflows.validation.event_data import (
     compare,
     first_evidence,
     load_dyad_series,

@@ -9,7 +9,11 @@ from model.evidence.priors import load_priors
 from model.generative.simulate import Design, simulate_case, template_evidence
 from model.inference.refit import Refitter
 from model.inference.sampling import SamplerConfig
-from model.workflows.recovery import CONFIGURATIONS, check_recovery, true_parameters
+from model.workflows.validation.recovery import (
+    CONFIGURATIONS,
+    check_recovery,
+    true_parameters,
+)
 from tests.conftest import DEFAULT_PRIORS
 
 

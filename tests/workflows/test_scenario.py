@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from model.cli import app
 from model.evidence.data import InputError, load_actors
-from model.workflows.scenario import (
+from model.workflows.studies.scenario import (
     compare,
     headline,
     load_scenarios,

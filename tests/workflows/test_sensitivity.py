@@ -10,7 +10,7 @@ import pytest
 
 from model.evidence.priors import load_priors
 from model.inference.sampling import SamplerConfig
-from model.workflows.sensitivity import (
+from model.workflows.studies.sensitivity import (
     classify,
     flag,
     is_probability,
@@ -205,8 +205,9 @@ def test_reweighted_prior_sets_agree_with_nuts_refits(shipped_inputs, full_fit):
 
     The anchor is the shared full-size fit (4 x 1,000 draws, to spare for the weights); the
     refits draw to a bulk ESS of 400, and the comparison's standard errors carry it."""
-    from model.workflows import reuse
-    from model.workflows.forecast import run_forecast, summarise
+    from model.workflows.forecast.fit import run_forecast
+    from model.workflows.forecast.summary import summarise
+    from model.workflows.updates import reuse
 
     anchor = reuse.anchor_of(full_fit, shipped_inputs, label="default")
     config = SamplerConfig(seed=21, **ANSWER)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.workflows.update import diff_summaries
+from model.workflows.updates.update import diff_summaries
 
 
 def _summary(p_axis: float, bb_implied: float, bb_state: float | None) -> dict:
@@ -40,7 +40,7 @@ def test_a_fit_reports_both_and_they_agree_where_no_codes_fell(small_fit):
 
     import numpy as np
 
-    from model.workflows.forecast import summarise
+    from model.workflows.forecast.summary import summarise
 
     summary = summarise(small_fit)
     for info in summary["dyads"].values():
@@ -60,7 +60,7 @@ def test_a_fit_reports_both_and_they_agree_where_no_codes_fell(small_fit):
 
 def test_the_report_shows_the_state_beside_the_implied_type(small_fit):
     from model.outputs.report import _dyads
-    from model.workflows.forecast import summarise
+    from model.workflows.forecast.summary import summarise
 
     summary = summarise(small_fit)
     html = _dyads(summary, {"dyad_types": b"", "outcomes": b""})

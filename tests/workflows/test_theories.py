@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from arviz_base import from_dict
 
-from model.workflows.theories import mixture_draws, stack
+from model.workflows.forecast.theories import mixture_draws, stack
 
 
 def test_mixture_takes_draws_in_proportion_to_the_weights():

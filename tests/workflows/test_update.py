@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from model.cli import app
 from model.evidence.store import Store
-from model.workflows.backtest import as_of_dates, score, score_table
+from model.workflows.updates.backtest import as_of_dates, score, score_table
 from tests.conftest import ACTORS, ANSWER, DEFAULT_PRIORS, OBSERVATIONS, ROOT
 
 TINY = ["--draws", "30", "--tune", "30", "--chains", "2", "--allow-bad-diagnostics"]
@@ -197,7 +197,9 @@ def test_kill_9_mid_update_loses_nothing(published, tmp_path):
 
 @pytest.mark.slow  # a fit of its own, on the evidence known at the end of 2023
 def test_as_of_fit_uses_no_later_observation():
-    from model.workflows.forecast import SamplerConfig, load_inputs, run_forecast
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.forecast.fit import run_forecast
+    from model.workflows.forecast.inputs import load_inputs
 
     when = date(2023, 12, 31)
     inputs = load_inputs(ACTORS, OBSERVATIONS, DEFAULT_PRIORS, as_of=when)
@@ -245,8 +247,11 @@ def test_leave_future_out_reweighting_agrees_with_nuts_refits():
     A quarter with much new evidence (2025Q2 adds 44 rows: k 0.89) is refitted instead."""
     from model.evidence.data import load_actors, read_observations
     from model.evidence.priors import load_priors
-    from model.workflows import reuse
-    from model.workflows.forecast import SamplerConfig, prepare_inputs, run_forecast, summarise
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.forecast.fit import run_forecast
+    from model.workflows.forecast.inputs import prepare_inputs
+    from model.workflows.forecast.summary import summarise
+    from model.workflows.updates import reuse
     from tests.workflows.test_sensitivity import _assert_agree
 
     actors = load_actors(ACTORS)
@@ -272,8 +277,8 @@ def test_backtest_fits_share_one_grid_and_record_their_path():
     """Every as-of fit runs on the last date's grid, and says whether it was reweighted."""
     from model.evidence.data import load_actors, read_observations
     from model.evidence.priors import load_priors
-    from model.workflows.backtest import run_backtest
-    from model.workflows.forecast import SamplerConfig
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.updates.backtest import run_backtest
 
     actors = load_actors(ACTORS)
     frame = read_observations(OBSERVATIONS, actors)

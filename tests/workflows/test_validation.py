@@ -11,7 +11,7 @@ import xarray as xr
 from model.evidence.cases import available_cases, reference_keys, resolve_case
 from model.evidence.data import InputError, default_as_of, load_actors, read_observations
 from model.theory.tables import ALLIANCE_TYPES, OUTCOME_LEVELS
-from model.workflows.validation import (
+from model.workflows.validation.cases import (
     KeyDate,
     brier,
     compare,
@@ -255,8 +255,10 @@ def test_the_smoothed_types_meet_weitsmans_readings_at_the_stated_floor():
     """Every case with a reading, fitted on all its evidence: the smoothed modal type is
     Weitsman's at no fewer key dates than the floor, and the Brier score beats the uniform."""
     from model.evidence.cases import available_cases, resolve_case
-    from model.workflows.forecast import SamplerConfig, load_inputs, run_forecast
-    from model.workflows.validation import (
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.forecast.fit import run_forecast
+    from model.workflows.forecast.inputs import load_inputs
+    from model.workflows.validation.cases import (
         compare,
         has_reading,
         load_reading,

@@ -1,6 +1,6 @@
 """The forecast ledger, read back: every published forecast, oldest first (``axis history``).
 
-Kept apart from :mod:`model.workflows.update` so that reading the ledger
+Kept apart from :mod:`model.workflows.updates.update` so that reading the ledger
 imports no sampler: ``axis history`` answers at once.
 """
 

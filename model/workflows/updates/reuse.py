@@ -5,13 +5,13 @@ another as-of date, a few new rows) need not draw each posterior afresh.
 The posterior under the change is the anchor's posterior times the ratio of
 the two joint densities, so the anchor's draws, Pareto-smoothed and
 resampled (:mod:`model.inference.reweight`), estimate it. Where the smoothed weights'
-shape ``k`` exceeds :data:`model.inference.reweight.PARETO_K_MAX`, or they carry too
+shape ``k`` exceeds :data:`model.inference.convergence.PARETO_K_MAX`, or they carry too
 few effective draws, or the change alters the parameter space, the fit is
-drawn by NUTS (:func:`model.workflows.forecast.run_forecast`) and becomes the next
+drawn by NUTS (:func:`model.workflows.forecast.fit.run_forecast`) and becomes the next
 anchor. This is the approximate leave-future-out scheme of Bürkner, Gabry
 and Vehtari (2020), used here also for prior sensitivity.
 
-Densities are the *plain* model's (:data:`model.generative.reparam.PLAIN`), evaluated
+Densities are the *plain* model's (:data:`model.generative.coordinates.PLAIN`), evaluated
 at the plain variables every posterior holds whatever coordinates NUTS
 moved in, so an anchor and a fit in other coordinates still compare the
 same parameters.
@@ -27,16 +27,12 @@ import pymc as pm
 import xarray as xr
 
 from model.generative.build import build_model
-from model.generative.reparam import PLAIN
-from model.inference.convergence import ESS_BULK_MIN
-from model.inference.reweight import (
-    PARETO_K_MAX,
-    anchor_record,
-    differs,
-    importance_weights,
-    reweight,
-)
-from model.workflows.forecast import Inputs, SamplerConfig, annotate, run_forecast
+from model.generative.coordinates import PLAIN
+from model.inference.convergence import ESS_BULK_MIN, PARETO_K_MAX
+from model.inference.reweight import anchor_record, differs, importance_weights, reweight
+from model.inference.sampling import SamplerConfig
+from model.workflows.forecast.fit import annotate, run_forecast
+from model.workflows.forecast.inputs import Inputs
 
 
 @dataclass(frozen=True)

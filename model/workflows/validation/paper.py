@@ -27,7 +27,7 @@ def _modal(probs: dict[str, float]) -> str:
 
 
 def compare_with_paper(summary: dict[str, Any], coding: dict[str, Any]) -> list[Check]:
-    """Compare a run summary (:func:`model.workflows.forecast.summarise`) with a paper's coding.
+    """Compare a run summary (:func:`~model.workflows.forecast.summary.summarise`) with the paper.
 
     Checks, per dyad: the modal alliance type equals the paper's (and reaches
     ``type_min_probability`` where the coding sets one); the modal commitment

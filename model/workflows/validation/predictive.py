@@ -53,10 +53,10 @@ import pymc as pm
 import xarray as xr
 
 from model.evidence.aggregate import Evidence
-from model.evidence.data import atomic_file
-from model.generative.build import _threat_logp, _threat_random
+from model.generative.graph import _threat_logp, _threat_random
+from model.inference.convergence import HDI_PROB
 from model.theory.tables import OUTCOME_LEVELS, OUTCOMES, STRATEGIES, THREAT_CODES
-from model.workflows.forecast import HDI_PROB
+from model.workflows.common.run_folder import atomic_file
 
 #: Draws of the posterior (and of the prior) the checks replicate from.
 CHECK_DRAWS = 200
@@ -185,7 +185,7 @@ def replicate_threat(log_p: np.ndarray, evidence: Evidence, rng: np.random.Gener
 def threat_cell_log_likelihood(log_p: np.ndarray, evidence: Evidence) -> np.ndarray:
     """Pointwise log-likelihood per threat cell, ``(chain, draw, threat_cell)``.
 
-    The model's own term (:func:`model.generative.build._threat_logp`, without the
+    The model's own term (:func:`model.generative.graph._threat_logp`, without the
     multinomial coefficient, which is constant per cell and so leaves PSIS
     weights unchanged), summed over codes.
     """

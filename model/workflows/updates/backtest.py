@@ -7,7 +7,7 @@ observations dated after the as-of date and within the horizon, with the
 Brier score and the log score, beside a uniform forecast as the baseline.
 
 The fits are approximate leave-future-out fits (Bürkner, Gabry and Vehtari
-2020, :mod:`model.workflows.reuse`): the earliest is drawn by NUTS, and each later one
+2020, :mod:`model.workflows.updates.reuse`): the earliest is drawn by NUTS, and each later one
 reweights the last NUTS fit's draws by the likelihood of the evidence that
 arrived in between, unless the Pareto-smoothed weights say no (``k > 0.7``),
 when it is drawn by NUTS and becomes the next anchor. To make the fits
@@ -30,10 +30,12 @@ import xarray as xr
 from model.evidence.aggregate import dyad_name, pair_name
 from model.evidence.data import Actors, load_actors, read_observations
 from model.evidence.priors import PriorSet, load_priors
+from model.inference.sampling import SamplerConfig
 from model.theory.tables import OUTCOME_LEVELS, STRATEGIES
-from model.workflows.forecast import SamplerConfig, prepare_inputs, summarise
-from model.workflows.hooks import Hooks
-from model.workflows.inputs import CaseFiles, check_prior_shapes, refusing
+from model.workflows.common.hooks import Hooks
+from model.workflows.common.inputs import CaseFiles, check_prior_shapes, refusing
+from model.workflows.forecast.inputs import prepare_inputs
+from model.workflows.forecast.summary import summarise
 
 STEPS: dict[str, str] = {"quarter": "Q", "month": "M", "year": "Y"}
 
@@ -132,9 +134,9 @@ def run_backtest(
     """Fit as of each date and score each fit on the evidence that came after it.
 
     With ``reuse`` (the default) later fits reweight the last NUTS fit where
-    the weights allow (:mod:`model.workflows.reuse`); without, every fit is NUTS.
+    the weights allow (:mod:`model.workflows.updates.reuse`); without, every fit is NUTS.
     """
-    from model.workflows import reuse as reuse_mod
+    from model.workflows.updates import reuse as reuse_mod
 
     forecasts, targets = [], []
     freq = actors.pandas_freq
@@ -195,7 +197,7 @@ def backtest_case(
 
     Raises
     ------
-    model.workflows.inputs.BadInputError
+    model.workflows.common.inputs.BadInputError
         If a file cannot be read, the prior set does not fit the case or the
         dates make no range; nothing has run then.
     """

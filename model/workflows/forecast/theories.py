@@ -29,8 +29,9 @@ import pymc as pm
 import xarray as xr
 
 from model.evidence.priors import PriorSet
+from model.inference.convergence import HDI_PROB
 from model.inference.sampling import SamplerConfig
-from model.workflows.forecast import HDI_PROB, Inputs
+from model.workflows.forecast.inputs import Inputs
 
 #: The observed variable the theories are compared on.
 EVIDENCE_VARIABLE = "behaviour_evidence"
@@ -174,7 +175,7 @@ def fit_theories(
 
     Every theory is drawn by NUTS: a rival mapping moves every Table 2 cell,
     so importance weights from one theory's draws to another's are
-    degenerate (:mod:`model.workflows.reuse` would refuse them anyway).
+    degenerate (:mod:`model.workflows.updates.reuse` would refuse them anyway).
 
     Parameters
     ----------
@@ -198,8 +199,8 @@ def fit_theories(
     import json
 
     from model.generative.build import build_model
-    from model.generative.reparam import PLAIN
-    from model.workflows.forecast import run_forecast
+    from model.generative.coordinates import PLAIN
+    from model.workflows.forecast.fit import run_forecast
 
     sets = [inputs.priors, *rivals]
     fits: dict[str, tuple[xr.DataTree, pm.Model]] = {}

@@ -16,30 +16,36 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import xarray as xr
 
 from model.evidence.data import (
-    RUN_POSTERIOR,
     Actors,
-    InputError,
-    Problem,
-    check_run_folder,
     file_sha256,
     load_actors,
     read_observations,
 )
 from model.evidence.priors import PriorSet, load_priors
-from model.evidence.store import LOCK_TIMEOUT, Publication, Source, Store, split_new
-from model.workflows.forecast import (
+from model.evidence.store import (
+    LOCK_TIMEOUT,
+    Publication,
+    Source,
+    Store,
+    read_observation_files,
+    split_new,
+)
+from model.inference.sampling import SamplerConfig
+from model.workflows.common.hooks import Hooks
+from model.workflows.common.inputs import CaseFiles, check_prior_shapes
+from model.workflows.common.run_folder import (
+    POSTERIOR,
     Figures,
-    SamplerConfig,
-    prepare_inputs,
-    run_forecast,
-    summarise,
+    check_run_folder,
+    open_run,
+    read_group,
     write_run,
 )
-from model.workflows.hooks import Hooks
-from model.workflows.inputs import CaseFiles, check_prior_shapes
+from model.workflows.forecast.fit import run_forecast
+from model.workflows.forecast.inputs import prepare_inputs
+from model.workflows.forecast.summary import summarise
 
 
 class DiagnosticsFailedError(RuntimeError):
@@ -80,7 +86,7 @@ def _fit_and_write(
     figures: Figures | None,
 ) -> dict[str, Any]:
     from model.generative.build import build_model
-    from model.generative.reparam import PLAIN
+    from model.generative.coordinates import PLAIN
     from model.inference.reweight import ANCHOR_GROUP, anchor_record
 
     inputs = prepare_inputs(actors, frame, priors, as_of=as_of, horizon=horizon)
@@ -92,24 +98,6 @@ def _fit_and_write(
         idata[ANCHOR_GROUP] = anchor_record(build_model(inputs.evidence, priors, PLAIN), idata)
     write_run(idata, out, figures(idata) if figures else None)
     return summary
-
-
-def read_group(run_folder: Path, group: str) -> xr.Dataset | None:
-    """Read one group of a run folder's ``posterior.nc`` (``None``: absent or unreadable)."""
-    try:
-        with xr.open_dataset(Path(run_folder) / "posterior.nc", group=group) as ds:
-            return ds.load()
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def _open_run(folder: Path) -> xr.DataTree | None:
-    """Load a run folder's posterior file (``None`` if missing or unreadable)."""
-    try:
-        with xr.open_datatree(Path(folder) / "posterior.nc") as tree:
-            return tree.load()
-    except (OSError, ValueError, KeyError):
-        return None
 
 
 def _reweight_and_write(
@@ -130,12 +118,13 @@ def _reweight_and_write(
     Returns the summary and how it was made, or ``None`` and why the update
     must draw the posterior again: the parameters changed (a new period or
     indicator), the anchor cannot be read or rebuilt, or the weights are not
-    sound (:func:`model.workflows.reuse.try_reweight`).
+    sound (:func:`model.workflows.updates.reuse.try_reweight`).
     """
     from model.generative.build import build_model
-    from model.generative.reparam import PLAIN
-    from model.inference.reweight import ANCHOR_GROUP, IMPORTANCE_GROUP, differs, log_joint
-    from model.workflows.reuse import Anchor, try_reweight
+    from model.generative.coordinates import PLAIN
+    from model.inference.convergence import IMPORTANCE_GROUP
+    from model.inference.reweight import ANCHOR_GROUP, differs, log_joint
+    from model.workflows.updates.reuse import Anchor, try_reweight
 
     anchor_log_joint = None
     anchor_folder = Path(previous).resolve()  # recorded absolute: later updates may run elsewhere
@@ -143,7 +132,7 @@ def _reweight_and_write(
     if record is not None:  # itself reweighted: go back to its anchor
         anchor_folder = Path(record.attrs["anchor"])
         anchor_log_joint = record["anchor_log_joint"].values
-    anchor = _open_run(anchor_folder)
+    anchor = open_run(anchor_folder)
     if anchor is None:
         return None, f"the run {anchor_folder} cannot be read"
     if not json.loads(anchor.attrs["diagnostics"])["passed"]:
@@ -181,25 +170,6 @@ def _reweight_and_write(
     return summary, f"reweighted the draws of {anchor_folder.name} ({tried.why})"
 
 
-def read_update_files(files: list[Path], actors: Actors) -> list[tuple[pd.DataFrame, Source]]:
-    """Read and validate observation files, each with its provenance.
-
-    Raises :class:`~model.evidence.data.InputError` listing every bad row of every file.
-    """
-    problems: list[Problem] = []
-    incoming: list[tuple[pd.DataFrame, Source]] = []
-    for path in files:
-        try:
-            frame = read_observations(path, actors)
-        except InputError as err:
-            problems += err.problems
-            continue
-        incoming.append((frame, Source(path.name, file_sha256(path))))
-    if problems:
-        raise InputError(problems)
-    return incoming
-
-
 def run_update(files: list[Path], *, actors: Actors, **kwargs: Any) -> UpdateResult:
     """Add new observation files to the store, refit, and publish the forecast.
 
@@ -234,7 +204,7 @@ def run_update(files: list[Path], *, actors: Actors, **kwargs: Any) -> UpdateRes
     DiagnosticsFailedError
         If the refit failed the convergence gate. In both cases nothing is changed.
     """
-    return publish_update(read_update_files(files, actors), actors=actors, **kwargs)
+    return publish_update(read_observation_files(files, actors), actors=actors, **kwargs)
 
 
 def publish_update(
@@ -338,7 +308,7 @@ def diff_summaries(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, A
     Parameters
     ----------
     old, new
-        Two summaries (:func:`model.workflows.forecast.summarise`).
+        Two summaries (:func:`model.workflows.forecast.summary.summarise`).
 
     Returns
     -------
@@ -418,7 +388,9 @@ class UpdateRequest:
 
 
 def read_new_files(files: list[Path], actors: Actors) -> list[tuple[pd.DataFrame, Source]]:
-    """Read new observation files (:func:`read_update_files`), naming any missing one first.
+    """Read new observation files, naming any missing one first.
+
+    :func:`model.evidence.store.read_observation_files`, after a check for missing files.
 
     A missing file is named before any is read: the analyst's typo is
     reported as such, not as an unreadable file.
@@ -426,7 +398,7 @@ def read_new_files(files: list[Path], actors: Actors) -> list[tuple[pd.DataFrame
     missing = [f for f in files if not f.exists()]
     if missing:
         raise FileNotFoundError(f"no such file: {', '.join(map(str, missing))}")
-    return read_update_files(files, actors)
+    return read_observation_files(files, actors)
 
 
 def load_update_case(request: UpdateRequest) -> tuple[Actors, PriorSet]:
@@ -450,7 +422,7 @@ def check_anchor(store: Store) -> None:
     """
     led = store.ledger()
     if not led.empty and Path(led["run_folder"].iloc[-1]).is_dir():
-        check_run_folder(led["run_folder"].iloc[-1], (RUN_POSTERIOR,))
+        check_run_folder(led["run_folder"].iloc[-1], (POSTERIOR,))
 
 
 def publish_locked(

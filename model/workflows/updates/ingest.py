@@ -2,7 +2,7 @@
 
 An ICEWS or GDELT 2.0 file is coded by :mod:`model.evidence.ingest` into
 ``event-data`` threat observations (one per series and period), which then
-take the path of an update (:mod:`model.workflows.update`): duplicates
+take the path of an update (:mod:`model.workflows.updates.update`): duplicates
 skipped, refit, ledger. The coded rows are handed to the caller before the
 refit, so that the analyst sees what is about to be added.
 """
@@ -18,9 +18,9 @@ import pandas as pd
 from model.evidence.data import Actors, file_sha256
 from model.evidence.ingest import IngestReport, ingest_feed, load_cameo, load_mapping
 from model.evidence.store import Source
-from model.workflows import update
-from model.workflows.forecast import Figures
-from model.workflows.hooks import Hooks
+from model.workflows.common.hooks import Hooks
+from model.workflows.common.run_folder import Figures
+from model.workflows.updates import update
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def ingest_update(
     ``on_coded`` sees the coded feed before anything is published. With
     ``dry_run``, or when no series and period has enough events, nothing
     is published and the store is not touched. Raises what
-    :func:`model.workflows.update.update_store` raises; nothing is changed then.
+    :func:`model.workflows.updates.update.update_store` raises; nothing is changed then.
     """
     actors, priors = update.load_update_case(request)
     coded = code_feed(feed, actors)

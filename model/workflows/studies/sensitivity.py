@@ -8,7 +8,7 @@ Three tools:
 * fits under whole alternative prior sets and along a sweep of the Table 2
   concentration, each by Pareto-smoothed importance reweighting of the
   default fit where the weights allow (``k <= 0.7``), else by NUTS
-  (:mod:`model.workflows.reuse`);
+  (:mod:`model.workflows.updates.reuse`);
 * PSIS-LOO comparison of Weitsman's mapping with Walt's on the conduct and
   outcome evidence.
 """
@@ -31,12 +31,18 @@ import pymc as pm
 import xarray as xr
 
 from model.evidence.priors import GROUP_FAMILIES, PriorSet, load_priors
+from model.inference.convergence import PARETO_K_MAX
 from model.inference.sampling import SamplerConfig
-from model.workflows.forecast import Inputs, load_inputs
-from model.workflows.hooks import Hooks
-from model.workflows.inputs import CaseFiles, check_inputs_match, check_prior_shapes, refusing
-from model.workflows.scenario import read_run_posterior
-from model.workflows.theories import Stacked, stack
+from model.workflows.common.hooks import Hooks
+from model.workflows.common.inputs import (
+    CaseFiles,
+    check_inputs_match,
+    check_prior_shapes,
+    refusing,
+)
+from model.workflows.common.run_folder import read_run_posterior
+from model.workflows.forecast.inputs import Inputs, load_inputs
+from model.workflows.forecast.theories import Stacked, stack
 
 #: Evidence kinds, by the observed variable that carries their likelihood.
 EVIDENCE: dict[str, str] = {
@@ -44,7 +50,6 @@ EVIDENCE: dict[str, str] = {
     "conduct and outcome evidence": "behaviour_evidence",
 }
 THRESHOLD = 0.05
-PARETO_K_MAX = 0.7
 #: Smallest move of a probability's posterior mean, when a component's power
 #: is halved or doubled, that an analyst would act on (absolute scale).
 MATERIAL_PROB = 0.02
@@ -439,12 +444,12 @@ class Sensitivity:
     prior_sets, sweep
         :func:`comparison_table` of the prior-set fits and of the sweep.
     loo
-        :func:`~model.workflows.theories.loo_compare` of Weitsman against the
+        :func:`~model.workflows.forecast.theories.loo_compare` of Weitsman against the
         rivals, with each theory's stacking weight.
     base
         The default fit (NUTS), with its log prior and likelihood.
     stacked
-        The theories stacked (:func:`model.workflows.theories.stack`): the
+        The theories stacked (:func:`model.workflows.forecast.theories.stack`): the
         weights and the stacked P(axis).
     """
 
@@ -472,7 +477,7 @@ def run_sensitivity(
     Parameters
     ----------
     inputs
-        The case with its default priors (:class:`model.workflows.forecast.Inputs`).
+        The case with its default priors (:class:`model.workflows.forecast.inputs.Inputs`).
     rival
         The rival theory's prior set (Walt's, by default), for LOO.
     others
@@ -488,7 +493,7 @@ def run_sensitivity(
         Called with ``(done, total, label)`` after each fit.
     base
         A fit of ``inputs`` already at hand (a forecast of the same evidence
-        under the same priors, :func:`model.workflows.forecast.run_forecast`),
+        under the same priors, :func:`model.workflows.forecast.fit.run_forecast`),
         used as the default fit instead of drawing one again. Its draws are
         also the anchor every other prior set is reweighted from, so a fit
         with more draws lets more of them be reweighted. ``None``: the
@@ -512,9 +517,9 @@ def run_sensitivity(
     from dataclasses import replace as _replace
 
     from model.generative.build import build_model
-    from model.generative.reparam import PLAIN
-    from model.workflows import reuse
-    from model.workflows.forecast import summarise
+    from model.generative.coordinates import PLAIN
+    from model.workflows.forecast.summary import summarise
+    from model.workflows.updates import reuse
 
     theories = [rival] + ([baseline] if baseline is not None else [])
     jobs = [(p.name, p) for p in [*theories, *others]] + sweep_sets(inputs.priors, totals)
@@ -600,7 +605,7 @@ def sensitivity_case(
 
     Raises
     ------
-    model.workflows.inputs.BadInputError
+    model.workflows.common.inputs.BadInputError
         If a file cannot be read, a prior set does not fit the case, a total
         is not positive or the run folder is not a fit of this case under
         these priors; nothing has run then.

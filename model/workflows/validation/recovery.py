@@ -23,12 +23,12 @@ from arviz_stats.base import array_stats
 from model.evidence.aggregate import Structure
 from model.evidence.priors import PriorSet
 from model.generative.simulate import Design, level_probs_np, simulate_case, template_evidence
+from model.inference.convergence import HDI_PROB
 from model.inference.refit import Refitter
 from model.inference.sampling import SamplerConfig
 from model.theory.alliance import axis_log_prob, type_probs
 from model.theory.strategy import strategy_given_external, strategy_marginal
 from model.theory.tables import ALLIANCE_TYPES, LEVELS, THREAT_INDICATORS
-from model.workflows.forecast import HDI_PROB
 
 #: Latent score in the middle of each level (anchors at -1 and +1).
 LEVEL_SCORE: dict[str, float] = {"low": -2.5, "medium": 0.0, "high": 2.5}

@@ -40,23 +40,15 @@ import pandas as pd
 import xarray as xr
 
 from model.evidence.aggregate import REPORT_PERIODS, Structure, series_name
-from model.evidence.data import (
-    RUN_POSTERIOR,
-    Actors,
-    InputError,
-    Problem,
-    check_run_folder,
-    load_actors,
-)
+from model.evidence.data import Actors, InputError, Problem, load_actors
+from model.inference.convergence import HDI_PROB
 from model.theory.tables import ALLIANCE_TYPES, LEVELS, OUTCOME_LEVELS, STRATEGIES
-from model.workflows.hooks import Hooks
-from model.workflows.inputs import BadInputError, CaseFiles, refusing
+from model.workflows.common.hooks import Hooks
+from model.workflows.common.inputs import BadInputError, CaseFiles, refusing
+from model.workflows.common.run_folder import read_run_posterior
 
 if TYPE_CHECKING:  # the sampler is imported when a fit is asked for, not to read a run
     from model.inference.sampling import SamplerConfig
-
-#: HDI mass reported for P(axis), as in the forecast summary.
-HDI_PROB = 0.94
 
 _SETTING = re.compile(
     r"^\s*(?P<lhs>[^=@]+?)\s*=\s*(?P<value>[^=@]+?)\s*(?:@\s*(?P<start>\S+)\s*)?$"
@@ -593,27 +585,6 @@ class ScenarioResult:
     meta: dict[str, Any]
 
 
-def read_run_posterior(run: Path) -> tuple[xr.DataTree, Actors]:
-    """Read a run folder's posterior whole, with the case it was fitted on.
-
-    Raises :class:`~model.workflows.inputs.BadInputError` if the file is missing,
-    damaged or was not written by a forecast (it then has no case record).
-    """
-    path = Path(run) / RUN_POSTERIOR
-    if not path.exists():
-        raise BadInputError(f"no posterior.nc in run folder {run}")
-    with refusing(InputError):
-        check_run_folder(run, (RUN_POSTERIOR,))
-    with xr.open_datatree(path) as tree:  # read whole and closed: no handle outlives it
-        idata = tree.load()
-    if "case" not in idata.attrs:
-        raise BadInputError(
-            str(InputError([Problem(str(path), None, "case", "not written by axis")]))
-        )
-    meta = json.loads(idata.attrs["case"])
-    return idata, Actors(tuple(meta["partners"]), meta["external"], start=date(1, 1, 1))
-
-
 def assemble_scenarios(
     settings: tuple[str, ...] | list[str],
     files: tuple[Path, ...] | list[Path],
@@ -653,11 +624,13 @@ def _case_files(request: ScenarioRequest) -> CaseFiles:
 
 def _fit_baseline(request: ScenarioRequest, hooks: Hooks) -> xr.DataTree:
     """Fit the case of a request that names no run folder (the forecast's fit)."""
-    from model.workflows.forecast import SamplerConfig, load_case, run_forecast
+    from model.inference.sampling import SamplerConfig
+    from model.workflows.forecast.fit import run_forecast
+    from model.workflows.forecast.inputs import load_case_files
 
     config = request.config or SamplerConfig()
     with refusing():
-        inputs = load_case(_case_files(request), as_of=request.as_of)
+        inputs = load_case_files(_case_files(request), as_of=request.as_of)
     if hooks.fitting is not None:
         hooks.fitting(inputs, config)
     return run_forecast(inputs, config, progressbar=hooks.progressbar, on_chunk=hooks.on_chunk)
@@ -693,7 +666,7 @@ def run_scenarios(request: ScenarioRequest, *, hooks: Hooks | None = None) -> Sc
 
     Raises
     ------
-    model.workflows.inputs.BadInputError
+    model.workflows.common.inputs.BadInputError
         For a bad run folder, setting, scenario file, case file or period;
         nothing has been written then. Errors of a fit are not wrapped.
     """
@@ -721,3 +694,70 @@ def run_scenarios(request: ScenarioRequest, *, hooks: Hooks | None = None) -> Sc
     return ScenarioResult(
         frame, headline(frame, period), period, scenarios, _meta(request, draws, period, scenarios)
     )
+
+
+def run_scenario(
+    idata: xr.DataTree,
+    settings: str | list[str] | None = None,
+    *,
+    file: str | Path | None = None,
+    name: str = "scenario",
+    start: str = "now",
+) -> pd.DataFrame:
+    """Fix chosen threats on a fit (what if?) and set the result beside the baseline.
+
+    No refit: the threat levels are fixed on every posterior draw and the
+    theory's strategies, alliance types, commitment, cohesion and P(axis)
+    follow (:mod:`model.workflows.studies.scenario`, as ``axis scenario --run``).
+
+    Parameters
+    ----------
+    idata
+        A posterior from :func:`model.workflows.forecast.fit.run_forecast`.
+    settings
+        One setting or a list making one scenario, e.g.
+        ``"CHN.external=high"`` or ``["RUS.external=1.5", "PRK<-CHN=low@2026Q1"]``
+        (syntax in :mod:`model.workflows.studies.scenario`).
+    file
+        A scenario file with one ``[scenario.NAME]`` table per scenario
+        (:func:`model.evidence.shipped.scenario_path` gives the shipped ones),
+        instead of or as well as ``settings``.
+    name
+        The name of the scenario ``settings`` make.
+    start
+        The period settings without ``@PERIOD`` start from: ``now``,
+        ``last_evidence`` or a period label.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`model.workflows.studies.scenario.compare`'s long table: one row per
+        (scenario, period, quantity, unit, category) with the ``baseline``
+        and scenario ``value`` (posterior means) and their ``change``; for
+        P(axis) also both 94% HDIs and ``p_increase``.
+
+    Raises
+    ------
+    InputError
+        If a setting names an unknown series, level or period.
+    """
+    if settings is None and file is None:
+        raise ValueError("give settings or a scenario file")
+    meta = json.loads(idata.attrs["case"])
+    actors = Actors(tuple(meta["partners"]), meta["external"], start=date(1, 1, 1))
+    scenarios = []
+    problems = []
+    if settings is not None:
+        texts = [settings] if isinstance(settings, str) else list(settings)
+        try:
+            scenarios.append(parse_scenario(name, texts, actors, start=None))
+        except InputError as err:
+            problems += err.problems
+    if file is not None:
+        try:
+            scenarios += load_scenarios(file, actors)
+        except InputError as err:
+            problems += err.problems
+    if problems:
+        raise InputError(problems)
+    return compare(posterior_draws(idata), scenarios, default_start=start)

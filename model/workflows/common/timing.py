@@ -67,3 +67,23 @@ class StageTimer:
             "total": round(total, 2),
             "stages": {k: round(self.stages[k], 2) for k in order if k in self.stages},
         }
+
+
+#: What each recorded stage of ``axis forecast`` covers, in the order it runs.
+STAGES = {
+    "start": "import the model's libraries",
+    "inputs": "read and aggregate the evidence and priors",
+    "build": "build the PyMC model (and choose its coordinates)",
+    "sampling": "NUTS: compile or load, warm-up, draws to the precision asked",
+    "diagnostics": "convergence gate and provenance",
+    "theories": "rival theories fitted and stacked (--theory stacked only)",
+    "write": "figures and the run folder",
+    "checks": "prior and posterior predictive checks",
+    "report": "report.html",
+}
+
+
+def stage_line(stages: dict[str, float], total: float) -> str:
+    """One console line: the total, then every stage that took 0.05 s or more."""
+    parts = [f"{name} {stages[name]:.1f}" for name in STAGES if stages.get(name, 0.0) >= 0.05]
+    return f"{total:.1f} s ({', '.join(parts)})"
