@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from model.generative.simulate import Design
-from model.inference.sampling import SamplerConfig
+from model.inference.config import SamplerConfig
 from model.outputs.calibration import write_outputs
 from model.workflows.validation.sbc import SBCSpec, run_sbc
 

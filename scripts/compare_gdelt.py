@@ -61,7 +61,7 @@ def main() -> None:
         idata = xr.open_datatree(args.run / "posterior.nc")
         run = args.run
     else:
-        from model.inference.sampling import SamplerConfig
+        from model.inference.config import SamplerConfig
         from model.outputs.plots import run_figures
         from model.workflows.common.run_folder import write_run
         from model.workflows.forecast.fit import run_forecast

@@ -8,9 +8,7 @@ Example::
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,7 +16,8 @@ import pandas as pd
 
 from model.evidence.priors import load_priors
 from model.generative.simulate import Design
-from model.inference.sampling import SamplerConfig
+from model.inference.config import SamplerConfig
+from model.workflows.common.run_folder import atomic_file
 from model.workflows.validation.recovery import recovery_table
 
 
@@ -50,10 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{args.out.name}.", dir=args.out.parent)
-        os.close(fd)
-        table.to_csv(tmp, index=False)
-        os.replace(tmp, args.out)
+        with atomic_file(args.out) as tmp:
+            table.to_csv(tmp, index=False)
     return 0
 
 

@@ -29,7 +29,7 @@ SECOND_CODER = ROOT / "data" / "second_coder" / "observations.csv"
 def _fit(actors: Path, frame: pd.DataFrame, priors: Path, draws: int | None, seed: int) -> dict:
     from model.evidence.data import load_actors
     from model.evidence.priors import load_priors
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.forecast.fit import run_forecast
     from model.workflows.forecast.inputs import prepare_inputs
     from model.workflows.forecast.summary import summarise

@@ -120,7 +120,7 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="write every key date and the scores here")
     args = parser.parse_args()
 
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
 
     config = SamplerConfig(draws=args.draws, seed=args.seed)
     names = args.cases or [n for n in available_cases(ROOT) if has_reading(resolve_case(n, ROOT))]

@@ -147,7 +147,7 @@ def shipped_inputs():
 @pytest.fixture(scope="session")
 def small_fit(shipped_inputs):
     """One small real fit on the shipped data, shared by every test that reads a posterior."""
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.forecast.fit import run_forecast
 
     return _once_per_run("small", lambda: run_forecast(shipped_inputs, SamplerConfig(**SMALL)))
@@ -156,7 +156,7 @@ def small_fit(shipped_inputs):
 @pytest.fixture(scope="session")
 def tiny_fit(shipped_inputs):
     """One tiny run of the forecast's sampler, shared by the tests of what a run records."""
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.forecast.fit import run_forecast
 
     return _once_per_run("tiny", lambda: run_forecast(shipped_inputs, SamplerConfig(**TINY)))
@@ -169,7 +169,7 @@ def full_fit(shipped_inputs):
     half as many draws, which leaves too few effective draws after reweighting: an update
     from it samples again, correctly, but the reweighting tests need an anchor that can
     carry them."""
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.forecast.fit import run_forecast
 
     return _once_per_run("full", lambda: run_forecast(shipped_inputs, SamplerConfig(draws=1000)))

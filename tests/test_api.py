@@ -6,7 +6,6 @@ the interface on a real fit, and tests/test_wheel.py the installed layout.
 
 from __future__ import annotations
 
-import ast
 import inspect
 import re
 import subprocess
@@ -38,19 +37,18 @@ def test_all_is_what_the_package_resolves():
         model.no_such_name  # noqa: B018
 
 
-def test_type_checking_imports_match_the_exports():
-    """The ``TYPE_CHECKING`` block that editors read names the same modules and names."""
-    tree = ast.parse((ROOT / "model" / "__init__.py").read_text())
-    block = next(
-        n for n in tree.body if isinstance(n, ast.If) and "TYPE_CHECKING" in ast.unparse(n.test)
-    )
-    seen = {
-        (node.module, alias.name)
-        for node in block.body
-        if isinstance(node, ast.ImportFrom)
-        for alias in node.names
-    }
-    assert seen == {(m, n) for m, names in model._EXPORTS.items() for n in names}
+def test_each_public_name_is_listed_once_where_it_is_defined():
+    """``_EXPORTS`` is the one list: each name once, at the module defining it (no re-exports)."""
+    import importlib
+
+    listed = [n for names in model._EXPORTS.values() for n in names]
+    assert len(listed) == len(set(listed))
+    assert model.__all__ == sorted(listed)
+    for module, names in model._EXPORTS.items():
+        mod = importlib.import_module(module)
+        for name in names:
+            obj = getattr(mod, name)
+            assert getattr(obj, "__module__", module) == module, (name, obj.__module__)
 
 
 def test_import_model_is_cheap_and_has_no_side_effects():

@@ -20,6 +20,7 @@ import typer
 from rich.markup import escape
 
 from model.evidence.data import InputWarning
+from model.inference.config import SamplerConfig
 from model.outputs.console import err_console
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
@@ -28,6 +29,9 @@ EXIT_BAD_INPUT = 2
 EXIT_DIAGNOSTICS = 3
 EXIT_STORE_BUSY = 4
 
+
+#: The sampler settings every command that fits starts from: its options' defaults are these.
+DEFAULTS = SamplerConfig()
 
 # Options shared by the commands that fit (forecast, update, ingest, backtest, ...).
 Seed = Annotated[int, typer.Option(help="Random seed; the same seed gives the same draws")]

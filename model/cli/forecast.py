@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from model.cli.app import (
+    DEFAULTS,
     Chains,
     Draws,
     Horizon,
@@ -38,10 +39,10 @@ def forecast(
     ] = None,
     seed: Annotated[
         int, typer.Option(help="Random seed; the same seed gives the same draws")
-    ] = 20250630,
-    draws: Draws = None,
-    tune: Tune = 300,
-    chains: Chains = 4,
+    ] = DEFAULTS.seed,
+    draws: Draws = DEFAULTS.draws,
+    tune: Tune = DEFAULTS.tune,
+    chains: Chains = DEFAULTS.chains,
     horizon: Horizon = 4,
     as_of: Annotated[
         str | None,
@@ -51,8 +52,10 @@ def forecast(
             "or the newest observation of a historical case]",
         ),
     ] = None,
-    sampler: Sampler = "numpyro",
-    target_accept: Annotated[float, typer.Option(help="NUTS target acceptance")] = 0.95,
+    sampler: Sampler = DEFAULTS.sampler,
+    target_accept: Annotated[float, typer.Option(help="NUTS target acceptance")] = (
+        DEFAULTS.target_accept
+    ),
     out: Annotated[
         Path | None, typer.Option(help="Run folder to write [default: runs/<time>-seed<seed>]")
     ] = None,
@@ -82,7 +85,7 @@ def forecast(
     """Fit the model on the evidence and print the alliance forecast."""
     timer = StageTimer()
     with timer.stage("start"):
-        from model.inference.sampling import SamplerConfig
+        from model.inference.config import SamplerConfig
         from model.outputs.forecast_run import write_forecast_run
         from model.workflows.forecast.case import forecast_case
 

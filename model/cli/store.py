@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 
 from model.cli.app import (
+    DEFAULTS,
     EXIT_DIAGNOSTICS,
     EXIT_STORE_BUSY,
     ActorsFile,
@@ -61,7 +62,7 @@ def _request(
     **settings: Any,
 ) -> Any:
     """Build an update's request (:class:`~model.workflows.updates.update.UpdateRequest`)."""
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.updates.update import UpdateRequest
 
     return UpdateRequest(
@@ -107,12 +108,12 @@ def update(
     data: SeedData = None,
     actors: ActorsFile = None,
     priors: PriorsFile = None,
-    seed: Seed = 20250630,
-    draws: Draws = None,
-    tune: Tune = 300,
-    chains: Chains = 4,
+    seed: Seed = DEFAULTS.seed,
+    draws: Draws = DEFAULTS.draws,
+    tune: Tune = DEFAULTS.tune,
+    chains: Chains = DEFAULTS.chains,
     horizon: Horizon = 4,
-    sampler: Sampler = "numpyro",
+    sampler: Sampler = DEFAULTS.sampler,
     runs: RunsDir = None,
     allow_bad_diagnostics: AllowBad = False,
     refit: Refit = False,
@@ -186,12 +187,12 @@ def ingest(
     data: SeedData = None,
     actors: ActorsFile = None,
     priors: PriorsFile = None,
-    seed: Seed = 20250630,
-    draws: Draws = None,
-    tune: Tune = 300,
-    chains: Chains = 4,
+    seed: Seed = DEFAULTS.seed,
+    draws: Draws = DEFAULTS.draws,
+    tune: Tune = DEFAULTS.tune,
+    chains: Chains = DEFAULTS.chains,
     horizon: Horizon = 4,
-    sampler: Sampler = "numpyro",
+    sampler: Sampler = DEFAULTS.sampler,
     runs: RunsDir = None,
     allow_bad_diagnostics: AllowBad = False,
     refit: Refit = False,

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from model.cli.app import (
+    DEFAULTS,
     ActorsFile,
     Chains,
     Draws,
@@ -35,8 +36,8 @@ from model.cli.paths import (
     scenario_files,
     timestamped,
 )
+from model.cli.prompts import ask_statements
 from model.outputs.console import (
-    ask_statements,
     console,
     console_hooks,
     fit_progress,
@@ -79,10 +80,10 @@ def backtest(
     data: Annotated[Path | None, typer.Option(help="Observations CSV")] = None,
     actors: ActorsFile = None,
     priors: PriorsFile = None,
-    seed: Seed = 20250630,
-    draws: Draws = None,
-    tune: Tune = 300,
-    chains: Chains = 4,
+    seed: Seed = DEFAULTS.seed,
+    draws: Draws = DEFAULTS.draws,
+    tune: Tune = DEFAULTS.tune,
+    chains: Chains = DEFAULTS.chains,
     horizon: Annotated[int, typer.Option(help="Forecast periods after each as-of date")] = 4,
     reuse: Annotated[
         bool,
@@ -97,7 +98,7 @@ def backtest(
     ] = None,
 ) -> None:
     """Fit as of each period end in a range and score the forecasts on what came next."""
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.outputs.folders import write_backtest
     from model.workflows.updates.backtest import backtest_case
 
@@ -138,9 +139,9 @@ def sensitivity(
     sweep: Annotated[
         str, typer.Option(help="Table 2 concentrations to sweep, comma-separated ('' to skip)")
     ] = "1,4,20,100,1000",
-    draws: Draws = None,
-    tune: Tune = 300,
-    seed: Annotated[int, typer.Option(help="Random seed (every fit uses it)")] = 20250630,
+    draws: Draws = DEFAULTS.draws,
+    tune: Tune = DEFAULTS.tune,
+    seed: Annotated[int, typer.Option(help="Random seed (every fit uses it)")] = DEFAULTS.seed,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Fit as of this date")] = None,
     out: Annotated[
         Path | None, typer.Option(help="Output folder [default: runs/sensitivity-<time>]")
@@ -164,7 +165,7 @@ def sensitivity(
     first; a (quantity, component) cell is flagged only when its shift is
     detectable beyond Monte Carlo noise and material.
     """
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.outputs.folders import write_sensitivity
     from model.workflows.studies.sensitivity import sensitivity_case
 
@@ -268,10 +269,12 @@ def scenario(
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Fit as of this date (when fitting)")
     ] = None,
-    seed: Annotated[int, typer.Option(help="Random seed (when fitting)")] = 20250630,
-    draws: Draws = None,
-    tune: Annotated[int, typer.Option(help="Tuning steps per chain (when fitting)")] = 1000,
-    chains: Annotated[int, typer.Option(help="Chains (when fitting)")] = 4,
+    seed: Annotated[int, typer.Option(help="Random seed (when fitting)")] = DEFAULTS.seed,
+    draws: Draws = DEFAULTS.draws,
+    tune: Annotated[
+        int, typer.Option(help="Tuning steps per chain (when fitting)")
+    ] = DEFAULTS.tune,
+    chains: Annotated[int, typer.Option(help="Chains (when fitting)")] = DEFAULTS.chains,
     out: Annotated[
         Path | None, typer.Option(help="Output folder [default: runs/scenario-<time>]")
     ] = None,
@@ -284,7 +287,7 @@ def scenario(
     set next to the baseline. Without --run the model is fitted first with
     the forecast defaults (or the sampler options given here).
     """
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.outputs.folders import write_scenarios
     from model.workflows.studies.scenario import ScenarioRequest, run_scenarios
 

@@ -25,7 +25,7 @@ from model.theory.alliance import (
     type_probs,
     weakest_link,
 )
-from model.theory.strategy import strategy_given_external, strategy_marginal, take
+from model.theory.strategy import full_table, strategy_given_external, strategy_marginal, take
 from model.theory.threat import code_log_probs, level_log_probs, random_walk
 
 
@@ -195,8 +195,7 @@ def model_graph(
 
         # Table 2 and the per-pair strategy distributions
         mapping = _dirichlet(priors, "strategy_map", "strategy_map" in param.gamma)
-        if mapping.ndim == 2:  # external threat only: one row for every internal level
-            mapping = pt.repeat(mapping[:, None, :], 3, axis=1)
+        mapping = full_table(mapping)
         q = strategy_given_external(p_lev[s.pair_internal_series], mapping)
         strat = strategy_marginal(p_ext[s.pair_actor], q)  # (pair, period, strategy)
 

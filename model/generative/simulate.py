@@ -39,6 +39,7 @@ from scipy.special import expit
 
 from model.evidence.aggregate import Evidence, Structure, aggregate
 from model.evidence.data import COLUMNS, Actors
+from model.theory.strategy import full_table
 from model.theory.tables import (
     ALLIANCE_TYPES,
     OUTCOME_LEVELS,
@@ -294,8 +295,7 @@ def simulate_behaviour(
     a = ext[:, structure.pair_actor]  # (S, pair, T)
     b = levels[:, structure.pair_internal_series]
     mapping = np.asarray(params["strategy_map"], dtype=float)
-    if mapping.ndim == len(lead) + 2:  # external threat only: one row for every internal level
-        mapping = np.repeat(mapping[..., :, None, :], 3, axis=-2)
+    mapping = full_table(mapping, len(lead))
     flat = mapping.reshape((n_s, 9, len(STRATEGIES)))
     s_idx = np.arange(n_s)
     strategies = _categorical(flat[s_idx[:, None, None], a * 3 + b], rng)  # (S, pair, T)

@@ -18,7 +18,8 @@ from model.evidence.aggregate import Evidence, same_structure
 from model.evidence.priors import PriorSet
 from model.generative.build import build_model
 from model.generative.graph import DATA_FIELDS
-from model.inference.sampling import SamplerConfig, sample
+from model.inference.config import SamplerConfig
+from model.inference.sampling import sample
 
 #: Settings of a refit: fixed draws (ranks need a known count) and fewer chains.
 REFIT = SamplerConfig(draws=500, tune=500, chains=2)

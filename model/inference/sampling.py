@@ -36,13 +36,8 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from model.inference.config import SAMPLERS, SamplerConfig
 from model.inference.convergence import ESS_BULK_MIN, REPORTED, RHAT_MAX, rank_diagnostics
-
-#: Samplers :func:`sample` drives.
-SAMPLERS: tuple[str, ...] = ("numpyro", "nutpie")
-
-#: Default precision: the smallest bulk ESS of any reported quantity a fit reaches.
-ESS_TARGET = 1000
 
 #: numpyro's per-draw statistics a run keeps (PyMC renames them as its own).
 _FIELDS: tuple[str, ...] = (
@@ -53,52 +48,6 @@ _FIELDS: tuple[str, ...] = (
     "accept_prob",
     "diverging",
 )
-
-
-@dataclass(frozen=True)
-class SamplerConfig:
-    """How to sample.
-
-    Attributes
-    ----------
-    draws
-        Draws per chain; ``None`` draws to a precision: chunks of ``chunk``
-        draws until the gate passes and the smallest bulk ESS of the reported
-        quantities reaches ``ess_target``, at most ``max_draws`` per chain.
-    tune
-        Warm-up iterations per chain.
-    chains
-        Independent chains (run in parallel).
-    seed
-        Seeds everything: starting points, NUTS, and so the whole run.
-    sampler
-        One of :data:`SAMPLERS`.
-    target_accept
-        NUTS's acceptance target.
-    retry_target_accept
-        A run that diverges is drawn again, all chains, at this target
-        (smaller steps); ``None`` never retries.
-    ess_target, chunk, max_draws
-        The precision rule (``draws=None`` only).
-    chain_method
-        numpyro's ``"parallel"`` (one JAX device per chain) or
-        ``"sequential"``; ``None``: parallel where the devices allow. Many
-        fits of one model (calibration) run sequential chains, whose
-        compiled program takes the data as an argument and so serves every
-        data set; parallel chains compile the data in.
-    """
-
-    draws: int | None = None
-    tune: int = 300
-    chains: int = 4
-    seed: int = 20250630
-    sampler: str = "numpyro"
-    target_accept: float = 0.95
-    retry_target_accept: float | None = 0.99
-    ess_target: float = ESS_TARGET
-    chunk: int = 250
-    max_draws: int = 4000
-    chain_method: str | None = None
 
 
 #: Progress callback: ``(draws per chain so far, smallest reported bulk ESS)``.

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 from model.outputs.plots import plot_sbc_ecdf
+from model.workflows.common.run_folder import atomic_file
 from model.workflows.validation.sbc import SBCResult, SBCSpec, worst_per_group
 
 
@@ -17,14 +16,8 @@ def write_outputs(result: SBCResult, spec: SBCSpec, out: Path) -> list[Path]:
     written = []
 
     def put(name: str, write: Callable[[Path], None]) -> None:
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=Path(name).suffix, dir=out)
-        os.close(fd)
-        try:
-            write(Path(tmp))
-            os.replace(tmp, out / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(out / name) as tmp:
+            write(tmp)
         written.append(out / name)
 
     put("ranks.csv", lambda p: result.ranks.to_csv(p))

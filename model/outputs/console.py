@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -20,6 +20,18 @@ from rich.table import Table
 
 from model.theory.tables import OUTCOME_LEVELS, OUTSIDE_THEORY, STRATEGIES
 from model.workflows.common.hooks import Hooks
+
+if TYPE_CHECKING:  # printing a result needs none of the libraries that made it
+    import pandas as pd
+    import xarray as xr
+
+    from model.inference.config import SamplerConfig
+    from model.workflows.forecast.inputs import Inputs
+    from model.workflows.studies.elicit import Elicited
+    from model.workflows.studies.sensitivity import Sensitivity
+    from model.workflows.updates.backtest import Backtest
+    from model.workflows.updates.ingest import CodedFeed, IngestResult
+    from model.workflows.updates.update import UpdateResult
 
 console = Console()
 err_console = Console(stderr=True)
@@ -48,7 +60,7 @@ def say_chunk(drawn: int, ess: float | None) -> None:
     console.print(f"  {drawn} draws per chain{reached}")
 
 
-def say_fitting(inputs: Any, config: Any) -> None:
+def say_fitting(inputs: Inputs, config: SamplerConfig) -> None:
     """Say what a forecast fits, once its inputs are valid: rows, periods, sampler."""
     ev = inputs.evidence
     console.print(
@@ -59,12 +71,12 @@ def say_fitting(inputs: Any, config: Any) -> None:
     console.print("Sampling (the first run compiles the model; later runs reuse the cache)")
 
 
-def say_fitting_baseline(inputs: Any, config: Any) -> None:
+def say_fitting_baseline(inputs: Inputs, config: SamplerConfig) -> None:
     """Say that a scenario's baseline is being fitted (there is no run folder to read)."""
     console.print(f"Fitting the baseline ({config.chains} chains x {draws_text(config.draws)})")
 
 
-def say_retry(idata: Any) -> None:
+def say_retry(idata: xr.DataTree) -> None:
     """Tell the analyst when a diverging draw was redone with smaller steps."""
     attempts = json.loads(idata.attrs.get("sampling_attempts", "[]"))
     if len(attempts) > 1:
@@ -260,7 +272,7 @@ def print_diff(rows: list[dict[str, Any]], limit: int = 15) -> None:
     console.print(t)
 
 
-def print_update(result: Any) -> None:
+def print_update(result: UpdateResult) -> None:
     """Report an update (:class:`~model.workflows.updates.update.UpdateResult`): skips, ledger."""
     from model.workflows.updates.update import diff_summaries
 
@@ -278,7 +290,7 @@ def print_update(result: Any) -> None:
     print_diff(diff_summaries(result.previous, result.summary))
 
 
-def print_coded(frame: Any) -> None:
+def print_coded(frame: pd.DataFrame) -> None:
     """Render a feed's coded observations: one row per series and period."""
     t = Table(title="Coded event-data observations")
     for col in ("id", "date", "series", "code", "events"):
@@ -294,7 +306,7 @@ def print_coded(frame: Any) -> None:
     console.print(t)
 
 
-def show_coded(coded: Any, write: Path | None = None) -> None:
+def show_coded(coded: CodedFeed, write: Path | None = None) -> None:
     """Say what a feed's events became, show the rows, and write them to ``write`` if given.
 
     ``coded`` is a :class:`model.workflows.updates.ingest.CodedFeed`; the CSV has the
@@ -318,7 +330,7 @@ def show_coded(coded: Any, write: Path | None = None) -> None:
         console.print(f"Coded observations written to {write}")
 
 
-def print_ingest(result: Any, *, dry_run: bool = False) -> None:
+def print_ingest(result: IngestResult, *, dry_run: bool = False) -> None:
     """Report an ingest (:class:`~model.workflows.updates.ingest.IngestResult`), after its rows."""
     if result.update is not None:
         print_update(result.update)
@@ -329,7 +341,7 @@ def print_ingest(result: Any, *, dry_run: bool = False) -> None:
 # ------------------------------------------------------------------ history
 
 
-def history_table(led: Any, wide: bool) -> Table:
+def history_table(led: pd.DataFrame, wide: bool) -> Table:
     """Lay the ledger out as a table: five columns that fit 80 characters, or every column."""
     if not wide:
         t = Table(
@@ -399,7 +411,7 @@ def _print_table(table: Table, wide: bool) -> None:
     out.print(table)
 
 
-def show_history(led: Any, view: str = "table", plot: Path | None = None) -> None:
+def show_history(led: pd.DataFrame, view: str = "table", plot: Path | None = None) -> None:
     """Print the ledger as a table (``table``, ``wide``) or for scripts (``json``, ``csv``).
 
     With ``plot``, also draw P(axis) across the forecasts into that PNG
@@ -432,7 +444,7 @@ def show_history(led: Any, view: str = "table", plot: Path | None = None) -> Non
 # ------------------------------------------------------------------ analyses
 
 
-def print_backtest(result: Any) -> None:
+def print_backtest(result: Backtest) -> None:
     """Render a backtest (:class:`~model.workflows.updates.backtest.Backtest`)."""
     t = Table(title="Backtest: forecasts at each as-of date")
     dyads = [c[: -len(" modal")] for c in result.forecasts.columns if c.endswith(" modal")]
@@ -506,7 +518,7 @@ def _narrow_table(title: str, wide: bool) -> Table:
     return Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1))
 
 
-def print_comparison(title: str, frame: Any, wide: bool = False) -> None:
+def print_comparison(title: str, frame: pd.DataFrame, wide: bool = False) -> None:
     """Render P(axis) and each dyad's modal type per fit (prior sets, or the sweep).
 
     Unless ``wide``, a reweighted fit is marked ``*`` after its name (NUTS
@@ -539,7 +551,7 @@ def print_comparison(title: str, frame: Any, wide: bool = False) -> None:
     _print_table(t, wide)
 
 
-def _headline_first(psense: Any) -> Any:
+def _headline_first(psense: pd.DataFrame) -> pd.DataFrame:
     """Order power-scaling rows: P(axis), dyad types, commitment, cohesion, then the rest."""
 
     def rank(q: str) -> int:
@@ -558,7 +570,7 @@ def _headline_first(psense: Any) -> Any:
     )
 
 
-def print_sensitivity(result: Any, wide: bool = False) -> None:
+def print_sensitivity(result: Sensitivity, wide: bool = False) -> None:
     """Render a sensitivity analysis (:class:`model.workflows.studies.sensitivity.Sensitivity`).
 
     The verdict first (:func:`model.workflows.studies.sensitivity.verdict`), then
@@ -628,40 +640,7 @@ def print_sensitivity(result: Any, wide: bool = False) -> None:
         print_stacked_record(stacked.record())
 
 
-ELICIT_HELP = """Your beliefs about Weitsman's tables, one statement per line, for example:
-  external high, internal low: balancing between 60% and 90%, most likely 75%
-  commitment of balancing-balancing: high between 50% and 90%
-  cohesion of hedging-tethering: low between 40% and 80%, most likely 60%
-Levels: low, medium, high; strategies: hedging, tethering, balancing,
-bandwagoning; outcome levels: none, low, medium, high. A blank line ends."""
-
-
-def ask_statements(name: str | None = None) -> dict[str, Any]:
-    """Ask at the terminal for a prior set's name, the trust in the tables and the statements.
-
-    Returns the same keys a statements file holds (``name``, ``trust``,
-    ``statements``), for :func:`model.workflows.studies.elicit.elicit_priors`.
-    """
-    import typer
-
-    from model.workflows.studies.elicit import TRUST
-
-    if name is None:
-        name = typer.prompt("Name of the prior set (written as priors/<name>.toml)")
-    trust = ""
-    while trust not in TRUST:
-        trust = typer.prompt(
-            "How sure are you of Weitsman's tables? (" + " / ".join(TRUST) + ")",
-            default="fairly",
-        ).strip()
-    console.print(ELICIT_HELP)
-    statements = []
-    while line := typer.prompt("statement", default="", show_default=False).strip():
-        statements.append(line)
-    return {"name": name, "trust": trust, "statements": statements}
-
-
-def print_elicited(result: Any) -> None:
+def print_elicited(result: Elicited) -> None:
     """Say what each statement became (:class:`model.workflows.studies.elicit.Elicited`)."""
     t = _narrow_table(f"Prior set {result.priors.name}: each statement's Beta marginal", False)
     for col in ("cell", "share", "Beta", "mass"):
@@ -677,7 +656,7 @@ def print_elicited(result: Any) -> None:
     console.print(f"Written: {result.path} (`axis sensitivity` now fits it)")
 
 
-def print_scenarios(rows: Any, period: str) -> None:
+def print_scenarios(rows: pd.DataFrame, period: str) -> None:
     """Render :func:`~model.workflows.studies.scenario.headline` rows beside the baseline."""
     for sc, g in rows.groupby("scenario", sort=False):
         t = Table(title=f"Scenario {sc!r} at {period}: {g['settings'].iloc[0]}")

@@ -17,6 +17,11 @@ import numpy as np
 import pytensor.tensor as pt
 from pytensor.tensor import TensorLike, TensorVariable
 
+from model.theory.tables import LEVELS
+
+#: Threat levels (low, medium, high).
+N_LEVELS = len(LEVELS)
+
 
 def strategy_given_external(p_internal: TensorLike, mapping: TensorLike) -> TensorVariable:
     """P(strategy = x | external level a) for each directed pair.
@@ -36,6 +41,38 @@ def strategy_given_external(p_internal: TensorLike, mapping: TensorLike) -> Tens
     p_internal = pt.as_tensor_variable(p_internal)
     mapping = pt.as_tensor_variable(mapping)
     return (p_internal[:, :, None, :, None] * mapping[None, None, :, :, :]).sum(axis=3)
+
+
+def full_table(mapping: np.ndarray | TensorLike, lead: int = 0) -> np.ndarray | TensorVariable:
+    """Table 2 with both threat axes, whatever theory wrote it.
+
+    Weitsman's mapping is ``(ext_level, int_level, strategy)``; a theory in
+    which only the external threat counts (Walt's balance of threat) writes
+    one row per external level, ``(ext_level, strategy)``, and here that row
+    is repeated for every internal level. Every user of Table 2 (the graph,
+    the simulator, scenarios, predictive checks, recovery) goes through this
+    one function, so the two forms cannot drift apart.
+
+    Parameters
+    ----------
+    mapping
+        The table, with ``lead`` leading axes (draws, simulations) before it;
+        a NumPy array stays NumPy, anything else becomes a PyTensor tensor.
+    lead
+        Number of leading axes.
+
+    Returns
+    -------
+    ``(*lead, ext_level, int_level, strategy)``.
+    """
+    if isinstance(mapping, np.ndarray):
+        if mapping.ndim == lead + 3:
+            return mapping
+        return np.repeat(np.expand_dims(mapping, lead + 1), N_LEVELS, axis=lead + 1)
+    mapping = pt.as_tensor_variable(mapping)
+    if mapping.ndim == lead + 3:
+        return mapping
+    return pt.repeat(pt.expand_dims(mapping, lead + 1), N_LEVELS, axis=lead + 1)
 
 
 def strategy_marginal(p_external: TensorLike, q: TensorLike) -> TensorVariable:

@@ -119,7 +119,7 @@ def test_bad_as_of_rule_is_rejected(tmp_path):
 
 
 def _fit(actors_path, data_path, as_of=None):
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.forecast.fit import run_forecast
     from model.workflows.forecast.inputs import load_inputs
     from model.workflows.forecast.summary import summarise

@@ -84,7 +84,7 @@ def test_the_papers_answer_holds_for_each_coder_and_both(actors, who):
     import tomllib
 
     from model.evidence.priors import load_priors
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.forecast.fit import run_forecast
     from model.workflows.forecast.inputs import prepare_inputs
     from model.workflows.forecast.summary import summarise

@@ -126,7 +126,8 @@ def test_forecast_uncertainty_widens(small_fit):
 
 def test_reproducible_from_seed(shipped_inputs, tiny_fit):
     """A model built again and sampled with the shared tiny fit's settings draws the same."""
-    from model.inference.sampling import SamplerConfig, sample
+    from model.inference.config import SamplerConfig
+    from model.inference.sampling import sample
 
     model = build_model(shipped_inputs.evidence, shipped_inputs.priors)
     again = sample(model, SamplerConfig(**TINY))

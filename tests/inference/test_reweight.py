@@ -16,6 +16,7 @@ from model.evidence.priors import load_priors
 from model.evidence.store import Publication, Source, Store
 from model.generative.build import build_model
 from model.generative.coordinates import PLAIN
+from model.inference.config import SamplerConfig
 from model.inference.convergence import IMPORTANCE_GROUP, PARETO_K_MAX, average_ranks
 from model.inference.reweight import (
     ANCHOR_GROUP,
@@ -27,7 +28,6 @@ from model.inference.reweight import (
     reweight,
     systematic_resample,
 )
-from model.inference.sampling import SamplerConfig
 from model.workflows.common.run_folder import write_run
 from model.workflows.forecast.fit import run_forecast
 from model.workflows.forecast.inputs import prepare_inputs

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from model.inference.sampling import SAMPLERS, SamplerConfig
+from model.inference.config import SAMPLERS, SamplerConfig
 from model.workflows.forecast.fit import run_forecast
 from tests.conftest import TINY
 

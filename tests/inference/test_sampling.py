@@ -8,7 +8,8 @@ import numpy as np
 import pymc as pm
 import pytest
 
-from model.inference.sampling import SamplerConfig, gate_and_precision, sample
+from model.inference.config import SamplerConfig
+from model.inference.sampling import gate_and_precision, sample
 
 
 def _toy(y: np.ndarray) -> pm.Model:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytensor.tensor as pt
 import pytest
 from scipy.special import expit
 
@@ -418,3 +419,20 @@ def test_balancing_codes_pull_the_state_to_balancing_balancing():
     bb = ALLIANCE_TYPES.index("balancing-balancing")
     smoothed = fold_to_types(pair_prob).eval()
     assert smoothed[0, bb] > 0.9 > implied[0, bb]
+
+
+def test_full_table_repeats_an_external_only_row_for_every_internal_level():
+    """Walt's table (one row per external level) and Weitsman's reach every user in one form."""
+    from model.theory.strategy import full_table
+
+    rng = np.random.default_rng(0)
+    walt = rng.dirichlet(np.ones(4), size=3)  # (ext, strategy)
+    full = full_table(walt)
+    assert full.shape == (3, 3, 4)
+    for b in range(3):
+        np.testing.assert_array_equal(full[:, b], walt)
+    weitsman = rng.dirichlet(np.ones(4), size=(3, 3))
+    assert full_table(weitsman) is weitsman
+    draws = rng.dirichlet(np.ones(4), size=(5, 3))  # a leading draw axis
+    np.testing.assert_array_equal(full_table(draws, lead=1)[:, :, 2], draws)
+    np.testing.assert_allclose(full_table(pt.as_tensor(walt)).eval(), full)

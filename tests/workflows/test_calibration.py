@@ -10,9 +10,9 @@ import pytest
 
 from model.evidence.priors import load_priors
 from model.generative.simulate import Design, PriorSampler, simulate_case, template_evidence
+from model.inference.config import SamplerConfig
 from model.inference.refit import Refitter
 from model.inference.runner import run_tasks
-from model.inference.sampling import SamplerConfig
 from model.outputs.calibration import write_outputs
 from model.workflows.validation.sbc import (
     SBCSpec,

@@ -176,7 +176,7 @@ def test_a_backtest_folder_is_never_written_over(tmp_path):
 
 
 def test_backtest_refuses_a_bad_step_before_any_fit():
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.updates.backtest import backtest_case
 
     start = pd.Timestamp("2024-01-01").date()
@@ -185,7 +185,7 @@ def test_backtest_refuses_a_bad_step_before_any_fit():
 
 
 def test_sensitivity_refuses_a_total_that_is_not_positive():
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.studies.sensitivity import sensitivity_case
 
     rival = ROOT / "priors" / "realist.toml"
@@ -277,7 +277,7 @@ def test_new_files_that_are_missing_are_all_named(tmp_path):
 
 
 def test_a_dry_run_ingest_codes_the_feed_and_touches_no_store(tmp_path):
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.updates.ingest import Feed, ingest_update
     from model.workflows.updates.update import UpdateRequest
 

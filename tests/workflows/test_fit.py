@@ -8,7 +8,7 @@ import tomllib
 import pandas as pd
 import pytest
 
-from model.inference.sampling import SamplerConfig
+from model.inference.config import SamplerConfig
 from model.workflows.forecast.fit import run_forecast
 from model.workflows.forecast.inputs import load_inputs
 from model.workflows.forecast.summary import summarise

@@ -7,8 +7,8 @@ import pytest
 
 from model.evidence.priors import load_priors
 from model.generative.simulate import Design, simulate_case, template_evidence
+from model.inference.config import SamplerConfig
 from model.inference.refit import Refitter
-from model.inference.sampling import SamplerConfig
 from model.workflows.validation.recovery import (
     CONFIGURATIONS,
     check_recovery,

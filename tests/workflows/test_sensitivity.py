@@ -9,7 +9,7 @@ import pymc as pm
 import pytest
 
 from model.evidence.priors import load_priors
-from model.inference.sampling import SamplerConfig
+from model.inference.config import SamplerConfig
 from model.workflows.studies.sensitivity import (
     classify,
     flag,

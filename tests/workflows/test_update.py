@@ -197,7 +197,7 @@ def test_kill_9_mid_update_loses_nothing(published, tmp_path):
 
 @pytest.mark.slow  # a fit of its own, on the evidence known at the end of 2023
 def test_as_of_fit_uses_no_later_observation():
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.forecast.fit import run_forecast
     from model.workflows.forecast.inputs import load_inputs
 
@@ -247,7 +247,7 @@ def test_leave_future_out_reweighting_agrees_with_nuts_refits():
     A quarter with much new evidence (2025Q2 adds 44 rows: k 0.89) is refitted instead."""
     from model.evidence.data import load_actors, read_observations
     from model.evidence.priors import load_priors
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.forecast.fit import run_forecast
     from model.workflows.forecast.inputs import prepare_inputs
     from model.workflows.forecast.summary import summarise
@@ -277,7 +277,7 @@ def test_backtest_fits_share_one_grid_and_record_their_path():
     """Every as-of fit runs on the last date's grid, and says whether it was reweighted."""
     from model.evidence.data import load_actors, read_observations
     from model.evidence.priors import load_priors
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.updates.backtest import run_backtest
 
     actors = load_actors(ACTORS)

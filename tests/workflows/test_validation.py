@@ -255,7 +255,7 @@ def test_the_smoothed_types_meet_weitsmans_readings_at_the_stated_floor():
     """Every case with a reading, fitted on all its evidence: the smoothed modal type is
     Weitsman's at no fewer key dates than the floor, and the Brier score beats the uniform."""
     from model.evidence.cases import available_cases, resolve_case
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.forecast.fit import run_forecast
     from model.workflows.forecast.inputs import load_inputs
     from model.workflows.validation.cases import (

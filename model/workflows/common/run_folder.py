@@ -85,7 +85,7 @@ def atomic_folder(out: str | Path, what: str = "output folder") -> Iterator[Path
 def atomic_file(path: str | Path) -> Iterator[Path]:
     """Yield a temporary sibling of ``path`` that replaces ``path`` only if the block succeeds."""
     path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:

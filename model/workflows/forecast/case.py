@@ -16,7 +16,7 @@ from typing import Any
 import xarray as xr
 
 from model.evidence.priors import load_priors
-from model.inference.sampling import SamplerConfig
+from model.inference.config import SamplerConfig
 from model.workflows.common.hooks import Hooks
 from model.workflows.common.inputs import CaseFiles, check_prior_shapes, refusing
 from model.workflows.common.timing import StageTimer

@@ -22,8 +22,9 @@ import xarray as xr
 
 from model.evidence.aggregate import REPORT_PERIODS
 from model.generative.build import build_model
+from model.inference.config import SamplerConfig
 from model.inference.convergence import diagnostics
-from model.inference.sampling import SamplerConfig, sample
+from model.inference.sampling import sample
 from model.workflows.forecast.inputs import Inputs
 
 __all__ = ["annotate", "run_forecast", "versions"]

@@ -29,8 +29,8 @@ import pymc as pm
 import xarray as xr
 
 from model.evidence.priors import PriorSet
+from model.inference.config import SamplerConfig
 from model.inference.convergence import HDI_PROB
-from model.inference.sampling import SamplerConfig
 from model.workflows.forecast.inputs import Inputs
 
 #: The observed variable the theories are compared on.

@@ -42,13 +42,14 @@ import xarray as xr
 from model.evidence.aggregate import REPORT_PERIODS, Structure, series_name
 from model.evidence.data import Actors, InputError, Problem, load_actors
 from model.inference.convergence import HDI_PROB
+from model.theory.strategy import full_table
 from model.theory.tables import ALLIANCE_TYPES, LEVELS, OUTCOME_LEVELS, STRATEGIES
 from model.workflows.common.hooks import Hooks
 from model.workflows.common.inputs import BadInputError, CaseFiles, refusing
 from model.workflows.common.run_folder import read_run_posterior
 
 if TYPE_CHECKING:  # the sampler is imported when a fit is asked for, not to read a run
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
 
 _SETTING = re.compile(
     r"^\s*(?P<lhs>[^=@]+?)\s*=\s*(?P<value>[^=@]+?)\s*(?:@\s*(?P<start>\S+)\s*)?$"
@@ -260,8 +261,7 @@ def posterior_draws(idata: xr.DataTree) -> Draws:
         if got != want:
             raise ValueError(f"posterior {dim} coordinates {got} do not match the case {want}")
     mapping = _stacked(post["strategy_map"])
-    if mapping.ndim == 3:  # external threat only (Walt): one row for every internal level
-        mapping = np.repeat(mapping[:, :, None, :], len(LEVELS), axis=2)
+    mapping = full_table(mapping, lead=1)
     return Draws(
         structure=structure,
         window=tuple(str(x) for x in post["window"].values),
@@ -624,7 +624,7 @@ def _case_files(request: ScenarioRequest) -> CaseFiles:
 
 def _fit_baseline(request: ScenarioRequest, hooks: Hooks) -> xr.DataTree:
     """Fit the case of a request that names no run folder (the forecast's fit)."""
-    from model.inference.sampling import SamplerConfig
+    from model.inference.config import SamplerConfig
     from model.workflows.forecast.fit import run_forecast
     from model.workflows.forecast.inputs import load_case_files
 

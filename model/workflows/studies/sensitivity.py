@@ -31,8 +31,8 @@ import pymc as pm
 import xarray as xr
 
 from model.evidence.priors import GROUP_FAMILIES, PriorSet, load_priors
+from model.inference.config import SamplerConfig
 from model.inference.convergence import PARETO_K_MAX
-from model.inference.sampling import SamplerConfig
 from model.workflows.common.hooks import Hooks
 from model.workflows.common.inputs import (
     CaseFiles,

@@ -30,7 +30,7 @@ import xarray as xr
 from model.evidence.aggregate import dyad_name, pair_name
 from model.evidence.data import Actors, load_actors, read_observations
 from model.evidence.priors import PriorSet, load_priors
-from model.inference.sampling import SamplerConfig
+from model.inference.config import SamplerConfig
 from model.theory.tables import OUTCOME_LEVELS, STRATEGIES
 from model.workflows.common.hooks import Hooks
 from model.workflows.common.inputs import CaseFiles, check_prior_shapes, refusing

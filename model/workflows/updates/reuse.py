@@ -28,9 +28,9 @@ import xarray as xr
 
 from model.generative.build import build_model
 from model.generative.coordinates import PLAIN
+from model.inference.config import SamplerConfig
 from model.inference.convergence import ESS_BULK_MIN, PARETO_K_MAX
 from model.inference.reweight import anchor_record, differs, importance_weights, reweight
-from model.inference.sampling import SamplerConfig
 from model.workflows.forecast.fit import annotate, run_forecast
 from model.workflows.forecast.inputs import Inputs
 

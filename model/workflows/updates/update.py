@@ -32,7 +32,7 @@ from model.evidence.store import (
     read_observation_files,
     split_new,
 )
-from model.inference.sampling import SamplerConfig
+from model.inference.config import SamplerConfig
 from model.workflows.common.hooks import Hooks
 from model.workflows.common.inputs import CaseFiles, check_prior_shapes
 from model.workflows.common.run_folder import (

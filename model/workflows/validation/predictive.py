@@ -55,6 +55,7 @@ import xarray as xr
 from model.evidence.aggregate import Evidence
 from model.generative.graph import _threat_logp, _threat_random
 from model.inference.convergence import HDI_PROB
+from model.theory.strategy import full_table
 from model.theory.tables import OUTCOME_LEVELS, OUTCOMES, STRATEGIES, THREAT_CODES
 from model.workflows.common.run_folder import atomic_file
 
@@ -487,8 +488,7 @@ def replicate_behaviour(
 
     theta = flat("theta", "series", "period")[:, :, b]
     mapping = flat("strategy_map")
-    if mapping.ndim == 3:  # external threat only: the same row for every internal level
-        mapping = np.repeat(mapping[:, :, None, :], 3, axis=2)
+    mapping = full_table(mapping, lead=1)
     p_lev, q = _latent_fn(tuple(s.pair_internal_series))(theta, flat("level_sharpness"), mapping)
     n_partners = len(s.actors.partners)
     ext = _categorical(p_lev[:, :n_partners], rng)  # (n, partner, period)

@@ -23,11 +23,11 @@ from arviz_stats.base import array_stats
 from model.evidence.aggregate import Structure
 from model.evidence.priors import PriorSet
 from model.generative.simulate import Design, level_probs_np, simulate_case, template_evidence
+from model.inference.config import SamplerConfig
 from model.inference.convergence import HDI_PROB
 from model.inference.refit import Refitter
-from model.inference.sampling import SamplerConfig
 from model.theory.alliance import axis_log_prob, type_probs
-from model.theory.strategy import strategy_given_external, strategy_marginal
+from model.theory.strategy import full_table, strategy_given_external, strategy_marginal
 from model.theory.tables import ALLIANCE_TYPES, LEVELS, THREAT_INDICATORS
 
 #: Latent score in the middle of each level (anchors at -1 and +1).
@@ -106,8 +106,7 @@ def true_quantities(
     p_lev = level_probs_np(params["theta"][:, period], params["level_sharpness"])[:, None, :]
     k = len(structure.actors.partners)
     mapping = np.asarray(params["strategy_map"])
-    if mapping.ndim == 2:
-        mapping = np.repeat(mapping[:, None, :], 3, axis=1)
+    mapping = full_table(mapping)
     q = strategy_given_external(p_lev[structure.pair_internal_series], mapping)
     strat = strategy_marginal(p_lev[:k][structure.pair_actor], q)
     dp = structure.dyad_pairs

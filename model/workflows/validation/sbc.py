@@ -14,8 +14,6 @@ seed already written, so an interrupted run resumes where it stopped.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
@@ -28,8 +26,9 @@ from scipy import stats
 
 from model.evidence.aggregate import Evidence
 from model.generative.simulate import Design, PriorSampler, simulate_case, template_evidence
+from model.inference.config import SamplerConfig
 from model.inference.refit import Refitter
-from model.inference.sampling import SamplerConfig
+from model.workflows.common.run_folder import atomic_file
 
 #: Deterministics an analyst reads, taken at the last period with evidence.
 DERIVED_AT_LAST: tuple[str, ...] = (
@@ -166,15 +165,9 @@ def _machinery(spec: SBCSpec) -> tuple[Refitter, PriorSampler, Evidence]:
 
 
 def _write_json(path: Path, payload: Mapping[str, Any]) -> None:
-    """Write JSON atomically: a temporary sibling renamed into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(payload, fh)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write JSON atomically (:func:`model.workflows.common.run_folder.atomic_file`)."""
+    with atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(payload))
 
 
 def sim_path(out: Path, seed: int) -> Path:
