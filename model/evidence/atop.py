@@ -450,7 +450,7 @@ def obligations_for(
         for dyad, year, *values in atop[["dyad", "year", *OBLIGATIONS]].itertuples(index=False)
     }
     none = [0] * len(OBLIGATIONS)
-    records = []
+    records: list[list[Any]] = []
     for a, b in combinations(actors.partners, 2):
         dyad = dyad_name(a, b)
         for period in grid:
