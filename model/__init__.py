@@ -40,7 +40,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "shipped_path",
     ),
     "model.evidence.store": ("Store",),
-    "model.inference.sampling": ("SamplerConfig",),
+    "model.inference.config": ("SamplerConfig",),
     "model.workflows.forecast.inputs": (
         "Inputs",
         "add_observations",

@@ -207,7 +207,7 @@ def test_add_observations_validates_and_skips_what_is_known(tmp_path):
 
 
 def test_tables_are_views_of_the_summary(small_fit):
-    from model.workflows import forecast
+    from model.workflows.forecast.summary import summary_rows
 
     summary = model.summarise(small_fit)
     table = model.p_axis_table(summary)
@@ -229,7 +229,7 @@ def test_tables_are_views_of_the_summary(small_fit):
     )
     with pytest.raises(ValueError, match="report must be one of"):
         model.dyad_type_table(summary, "tomorrow")
-    assert model.summary_frame(summary).equals(forecast.summary_frame(summary))
+    assert model.summary_frame(summary).equals(summary_rows(summary))
 
 
 def test_summary_dataset_holds_every_period(small_fit):

@@ -193,7 +193,7 @@ def test_forecast_writes_the_report_by_default(tmp_path, monkeypatch, small_fit)
         kw["on_chunk"](250, 812.4)  # the sampler reports each chunk of a fit to a precision
         return small_fit
 
-    monkeypatch.setattr("model.workflows.forecast.fit.run_forecast", fit)
+    monkeypatch.setattr("model.workflows.forecast.case.run_forecast", fit)
     out = tmp_path / "run"
     result = CliRunner().invoke(
         app, ["forecast", "--out", str(out), "--as-of", "2025-09-30", "--allow-bad-diagnostics"]
