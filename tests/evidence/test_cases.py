@@ -19,6 +19,7 @@ CASES = {
     "crink": 4,
     "dual-alliance-1879": 2,
     "reinsurance-1887": 2,
+    "sino-soviet-1950": 2,
     "three-emperors-1873": 3,
     "triple-alliance-1882": 3,
     "triple-entente-1907": 3,
