@@ -18,7 +18,9 @@ from tests.conftest import DEFAULT_PRIORS, ROOT
 CASES = {
     "crink": 4,
     "dual-alliance-1879": 2,
+    "northern-triangle-1961": 3,
     "reinsurance-1887": 2,
+    "sino-soviet-1950": 2,
     "three-emperors-1873": 3,
     "triple-alliance-1882": 3,
     "triple-entente-1907": 3,
