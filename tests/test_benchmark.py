@@ -229,11 +229,3 @@ def test_jobs_time_the_commands_a_user_runs():
     sens = quick["sensitivity"][1]
     assert "--draws" in sens.argv(out) and "--tune" not in sens.argv(out)
     assert any(note.startswith("--tune") for note in sens.notes)
-
-
-def test_stage_line_lists_the_stages_in_order_and_skips_the_negligible():
-    """The console's summary of timings.json, whose stages the benchmark's table shows."""
-    from model.workflows.common.timing import stage_line
-
-    line = stage_line({"report": 2.46, "sampling": 12.31, "inputs": 0.01, "start": 3.0}, 19.2)
-    assert line == "19.2 s (start 3.0, sampling 12.3, report 2.5)"

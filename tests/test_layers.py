@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "model"
+from tests.helpers import PACKAGE, modules, project_imports
 
 #: Subpackages from the bottom up; a module may import its own layer and those below.
 LAYERS: tuple[str, ...] = (
@@ -30,25 +30,6 @@ def layer_of(dotted: str) -> str | None:
     """The layer a ``model.<layer>...`` name belongs to (``None`` for the package root)."""
     parts = dotted.split(".")
     return parts[1] if len(parts) > 1 and parts[0] == "model" else None
-
-
-def project_imports(path: Path) -> list[tuple[int, str]]:
-    """Every project module a file imports, with its line."""
-    tree = ast.parse(path.read_text(), filename=str(path))
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found += [(node.lineno, a.name) for a in node.names if a.name.startswith("model.")]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            if node.module == "model":  # ``from model import x``: x is a subpackage or name
-                found += [(node.lineno, f"model.{a.name}") for a in node.names]
-            elif node.module.startswith("model."):
-                found.append((node.lineno, node.module))
-    return found
-
-
-def modules() -> list[Path]:
-    return sorted(p for p in PACKAGE.rglob("*.py") if "__pycache__" not in p.parts)
 
 
 def test_every_module_sits_in_a_layer():

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -458,3 +458,48 @@ def load_priors(path: str | Path) -> PriorSet:
         raise InputError([Problem(str(path), None, "-", f"cannot read TOML: {err}")]) from err
     description = raw.pop("description", "")
     return parse_prior_tables(raw, source=str(path), name=path.stem, description=str(description))
+
+
+def _toml_value(value: Any) -> str:
+    """Render a value as inline TOML (numbers, strings, booleans, lists, tables)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | np.floating | np.integer):
+        return repr(float(value)) if isinstance(value, float | np.floating) else str(int(value))
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, Sequence | np.ndarray):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def prior_set_toml(priors: PriorSet, heading: str, notes: Sequence[str]) -> str:
+    """Write a prior set as TOML, with where it came from in a comment block at the top.
+
+    Parameters
+    ----------
+    priors
+        The set (its tables are written as :func:`load_priors` reads them).
+    heading
+        The first comment line: what made the set.
+    notes
+        One comment line each under the heading (an analyst's statements,
+        or a fit's provenance).
+    """
+    lines = [f"# {heading}", "#"]
+    lines += [f"#   {s}" for s in notes] or ["#   (none)"]
+    lines += ["#", f"description = {json.dumps(priors.description)}", ""]
+    for group, table in priors.tables.items():
+        lines.append(f"[{group}]")
+        for key, value in table.items():
+            if key == "kwargs" and isinstance(value, Mapping):
+                continue
+            lines.append(f"{key} = {_toml_value(value)}")
+        if isinstance(table.get("kwargs"), Mapping):
+            lines.append(f"[{group}.kwargs]")
+            for key, value in table["kwargs"].items():
+                lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    return "\n".join(lines)

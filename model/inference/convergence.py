@@ -14,6 +14,7 @@ R-hat formula vectorised over quantities), so the numbers are ArviZ's
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -37,6 +38,16 @@ REPORTED: tuple[str, ...] = (
     "cohesion_prob",
     "strategy_prob",
 )
+
+
+def reported_in(names: Sequence[str]) -> list[str]:
+    """Pick the reported quantities from a model's variable names, in :data:`REPORTED`'s order.
+
+    A joint model names a case's quantities ``<case>::p_axis`` and so on
+    (:mod:`model.generative.joint`); each is judged like a one-case model's.
+    """
+    return [n for r in REPORTED for n in names if n.rsplit("::", 1)[-1] == r]
+
 
 #: Largest Pareto shape of smoothed importance weights that is trusted
 #: (Vehtari et al. 2024: ``min(1 - 1/log10(S), 0.7)``, 0.7 for 4,000 draws).
@@ -186,8 +197,8 @@ def diagnostics(idata: xr.DataTree, *, reweighted: bool = False) -> dict[str, An
     their R-hat and bulk ESS measure the resampling's repeats more than the
     estimate's error, and are reported, not judged.
     """
-    names = json.loads(idata.attrs.get("free_variables", "[]")) + list(REPORTED)
     post = idata.posterior.to_dataset()
+    names = json.loads(idata.attrs.get("free_variables", "[]")) + reported_in(list(post))
     names = [n for n in names if n in post]
     rhat, ess = dataset_diagnostics(post[names])
     r_max = float(np.nanmax([np.nanmax(rhat[v].values) for v in rhat.data_vars]))

@@ -37,7 +37,13 @@ import pymc as pm
 import xarray as xr
 
 from model.inference.config import SAMPLERS, SamplerConfig
-from model.inference.convergence import ESS_BULK_MIN, REPORTED, RHAT_MAX, rank_diagnostics
+from model.inference.convergence import (
+    ESS_BULK_MIN,
+    REPORTED,
+    RHAT_MAX,
+    rank_diagnostics,
+    reported_in,
+)
 
 #: numpyro's per-draw statistics a run keeps (PyMC renames them as its own).
 _FIELDS: tuple[str, ...] = (
@@ -247,9 +253,10 @@ def _numpyro(
         drawn = chunk * len(parts)
         if fixed:
             break
-        judged = [*program.free, *REPORTED]
+        reported = reported_in(list(parts[0]))
+        judged = [*program.free, *reported]
         joined = {n: np.concatenate([p[n] for p in parts], axis=1) for n in judged if n in parts[0]}
-        passed, ess = gate_and_precision(joined, program.free)
+        passed, ess = gate_and_precision(joined, program.free, reported)
         diverged = any(s["diverging"].any() for s in stats)
         if on_chunk is not None:
             on_chunk(drawn, ess)

@@ -30,7 +30,7 @@ from model.evidence.data import InputError, load_actors
 from model.evidence.shipped import shipped_path
 from model.theory.tables import OUTCOME_LEVELS
 from tests.conftest import ROOT
-from tests.test_layers import PACKAGE, modules, project_imports
+from tests.helpers import PACKAGE, modules, project_imports
 
 HEADER = ",".join(ATOP_COLUMNS)
 

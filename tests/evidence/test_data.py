@@ -2,7 +2,8 @@
 
 Bytes, quoting, missing and extra fields, codes, dates, line ends and
 encodings are damaged at random, starting from rows of the shipped file.
-Whatever the damage, the reader returns a valid frame or raises
+Whatever the damage, the reader (:func:`~model.evidence.data.read_observations`, alone
+and through ``axis update``) returns a valid frame or raises
 :class:`~model.evidence.data.InputError` whose every problem names the file, a row
 and a field; any other exception is a failure, and nothing is written.
 """

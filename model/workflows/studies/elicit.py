@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import json
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
@@ -37,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from model.evidence.data import InputError, Problem
-from model.evidence.priors import PriorSet, load_priors, parse_prior_tables
+from model.evidence.priors import PriorSet, load_priors, parse_prior_tables, prior_set_toml
 from model.theory.tables import ALLIANCE_TYPES, LEVELS, OUTCOME_LEVELS, STRATEGIES
 
 #: Total concentration per row for each degree of trust in the theory's tables.
@@ -367,7 +366,9 @@ def elicit(
     merged = {**base.tables, **tables}
     priors = parse_prior_tables(merged, source=str(out), name=name, description=description)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(prior_set_toml(priors, [f"trust: {trust}", *statements]), encoding="utf-8")
+    heading = "Elicited prior set. The analyst's statements:"
+    lines = [f"trust: {trust}", *statements]
+    out.write_text(prior_set_toml(priors, heading, lines), encoding="utf-8")
     written = load_priors(out)
     if written.sha256 != priors.sha256:
         raise _problem(str(out), "the written prior set does not read back as fitted")
@@ -426,37 +427,3 @@ def elicit_priors(
         out,
         name=str(name),
     )
-
-
-def _toml_value(value: Any) -> str:
-    """Render a value as inline TOML (numbers, strings, booleans, lists, tables)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float | np.floating | np.integer):
-        return repr(float(value)) if isinstance(value, float | np.floating) else str(int(value))
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, Mapping):
-        return "{ " + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + " }"
-    if isinstance(value, Sequence | np.ndarray):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} to TOML")
-
-
-def prior_set_toml(priors: PriorSet, statements: Sequence[str]) -> str:
-    """Write a prior set as TOML, the statements it came from in a comment block at the top."""
-    lines = ["# Elicited prior set. The analyst's statements:", "#"]
-    lines += [f"#   {s}" for s in statements] or ["#   (none)"]
-    lines += ["#", f"description = {json.dumps(priors.description)}", ""]
-    for group, table in priors.tables.items():
-        lines.append(f"[{group}]")
-        for key, value in table.items():
-            if key == "kwargs" and isinstance(value, Mapping):
-                continue
-            lines.append(f"{key} = {_toml_value(value)}")
-        if isinstance(table.get("kwargs"), Mapping):
-            lines.append(f"[{group}.kwargs]")
-            for key, value in table["kwargs"].items():
-                lines.append(f"{key} = {_toml_value(value)}")
-        lines.append("")
-    return "\n".join(lines)

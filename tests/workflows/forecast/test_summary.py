@@ -1,4 +1,5 @@
-"""The state given the evidence, reported beside the implied one: summary and update diff."""
+"""The state given the evidence, reported beside the implied one: in the summary, and as the
+update diff and the report read it from there."""
 
 from __future__ import annotations
 

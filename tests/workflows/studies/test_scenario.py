@@ -1,4 +1,5 @@
-"""What-if scenarios: parsing, a baseline equal to the fitted model, theory-true interventions."""
+"""What-if scenarios: parsing, assembling from settings and files, a baseline equal to the
+fitted model, theory-true interventions."""
 
 from __future__ import annotations
 
@@ -234,3 +235,31 @@ def test_plot_scenarios_returns_a_figure(draws, actors):
     frame = compare(draws, [parse_scenario("x", ["PRK.external=low"], actors)])
     fig = plot_scenarios(frame, draws.roles["now"])
     assert isinstance(fig, Figure) and len(fig.axes) >= 2
+
+
+def test_scenarios_assemble_from_settings_and_files(tmp_path):
+    from model.workflows.studies.scenario import assemble_scenarios
+
+    actors = load_actors(ACTORS)
+    path = tmp_path / "s.toml"
+    path.write_text(
+        '[scenario.pressure]\nset = ["RUS.external=high", "CHN.external=high"]\n'
+        'from = "horizon"\ndescription = "US pressure"\n',
+        encoding="utf-8",
+    )
+    found = assemble_scenarios(["PRK.external=low"], [path], actors, name="mine", start="now")
+    assert [s.name for s in found] == ["mine", "pressure"]
+    assert found[0].start == "now" and found[1].start == "horizon"
+    assert found[1].label == "RUS<-USA=high; CHN<-USA=high"
+    assert assemble_scenarios([], [path], actors)[0].description == "US pressure"
+
+
+def test_scenario_problems_of_settings_and_files_are_listed_at_once(tmp_path):
+    from model.workflows.studies.scenario import assemble_scenarios
+
+    path = tmp_path / "s.toml"
+    path.write_text('[scenario.a]\nset = ["CHN.external=loud"]\n', encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        assemble_scenarios(["GBR.external=high"], [path], load_actors(ACTORS))
+    assert len(err.value.problems) == 2
+    assert "GBR" in str(err.value) and "loud" in str(err.value)

@@ -1,4 +1,5 @@
-"""Prior sensitivity: a toy with a known answer, every prior set, the sweep, LOO, reuse."""
+"""Prior sensitivity: a toy with a known answer, every prior set, the sweep, LOO, reuse, the
+verdict, and a sweep that is not positive refused."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from model.evidence.priors import load_priors
 from model.inference.config import SamplerConfig
+from model.workflows.common.inputs import BadInputError
 from model.workflows.studies.sensitivity import (
     classify,
     flag,
@@ -18,6 +20,7 @@ from model.workflows.studies.sensitivity import (
     run_sensitivity,
 )
 from tests.conftest import ANSWER, ROOT, TINY
+from tests.helpers import SHIPPED, assert_agree, fake_sensitivity
 
 PRIOR_SETS = sorted((ROOT / "priors").glob("*.toml"))
 
@@ -222,15 +225,27 @@ def test_reweighted_prior_sets_agree_with_nuts_refits(shipped_inputs, full_fit):
         inputs = replace(shipped_inputs, priors=priors)
         tried = reuse.try_reweight(anchor, inputs, config)
         assert tried.method == "reweighted", tried.why
-        _assert_agree(summarise(tried.idata), summarise(run_forecast(inputs, config)))
+        assert_agree(summarise(tried.idata), summarise(run_forecast(inputs, config)))
 
 
-def _assert_agree(a: dict, b: dict, z: float = 4.5) -> None:
-    """Every headline probability agrees within ``z`` joint Monte Carlo standard errors."""
-    pairs = [(a["p_axis"]["mean"], b["p_axis"]["mean"], a["p_axis"]["mcse"], b["p_axis"]["mcse"])]
-    for dyad, info in a["dyads"].items():
-        other = b["dyads"][dyad]
-        for t, p in info["type_probs"].items():
-            pairs.append((p, other["type_probs"][t], info["type_mcse"][t], other["type_mcse"][t]))
-    for x, y, sx, sy in pairs:
-        assert abs(x - y) <= z * np.hypot(sx, sy) + 1e-4, (x, y, sx, sy)
+def test_sensitivity_refuses_a_total_that_is_not_positive():
+    from model.inference.config import SamplerConfig
+    from model.workflows.studies.sensitivity import sensitivity_case
+
+    rival = ROOT / "priors" / "realist.toml"
+    with pytest.raises(BadInputError, match="every total concentration must be > 0"):
+        sensitivity_case(SHIPPED, rival, [], [1.0, 0.0], SamplerConfig())
+
+
+def test_verdict_says_when_p_axis_crosses_a_threshold_and_under_what():
+    from dataclasses import replace
+
+    from model.workflows.studies.sensitivity import verdict
+
+    result = fake_sensitivity()
+    sweep = result.prior_sets.assign(**{"prior set": ["1", "1000"], "P(axis)": [0.02, 0.6]})
+    lines = verdict(replace(result, sweep=sweep))
+    assert "crosses 0.05 under Table 2 total 1 0.020" in lines[0]
+    assert "crosses 0.5 under Table 2 total 1000 0.600" in lines[1]
+    assert "likelihood: threat evidence moves P(axis) most (+0.03" in lines[3]
+    assert "1 of 2 (quantity, component) cells are flagged" in lines[4]

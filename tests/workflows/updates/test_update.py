@@ -1,4 +1,4 @@
-"""Scripted updates: store, ledger, nothing lost on failure, as-of fits, backtest scoring."""
+"""Scripted updates: store, ledger, nothing lost on failure, missing new files named."""
 
 from __future__ import annotations
 
@@ -8,18 +8,16 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from model.cli import app
+from model.evidence.data import load_actors
 from model.evidence.store import Store
-from model.workflows.updates.backtest import as_of_dates, score, score_table
-from tests.conftest import ACTORS, ANSWER, DEFAULT_PRIORS, OBSERVATIONS, ROOT
+from tests.conftest import ACTORS, OBSERVATIONS, ROOT
 
 TINY = ["--draws", "30", "--tune", "30", "--chains", "2", "--allow-bad-diagnostics"]
 HEADER = "id,date,kind,observer,target,indicator,code,citation,note\n"
@@ -195,104 +193,8 @@ def test_kill_9_mid_update_loses_nothing(published, tmp_path):
     assert set(ids2) - set(ids) == {"U200"} and len(led2) == len(led) + 1
 
 
-@pytest.mark.slow  # a fit of its own, on the evidence known at the end of 2023
-def test_as_of_fit_uses_no_later_observation():
-    from model.inference.config import SamplerConfig
-    from model.workflows.forecast.fit import run_forecast
-    from model.workflows.forecast.inputs import load_inputs
+def test_new_files_that_are_missing_are_all_named(tmp_path):
+    from model.workflows.updates.update import read_new_files
 
-    when = date(2023, 12, 31)
-    inputs = load_inputs(ACTORS, OBSERVATIONS, DEFAULT_PRIORS, as_of=when)
-    idata = run_forecast(inputs, SamplerConfig(draws=20, tune=20, chains=2, seed=3))
-    frame = pd.read_csv(OBSERVATIONS, parse_dates=["date"])
-    known = frame[frame.date.dt.date <= when]
-    observed = idata.observed_data
-    assert int(observed["threat_evidence"].sum()) == int((known.kind == "threat").sum())
-    assert int(observed["behaviour_evidence"].sum()) == int((known.kind != "threat").sum())
-    assert int((frame.kind == "threat").sum()) > int((known.kind == "threat").sum())
-    assert inputs.observations["date"].max().date() <= when
-    assert inputs.evidence.periods[inputs.evidence.report_index[1]] == "2023Q4"
-    assert inputs.evidence.periods[-1] == "2024Q4"
-
-
-def test_backtest_scoring_equals_hand_computation():
-    probs = np.array([[0.7, 0.1, 0.1, 0.1], [0.25, 0.25, 0.25, 0.25], [0.1, 0.2, 0.3, 0.4]])
-    observed = np.array([0, 3, 1])
-    # Brier: (0.09+0.01+0.01+0.01)=0.12; (0.0625*3+0.5625)=0.75; (0.01+0.64+0.09+0.16)=0.90
-    got = score(probs, observed)
-    assert got["brier"] == pytest.approx((0.12 + 0.75 + 0.90) / 3)
-    assert got["log"] == pytest.approx((np.log(0.7) + np.log(0.25) + np.log(0.2)) / 3)
-    targets = pd.DataFrame(
-        {"kind": ["conduct", "outcome", "outcome"], "probs": list(probs), "observed": observed}
-    )
-    table = score_table(targets).set_index("kind")
-    assert table.loc["conduct", "brier"] == pytest.approx(0.12)
-    assert table.loc["outcome", "brier_uniform"] == pytest.approx(0.75)
-    assert table.loc["all", "n"] == 3
-
-
-def test_as_of_dates_are_period_ends():
-    assert as_of_dates(date(2022, 4, 1), date(2022, 12, 1)) == [
-        date(2022, 6, 30),
-        date(2022, 9, 30),
-        date(2022, 12, 31),
-    ]
-
-
-@pytest.mark.slow
-def test_leave_future_out_reweighting_agrees_with_nuts_refits():
-    """Approximate leave-future-out, as the backtest runs it: a NUTS fit as of 2024Q3,
-    reweighted to the two next quarters (6 and 12 new rows), agrees with NUTS refits of
-    those quarters within Monte Carlo error (all on the grid of the last as-of date).
-    A quarter with much new evidence (2025Q2 adds 44 rows: k 0.89) is refitted instead."""
-    from model.evidence.data import load_actors, read_observations
-    from model.evidence.priors import load_priors
-    from model.inference.config import SamplerConfig
-    from model.workflows.forecast.fit import run_forecast
-    from model.workflows.forecast.inputs import prepare_inputs
-    from model.workflows.forecast.summary import summarise
-    from model.workflows.updates import reuse
-    from tests.workflows.test_sensitivity import _assert_agree
-
-    actors = load_actors(ACTORS)
-    frame = read_observations(OBSERVATIONS, actors)
-    priors = load_priors(DEFAULT_PRIORS)
-    config = SamplerConfig(draws=1000, seed=17)  # an anchor with draws to spare for weights
-    refit = SamplerConfig(seed=17, **ANSWER)  # the comparison carries its error
-    dates = [date(2024, 9, 30), date(2024, 12, 31), date(2025, 3, 31)]
-    grids = [
-        prepare_inputs(actors, frame, priors, as_of=d, horizon=4 + 2 - n)
-        for n, d in enumerate(dates)
-    ]
-    assert len({tuple(g.evidence.periods) for g in grids}) == 1  # one grid for all
-    first, anchor = reuse.fit(grids[0], config, None, label="2024Q3")
-    for inputs in grids[1:]:
-        tried = reuse.try_reweight(anchor, inputs, config)
-        assert tried.method == "reweighted", tried.why
-        _assert_agree(summarise(tried.idata), summarise(run_forecast(inputs, refit)))
-
-
-@pytest.mark.slow  # two fits of its own, one per as-of date
-def test_backtest_fits_share_one_grid_and_record_their_path():
-    """Every as-of fit runs on the last date's grid, and says whether it was reweighted."""
-    from model.evidence.data import load_actors, read_observations
-    from model.evidence.priors import load_priors
-    from model.inference.config import SamplerConfig
-    from model.workflows.updates.backtest import run_backtest
-
-    actors = load_actors(ACTORS)
-    frame = read_observations(OBSERVATIONS, actors)
-    tiny = SamplerConfig(draws=40, tune=40, chains=2, seed=3)
-    result = run_backtest(
-        actors, frame, load_priors(DEFAULT_PRIORS), tiny, [date(2025, 3, 31), date(2025, 6, 30)]
-    )
-    rows = result.forecasts
-    assert list(rows["as_of"]) == ["2025-03-31", "2025-06-30"]
-    assert rows["fit"].iloc[0] == "NUTS" and rows["why"].iloc[0] == "no anchor"
-    assert set(rows["fit"]) <= {"NUTS", "reweighted"}
-    assert rows["period"].tolist() == ["2025Q1", "2025Q2"]
-    # the scored observations of each fit lie within its own horizon
-    targets = result.targets
-    for when, group in targets.groupby("as_of"):
-        last = pd.Period(date.fromisoformat(when), "Q") + 4
-        assert all(pd.Period(p, "Q") <= last for p in group["period"])
+    with pytest.raises(FileNotFoundError, match=r"no such file: .*a\.csv, .*b\.csv"):
+        read_new_files([tmp_path / "a.csv", tmp_path / "b.csv"], load_actors(ACTORS))
