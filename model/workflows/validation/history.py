@@ -489,6 +489,8 @@ class History:
         Diagnostics of every fit, by label.
     all_cases
         The joint fit of every case (the learned prior set's source), if made.
+    present, present_case
+        The present case's own fit, and its name, if made.
     """
 
     held_out: list[HeldOut]
@@ -496,6 +498,8 @@ class History:
     key_dates: pd.DataFrame
     fits: dict[str, dict[str, Any]] = field(default_factory=dict)
     all_cases: xr.DataTree | None = None
+    present: xr.DataTree | None = None
+    present_case: str | None = None
 
     @property
     def codes(self) -> pd.DataFrame:
@@ -529,6 +533,7 @@ def run_history(
     priors: str | Path = "default",
     config: SamplerConfig | None = None,
     all_cases: bool = True,
+    present: str | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
     progress: Callable[[str], None] | None = None,
@@ -552,6 +557,9 @@ def run_history(
         warm-up steps (a fixed count: the fits are compared, not quoted).
     all_cases
         Also fit every case jointly (:func:`learned_prior_set`'s source).
+    present
+        Also fit this case alone on all its evidence (the present case, for
+        the outside checks of :mod:`model.workflows.validation.atop`).
     scheduler, workers
         As for :func:`model.inference.runner.run_tasks`.
     progress
@@ -577,6 +585,9 @@ def run_history(
     if all_cases:
         tasks.append((names, path, config, False))
         labels.append("all cases")
+    if present is not None:
+        tasks.append(([present], path, config, False))
+        labels.append(f"{present} (present)")
 
     def told(done: int, total: int) -> None:
         if progress is not None:
@@ -607,7 +618,9 @@ def run_history(
         scores=score_table(codes),
         key_dates=key_dates,
         fits=diag,
-        all_cases=fits[-1] if all_cases else None,
+        all_cases=fits[2 * len(names)] if all_cases else None,
+        present=fits[-1] if present is not None else None,
+        present_case=present,
     )
 
 
