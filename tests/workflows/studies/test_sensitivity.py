@@ -25,13 +25,16 @@ from tests.helpers import SHIPPED, assert_agree, fake_sensitivity
 PRIOR_SETS = sorted((ROOT / "priors").glob("*.toml"))
 
 
-def _toy_psense(prior_mu: float, prior_sd: float):
-    """y ~ N(mu, 1), 40 points at mean 3: the conjugate posterior is known in closed form."""
-    import arviz_stats as azs
+def _toy_fit(prior_mu: float, prior_sd: float, pinned: bool = False):
+    """y ~ N(mu, 1), 40 points at mean 3 (conjugate), with its log prior and likelihood.
 
+    ``pinned`` adds a probability pinned near zero beside ``mu``.
+    """
     y = np.random.default_rng(0).normal(3.0, 1.0, size=40)
     with pm.Model():
         mu = pm.Normal("mu", prior_mu, prior_sd)
+        if pinned:
+            pm.Deterministic("p_pinned", pm.math.invlogit(mu - 12.0))
         pm.Normal("y", mu, 1.0, observed=y)
         idata = pm.sample(
             800,
@@ -43,6 +46,14 @@ def _toy_psense(prior_mu: float, prior_sd: float):
         )
         pm.stats.compute_log_prior(idata, extend_inferencedata=True, progressbar=False)
         pm.stats.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
+    return y, idata
+
+
+def _toy_psense(prior_mu: float, prior_sd: float):
+    """The conjugate toy: its posterior is known in closed form."""
+    import arviz_stats as azs
+
+    y, idata = _toy_fit(prior_mu, prior_sd)
     post_var = 1 / (1 / prior_sd**2 + len(y))
     post_mean = post_var * (prior_mu / prior_sd**2 + y.sum())
     assert float(idata.posterior["mu"].mean()) == pytest.approx(post_mean, abs=0.05)
@@ -59,21 +70,7 @@ def _toy_flags(prior_mu: float, prior_sd: float) -> dict[str, tuple[bool, str]]:
     """The conjugate toy with a probability pinned near zero beside ``mu``: each one's flag."""
     import arviz_stats as azs
 
-    y = np.random.default_rng(0).normal(3.0, 1.0, size=40)
-    with pm.Model():
-        mu = pm.Normal("mu", prior_mu, prior_sd)
-        pm.Deterministic("p_pinned", pm.math.invlogit(mu - 12.0))
-        pm.Normal("y", mu, 1.0, observed=y)
-        idata = pm.sample(
-            800,
-            tune=500,
-            chains=2,
-            random_seed=1,
-            progressbar=False,
-            compute_convergence_checks=False,
-        )
-        pm.stats.compute_log_prior(idata, extend_inferencedata=True, progressbar=False)
-        pm.stats.compute_log_likelihood(idata, extend_inferencedata=True, progressbar=False)
+    y, idata = _toy_fit(prior_mu, prior_sd, pinned=True)
     table = azs.psense_summary(idata)
     out = {}
     for q in ("mu", "p_pinned"):
