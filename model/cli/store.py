@@ -263,4 +263,6 @@ def history(
     if sum((wide, as_json, as_csv)) > 1:
         fail_input(ValueError("choose one of --wide, --json and --csv"))
     view = "json" if as_json else "csv" if as_csv else "wide" if wide else "table"
-    show_history(read_ledger(ledger or default_ledger()), view, plot)
+    with bad_input():
+        led = read_ledger(ledger or default_ledger(), required=ledger is not None)
+    show_history(led, view, plot)

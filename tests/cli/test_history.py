@@ -93,15 +93,24 @@ def test_json_and_csv_are_for_scripts(tmp_path):
     assert frame["p_axis_mean"].tolist() == [0.42, 0.42, 1.234e-5]
 
 
-def test_empty_ledger(tmp_path):
+def test_a_named_ledger_that_does_not_exist_is_bad_input(tmp_path):
+    """A typo in --ledger is named (exit 2), not shown as an empty ledger; nothing is created."""
     ledger = tmp_path / "none.sqlite"
+    result = CliRunner().invoke(app, ["history", "--ledger", str(ledger)])
+    assert result.exit_code == 2
+    assert "none.sqlite" in result.output and "no such ledger file" in result.output
+    assert not ledger.exists()
+
+
+def test_empty_ledger(tmp_path):
+    ledger = tmp_path / "empty.sqlite"
+    Store(ledger).publish([])  # a store with nothing published yet
     table = CliRunner().invoke(app, ["history", "--ledger", str(ledger)])
     assert table.exit_code == 0 and "The ledger is empty" in table.output
     as_json = CliRunner().invoke(app, ["history", "--ledger", str(ledger), "--json"])
     assert json.loads(as_json.output) == []
     as_csv = CliRunner().invoke(app, ["history", "--ledger", str(ledger), "--csv"])
     assert as_csv.output.strip() == ",".join(c for c in LEDGER_COLUMNS if c != "summary")
-    assert not ledger.exists()
 
 
 def test_one_view_at_a_time(tmp_path):
