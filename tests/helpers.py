@@ -46,17 +46,25 @@ def fake_backtest():
             "CHN-RUS|hedging-hedging": [0.4, 0.3],
         }
     )
-    scores = pd.DataFrame(
+    from model.workflows.updates.backtest import score_table
+
+    probs = np.array([[0.7, 0.1, 0.1, 0.1], [0.1, 0.7, 0.1, 0.1], [0.1, 0.2, 0.3, 0.4]])
+    targets = pd.DataFrame(
         {
-            "kind": ["all"],
-            "n": [3],
-            "brier": [0.5],
-            "brier_uniform": [0.66],
-            "log_score": [-0.9],
-            "log_score_uniform": [-1.1],
+            "as_of": ["2025-03-31"] * 3,
+            "id": ["C1", "C2", "O1"],
+            "kind": ["conduct", "conduct", "outcome"],
+            "indicator": ["diplomatic", "diplomatic", "commitment"],
+            "unit": ["CHN->RUS", "RUS->CHN", "CHN-RUS"],
+            "period": ["2025Q2"] * 3,
+            "probs": list(probs),
+            "observed": [0, 1, 3],
+            "uniform": list(np.full((3, 4), 0.25)),
+            "climatology": list(np.array([[0.4, 0.3, 0.2, 0.1]] * 3)),
+            "persistence": list(np.array([[0.5, 0.2, 0.2, 0.1]] * 3)),
         }
     )
-    return Backtest(forecasts, scores, pd.DataFrame())
+    return Backtest(forecasts, score_table(targets), targets)
 
 
 def fake_sensitivity():

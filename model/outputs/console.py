@@ -444,6 +444,12 @@ def show_history(led: pd.DataFrame, view: str = "table", plot: Path | None = Non
 # ------------------------------------------------------------------ analyses
 
 
+def _skill(row: dict[str, Any], baseline: str) -> str:
+    """Format a Brier skill score with its error (the paired difference's, over the baseline)."""
+    se = row[f"brier_diff_se_{baseline}"] / row[f"brier_{baseline}"]
+    return f"{row[f'skill_{baseline}']:+.2f} ± {se:.2f}"
+
+
 def print_backtest(result: Backtest) -> None:
     """Render a backtest (:class:`~model.workflows.updates.backtest.Backtest`)."""
     t = Table(title="Backtest: forecasts at each as-of date")
@@ -459,22 +465,37 @@ def print_backtest(result: Backtest) -> None:
             *(f"{r[f'{d} modal']} ({r[f'{d} P(modal)']:.2f})" for d in dyads),
         )
     console.print(t)
+    from model.workflows.updates.backtest import BASELINES, verdict
+
+    shown = [b for b in BASELINES if f"brier_{b}" in result.scores]
+    for line in verdict(result.scores):
+        console.print(line, soft_wrap=True)
     s = Table(
-        title="Scores on later conduct and outcome evidence (Brier: lower is better; "
-        "log score: higher is better)"
+        title="Brier scores on later conduct and outcome evidence (lower is better); "
+        "skill = 1 - model / baseline"
     )
-    for col in ("kind", "n", "Brier", "Brier uniform", "log score", "log score uniform"):
+    for col in ("kind", "n", "model", *shown, *(f"skill vs {b}" for b in shown)):
         s.add_column(col)
     for r in result.scores.to_dict("records"):
         s.add_row(
             r["kind"],
             str(r["n"]),
             f"{r['brier']:.3f}",
-            f"{r['brier_uniform']:.3f}",
-            f"{r['log_score']:.3f}",
-            f"{r['log_score_uniform']:.3f}",
+            *(f"{r[f'brier_{b}']:.3f}" for b in shown),
+            *(
+                f"{r[f'skill_{b}']:+.2f} ± {r[f'brier_diff_se_{b}'] / r[f'brier_{b}']:.2f}"
+                for b in shown
+            ),
         )
     console.print(s)
+    g = Table(title="Log scores (higher is better)")
+    for col in ("kind", "model", *shown):
+        g.add_column(col)
+    for r in result.scores.to_dict("records"):
+        g.add_row(
+            r["kind"], f"{r['log_score']:.3f}", *(f"{r[f'log_score_{b}']:.3f}" for b in shown)
+        )
+    console.print(g)
 
 
 #: Short strategy labels, so that a dyad type fits a narrow column (``bal-hed``).

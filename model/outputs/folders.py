@@ -27,15 +27,19 @@ def save_figure(fig: Any, path: Path) -> None:
 
 
 def write_backtest(result: Any, out: Path) -> Path:
-    """Write ``backtest.csv``, ``scores.csv`` and ``backtest.png`` into ``out``, atomically.
+    """Write ``backtest.csv``, ``scores.csv``, ``targets.csv`` and ``backtest.png``, atomically.
 
-    ``result`` is a :class:`model.workflows.updates.backtest.Backtest`.
+    ``result`` is a :class:`model.workflows.updates.backtest.Backtest`;
+    ``targets.csv`` holds every scored target with each forecast's
+    probabilities (:func:`model.workflows.updates.backtest.targets_table`).
     """
     from model.outputs.plots import plot_backtest
+    from model.workflows.updates.backtest import targets_table
 
     with atomic_folder(out, "backtest folder") as tmp:
         result.forecasts.to_csv(tmp / "backtest.csv", index=False)
         result.scores.to_csv(tmp / "scores.csv", index=False)
+        targets_table(result.targets).to_csv(tmp / "targets.csv", index=False)
         save_figure(plot_backtest(result.forecasts), tmp / "backtest.png")
     return out
 

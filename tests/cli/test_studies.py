@@ -36,7 +36,13 @@ def test_axis_backtest_writes_its_folder_once(tmp_path, monkeypatch):
     assert seen["reuse"] is False and seen["horizon"] == 4
     assert "Backtest: forecasts at each as-of date" in result.output
     assert f"Written: {out}/backtest.csv" in " ".join(result.output.split())
-    assert listing(tmp_path) == ["bt", "bt/backtest.csv", "bt/backtest.png", "bt/scores.csv"]
+    assert listing(tmp_path) == [
+        "bt",
+        "bt/backtest.csv",
+        "bt/backtest.png",
+        "bt/scores.csv",
+        "bt/targets.csv",
+    ]
     seen.clear()
     again = CliRunner().invoke(app, args)  # refused before any fit: the folder is never merged
     assert again.exit_code == 2 and "already exists" in again.output and seen == {}

@@ -14,7 +14,13 @@ def test_backtest_folder_is_written_whole(tmp_path):
     from model.outputs.folders import write_backtest
 
     out = write_backtest(fake_backtest(), tmp_path / "bt")
-    assert listing(tmp_path) == ["bt", "bt/backtest.csv", "bt/backtest.png", "bt/scores.csv"]
+    assert listing(tmp_path) == [
+        "bt",
+        "bt/backtest.csv",
+        "bt/backtest.png",
+        "bt/scores.csv",
+        "bt/targets.csv",
+    ]
     assert pd.read_csv(out / "backtest.csv")["fit"].tolist() == ["NUTS", "reweighted"]
 
 

@@ -4,7 +4,11 @@ Each as-of fit sees only the evidence dated on or before its date. Its
 forecasts of conduct (strategy probabilities) and outcomes (commitment and
 cohesion probabilities) are then scored against the conduct and outcome
 observations dated after the as-of date and within the horizon, with the
-Brier score and the log score, beside a uniform forecast as the baseline.
+Brier score and the log score, beside the forecaster's naive baselines
+computed from the evidence known at each as-of date: uniform, climatology
+(how often each code has been seen) and persistence (what this pair or
+dyad has been doing); :func:`score_table` gives the skill against each
+with a paired standard error.
 
 The fits are approximate leave-future-out fits (Bürkner, Gabry and Vehtari
 2020, :mod:`model.workflows.updates.reuse`): the earliest is drawn by NUTS, and each later one
@@ -76,8 +80,54 @@ def score(probs: np.ndarray, observed: np.ndarray) -> dict[str, float]:
     }
 
 
+#: Pseudo-count per category of the baselines' frequencies (Laplace's rule of succession):
+#: a category never seen yet keeps a probability above zero, so its log score is finite.
+SMOOTHING = 1.0
+
+#: The forecaster's naive baselines, beside the model, in the order tables show them.
+BASELINES: tuple[str, ...] = ("uniform", "climatology", "persistence")
+
+
+def _frequencies(codes: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
+    """Laplace-smoothed frequencies of ``codes`` over ``categories``."""
+    counts = codes.value_counts().reindex(list(categories), fill_value=0).to_numpy(float)
+    return (counts + SMOOTHING) / (counts.sum() + SMOOTHING * len(categories))
+
+
+def baselines(known: pd.DataFrame, kind: str, indicator: str, unit: str) -> dict[str, np.ndarray]:
+    """Uniform, climatology and persistence forecasts of one target, from what was known.
+
+    * climatology: the frequency of each code among every known row of the
+      same kind (conduct) or indicator (commitment, cohesion);
+    * persistence: the same over the target's own pair (conduct, directed)
+      or dyad (outcome); where it has no row yet, climatology.
+
+    Both are Laplace-smoothed (:data:`SMOOTHING`). ``known`` holds only rows
+    dated on or before the as-of date, so no baseline sees the future.
+    """
+    categories = STRATEGIES if kind == "conduct" else OUTCOME_LEVELS
+    same = known[known["kind"] == kind]
+    if kind == "conduct":
+        own = same[(same["observer"] + "->" + same["target"]) == unit]
+    else:
+        same = same[same["indicator"] == indicator]
+        first = same["observer"].where(same["observer"] < same["target"], same["target"])
+        second = same["target"].where(same["observer"] < same["target"], same["observer"])
+        own = same[(first + "-" + second) == unit]
+    climatology = _frequencies(same["code"], categories)
+    return {
+        "uniform": np.full(len(categories), 1.0 / len(categories)),
+        "climatology": climatology,
+        "persistence": _frequencies(own["code"], categories) if len(own) else climatology,
+    }
+
+
 def forecast_targets(
-    idata: xr.DataTree, later: pd.DataFrame, freq: str, last: str | None = None
+    idata: xr.DataTree,
+    later: pd.DataFrame,
+    freq: str,
+    last: str | None = None,
+    known: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return the forecast distribution for each later conduct or outcome observation.
 
@@ -85,8 +135,10 @@ def forecast_targets(
     window's end) are scored.
 
     Returns one row per observation inside the fit's window with ``kind``,
-    ``id``, ``period``, ``probs`` (posterior-mean probability vector) and
-    ``observed`` (category index).
+    ``id``, ``unit`` (pair or dyad), ``period``, ``probs`` (posterior-mean
+    probability vector), ``observed`` (category index) and, given the rows
+    ``known`` at the as-of date, one probability vector per baseline
+    (:func:`baselines`).
     """
     post = idata.posterior
     window = [str(p) for p in post["window"].values]
@@ -97,18 +149,28 @@ def forecast_targets(
         if period not in window or r.kind == "threat":
             continue
         if r.kind == "conduct":
-            da = post["strategy_prob"].sel(pair=pair_name(r.observer, r.target), window=period)
+            unit = pair_name(r.observer, r.target)
+            da = post["strategy_prob"].sel(pair=unit, window=period)
             observed = STRATEGIES.index(r.code)
         else:
-            da = post[f"{r.indicator}_prob"].sel(
-                dyad=dyad_name(r.observer, r.target), window=period
-            )
+            unit = dyad_name(r.observer, r.target)
+            da = post[f"{r.indicator}_prob"].sel(dyad=unit, window=period)
             observed = OUTCOME_LEVELS.index(r.code)
         probs = da.mean(("chain", "draw")).values
-        rows.append(
-            {"id": r.id, "kind": r.kind, "period": period, "probs": probs, "observed": observed}
-        )
-    return pd.DataFrame(rows, columns=["id", "kind", "period", "probs", "observed"])
+        row = {
+            "id": r.id,
+            "kind": r.kind,
+            "indicator": r.indicator,
+            "unit": unit,
+            "period": period,
+            "probs": probs,
+            "observed": observed,
+        }
+        if known is not None:
+            row |= baselines(known, r.kind, r.indicator, unit)
+        rows.append(row)
+    columns = ["id", "kind", "indicator", "unit", "period", "probs", "observed"]
+    return pd.DataFrame(rows, columns=[*columns, *(BASELINES if known is not None else ())])
 
 
 @dataclass
@@ -172,7 +234,8 @@ def run_backtest(
         forecasts.append(row)
         later = frame[frame["date"].dt.date > when]
         last = str(pd.Period(when, freq) + horizon)
-        t = forecast_targets(idata, later, freq, last)
+        known = frame[frame["date"].dt.date <= when]
+        t = forecast_targets(idata, later, freq, last, known)
         t.insert(0, "as_of", when.isoformat())
         targets.append(t)
     all_targets = pd.concat(targets, ignore_index=True) if targets else pd.DataFrame()
@@ -220,8 +283,23 @@ def backtest_case(
     )
 
 
+def per_target(probs: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each target's multi-category Brier score and log score (the means :func:`score` takes)."""
+    onehot = np.eye(probs.shape[1])[observed]
+    return ((probs - onehot) ** 2).sum(axis=1), np.log(probs[np.arange(len(observed)), observed])
+
+
 def score_table(targets: pd.DataFrame) -> pd.DataFrame:
-    """Model and uniform-baseline scores per evidence kind and overall."""
+    """Model and baseline scores per evidence kind and overall, with skill and its error.
+
+    For each baseline ``b`` present (:data:`BASELINES`; older targets carry
+    the uniform one only): ``brier_b`` and ``log_score_b``, the Brier skill
+    score ``skill_b = 1 - brier / brier_b`` (above 0: the model beats it)
+    and ``brier_diff_b`` = mean of ``brier_b - brier`` over the same targets
+    with its paired standard error ``brier_diff_se_b`` (sd of the
+    differences over sqrt(n)): the skill is beyond noise when the difference
+    is more than about two standard errors.
+    """
     rows = []
     groups = [(k, g) for k, g in targets.groupby("kind")] if len(targets) else []
     if len(targets):
@@ -229,16 +307,71 @@ def score_table(targets: pd.DataFrame) -> pd.DataFrame:
     for kind, g in groups:
         probs = np.stack(g["probs"].to_numpy())
         obs = g["observed"].to_numpy()
-        model = score(probs, obs)
-        uniform = score(np.full_like(probs, 1.0 / probs.shape[1]), obs)
-        rows.append(
-            {
-                "kind": kind,
-                "n": len(g),
-                "brier": model["brier"],
-                "brier_uniform": uniform["brier"],
-                "log_score": model["log"],
-                "log_score_uniform": uniform["log"],
+        model_brier, model_log = per_target(probs, obs)
+        row: dict[str, float | int | str] = {
+            "kind": kind,
+            "n": len(g),
+            "brier": float(model_brier.mean()),
+            "log_score": float(model_log.mean()),
+        }
+        for b in BASELINES:
+            if b in g:
+                b_probs = np.stack(g[b].to_numpy())
+            elif b == "uniform":
+                b_probs = np.full_like(probs, 1.0 / probs.shape[1])
+            else:
+                continue
+            b_brier, b_log = per_target(b_probs, obs)
+            diff = b_brier - model_brier
+            row |= {
+                f"brier_{b}": float(b_brier.mean()),
+                f"log_score_{b}": float(b_log.mean()),
+                f"skill_{b}": float(1 - model_brier.mean() / b_brier.mean()),
+                f"brier_diff_{b}": float(diff.mean()),
+                f"brier_diff_se_{b}": float(diff.std(ddof=1) / np.sqrt(len(diff)))
+                if len(diff) > 1
+                else float("nan"),
             }
-        )
+        rows.append(row)
     return pd.DataFrame(rows)
+
+
+def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
+    """Every scored target with each forecast's probabilities, one column per category.
+
+    ``targets.csv`` of a backtest folder: the as-of date, the target (kind,
+    indicator, pair or dyad, period, the code observed) and, for the model
+    and every baseline, ``<forecast>:<category>``.
+    """
+    rows = []
+    for r in targets.to_dict("records"):
+        categories = STRATEGIES if r["kind"] == "conduct" else OUTCOME_LEVELS
+        row = {k: r[k] for k in ("as_of", "id", "kind", "indicator", "unit", "period") if k in r}
+        row["observed"] = categories[int(r["observed"])]
+        for name, key in (("model", "probs"), *((b, b) for b in BASELINES)):
+            if key in r:
+                row |= {f"{name}:{c}": float(p) for c, p in zip(categories, r[key], strict=True)}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def verdict(scores: pd.DataFrame, z: float = 2.0) -> list[str]:
+    """Say, kind by kind, whether the model beats each baseline and whether beyond noise.
+
+    Beyond noise: the paired mean Brier difference exceeds ``z`` standard errors.
+    """
+    lines = []
+    for r in scores.to_dict("records"):
+        parts = []
+        for b in BASELINES:
+            if f"skill_{b}" not in r or pd.isna(r[f"skill_{b}"]):
+                continue
+            diff, se = r[f"brier_diff_{b}"], r[f"brier_diff_se_{b}"]
+            sure = np.isfinite(se) and abs(diff) > z * se
+            word = "beats" if diff > 0 else "trails"
+            parts.append(
+                f"{word} {b} (skill {r[f'skill_{b}']:+.2f}, Brier {diff:+.3f} ± {se:.3f}"
+                + (")" if sure else ", within noise)")
+            )
+        lines.append(f"{r['kind']} ({r['n']} codes): the model " + "; ".join(parts))
+    return lines

@@ -40,6 +40,68 @@ def test_backtest_scoring_equals_hand_computation():
     assert table.loc["all", "n"] == 3
 
 
+def _known():
+    """Rows known at an as-of date: four conduct codes of two pairs, three outcome codes."""
+    return pd.DataFrame(
+        {
+            "kind": ["conduct"] * 4 + ["outcome"] * 3 + ["threat"],
+            "observer": ["A", "A", "A", "B", "A", "B", "A", "A"],
+            "target": ["B", "B", "B", "A", "B", "A", "B", "X"],
+            "indicator": ["diplomatic"] * 4 + ["commitment", "commitment", "cohesion", "military"],
+            "code": ["balancing", "balancing", "hedging", "tethering", "high", "low", "low", "3"],
+        }
+    )
+
+
+def test_baselines_are_smoothed_frequencies_of_what_was_known():
+    from model.workflows.updates.backtest import baselines
+
+    b = baselines(_known(), "conduct", "diplomatic", "A->B")
+    np.testing.assert_allclose(b["uniform"], 0.25)
+    # climatology over all four conduct codes: hedging 1, tethering 1, balancing 2 (+1 each)
+    np.testing.assert_allclose(b["climatology"], np.array([2, 2, 3, 1]) / 8)
+    # persistence over A->B's own three codes: hedging 1, balancing 2 (+1 each)
+    np.testing.assert_allclose(b["persistence"], np.array([2, 1, 3, 1]) / 7)
+    # a dyad's commitment rows are its own whichever way round they were coded
+    c = baselines(_known(), "outcome", "commitment", "A-B")
+    np.testing.assert_allclose(c["persistence"], np.array([1, 2, 1, 2]) / 6)
+    np.testing.assert_allclose(c["climatology"], c["persistence"])
+    # a pair with no conduct code yet falls back on climatology
+    d = baselines(_known(), "conduct", "diplomatic", "B->C")
+    np.testing.assert_allclose(d["persistence"], d["climatology"])
+
+
+def test_skill_and_its_paired_error_by_hand():
+    from model.workflows.updates.backtest import verdict
+
+    probs = np.array([[0.7, 0.1, 0.1, 0.1], [0.1, 0.7, 0.1, 0.1], [0.1, 0.2, 0.3, 0.4]])
+    clim = np.full((3, 4), 0.25)
+    observed = np.array([0, 1, 3])
+    targets = pd.DataFrame(
+        {
+            "kind": ["conduct"] * 3,
+            "probs": list(probs),
+            "observed": observed,
+            "uniform": list(clim),
+            "climatology": list(clim),
+            "persistence": list(probs),
+        }
+    )
+    row = score_table(targets).set_index("kind").loc["conduct"]
+    model = np.array([0.12, 0.12, 0.50])  # per-target Brier scores
+    base = np.full(3, 0.75)
+    assert row["brier"] == pytest.approx(model.mean())
+    assert row["skill_climatology"] == pytest.approx(1 - model.mean() / 0.75)
+    assert row["brier_diff_climatology"] == pytest.approx((base - model).mean())
+    assert row["brier_diff_se_climatology"] == pytest.approx(
+        (base - model).std(ddof=1) / np.sqrt(3)
+    )
+    assert row["skill_persistence"] == pytest.approx(0.0)
+    lines = verdict(score_table(targets))
+    assert "beats climatology" in lines[0] and "within noise" not in lines[0].split(";")[1]
+    assert "persistence (skill +0.00" in lines[0] and "within noise" in lines[0].split(";")[2]
+
+
 def test_as_of_dates_are_period_ends():
     assert as_of_dates(date(2022, 4, 1), date(2022, 12, 1)) == [
         date(2022, 6, 30),
