@@ -221,8 +221,8 @@ def main() -> int:
 
 def history(args: argparse.Namespace) -> int:
     """Leave one case out, the learned prior set and the ATOP check (``--history``)."""
-    from model.evidence.data import load_actors
     from model.inference.config import SamplerConfig
+    from model.workflows.forecast.inputs import load_case
     from model.workflows.validation.atop import atop_check
     from model.workflows.validation.history import (
         learned_prior_set,
@@ -251,13 +251,31 @@ def history(args: argparse.Namespace) -> int:
     matched = result.matched()
     console.print("[bold]Key dates whose implied type is the literature's[/]")
     console.print(matched.to_string())
-    fits: dict[str, Any] = {}
-    for name in json.loads(result.all_cases.attrs["cases"]):
-        case = resolve_case(name, ROOT)
-        fits[name] = (result.all_cases, name, load_actors(case.actors))
-    present = resolve_case(result.present_case, ROOT)
-    fits[result.present_case] = (result.present, result.present_case, load_actors(present.actors))
-    check = atop_check(fits)
+    # the costly fits are kept before anything else can fail
+    result.all_cases.to_netcdf(out / "all_cases.nc")
+    result.present.to_netcdf(out / "present.nc")
+    if args.learn:
+        from model.evidence.priors import load_priors
+
+        learned, notes = learned_prior_set(result.all_cases, load_priors(args.priors))
+        write_prior_set(learned, notes, args.learn)
+        console.print(f"learned prior set: {args.learn}")
+    check = atop_check(
+        {
+            name: (
+                fit,
+                name,
+                inputs.actors,
+                inputs.evidence.periods[inputs.evidence.report_index[0]],
+            )
+            for fit, names in (
+                (result.all_cases, json.loads(result.all_cases.attrs["cases"])),
+                (result.present, [result.present_case]),
+            )
+            for name in names
+            for inputs in [load_case(name)]
+        }
+    )
     check.table().to_csv(out / "atop.csv", index=False)
     check.pooled.disagreements.to_csv(out / "atop_disagreements.csv", index=False)
     console.print("[bold]ATOP obligations against the model's commitment[/]")
@@ -270,12 +288,6 @@ def history(args: argparse.Namespace) -> int:
         "seconds": round(time.perf_counter() - start, 1),
     }
     (out / "history.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
-    if args.learn:
-        from model.evidence.priors import load_priors
-
-        learned, notes = learned_prior_set(result.all_cases, load_priors(args.priors))
-        write_prior_set(learned, notes, args.learn)
-        console.print(f"learned prior set: {args.learn}")
     for label, d in summary["fits"].items():
         console.print(
             f"  {label}: R-hat max {d['r_hat_max']:.3f}, bulk ESS min {d['ess_bulk_min']:.0f}, "

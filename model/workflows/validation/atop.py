@@ -97,19 +97,27 @@ class AtopCheck:
         return pd.DataFrame(rows)
 
 
-def atop_check(fits: Mapping[str, tuple[xr.DataTree, str | None, Actors]]) -> AtopCheck:
+def atop_check(
+    fits: Mapping[str, tuple[xr.DataTree, str | None, Actors, str | None]],
+) -> AtopCheck:
     """Compare ATOP's mapped obligations with the model's commitment in every case given.
 
     Parameters
     ----------
     fits
         By case name: the fit holding it, the case's name inside that fit
-        (``None`` for a one-case fit) and the case's actors.
+        (``None`` for a one-case fit), the case's actors, and the last
+        period to compare (the case's last period with evidence: after it
+        the model's commitment is a forecast, not a reading of the record;
+        ``None``: every period of the grid).
     """
     atop, coverage = load_atop(), load_coverage()
     mapped_all, model_all, by_case = [], [], {}
-    for name, (fit, inner, actors) in fits.items():
+    for name, (fit, inner, actors, through) in fits.items():
         probs = model_commitment(fit, inner)
+        if through is not None:
+            order = list(dict.fromkeys(probs["period"]))
+            probs = probs[probs["period"].isin(order[: order.index(through) + 1])]
         mapped = obligations_for(atop, actors, sorted(set(probs["period"])), coverage)
         if mapped.empty:
             continue

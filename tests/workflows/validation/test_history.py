@@ -162,7 +162,9 @@ def test_atop_is_compared_with_the_commitment_given_the_evidence():
         coords={"x:dyad": ["AUH-GER"], "x:period": periods, "outcome_level": list(OUTCOME_LEVELS)},
     )
     fit = xr.DataTree.from_dict({"posterior": post})
-    check = atop_check({"dual": (fit, "x", actors)})
+    check = atop_check({"dual": (fit, "x", actors, None)})
+    through = atop_check({"dual": (fit, "x", actors, "1880")})
+    assert through.pooled.n_covered == (mapped["period"].isin(["1878", "1879", "1880"])).sum()
     covered = mapped[mapped["period"].isin(periods)]
     assert check.pooled.n_covered == len(covered)
     assert check.pooled.share_agreeing == pytest.approx((covered["level"] == "high").mean())
@@ -194,7 +196,7 @@ def test_leave_one_case_out_on_three_cases():
     from model.evidence.data import load_actors
     from model.evidence.shipped import shipped_case
 
-    fits = {c: (result.all_cases, c, load_actors(shipped_case(c).actors)) for c in names}
+    fits = {c: (result.all_cases, c, load_actors(shipped_case(c).actors), None) for c in names}
     check = atop_check(fits)
     assert check.pooled.n_covered >= 30
     assert check.pooled.share_agreeing >= 0.4
