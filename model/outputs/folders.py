@@ -27,19 +27,27 @@ def save_figure(fig: Any, path: Path) -> None:
 
 
 def write_backtest(result: Any, out: Path) -> Path:
-    """Write ``backtest.csv``, ``scores.csv``, ``targets.csv`` and ``backtest.png``, atomically.
+    """Write a backtest's tables and figures into ``out``, atomically.
+
+    ``backtest.csv`` (forecasts), ``scores.csv`` (model and baselines, skill),
+    ``targets.csv``, ``decomposition.csv`` (Brier decomposition),
+    ``by_lead.csv``, ``backtest.png`` and ``reliability.png``.
 
     ``result`` is a :class:`model.workflows.updates.backtest.Backtest`;
     ``targets.csv`` holds every scored target with each forecast's
     probabilities (:func:`model.workflows.updates.backtest.targets_table`).
     """
-    from model.outputs.plots import plot_backtest
+    from model.outputs.plots import plot_backtest, plot_reliability
     from model.workflows.updates.backtest import targets_table
 
     with atomic_folder(out, "backtest folder") as tmp:
         result.forecasts.to_csv(tmp / "backtest.csv", index=False)
         result.scores.to_csv(tmp / "scores.csv", index=False)
         targets_table(result.targets).to_csv(tmp / "targets.csv", index=False)
+        if len(result.targets):
+            result.decomposition.to_csv(tmp / "decomposition.csv", index=False)
+            result.by_lead.to_csv(tmp / "by_lead.csv", index=False)
+            save_figure(plot_reliability(result.targets), tmp / "reliability.png")
         save_figure(plot_backtest(result.forecasts), tmp / "backtest.png")
     return out
 

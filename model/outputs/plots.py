@@ -283,6 +283,51 @@ def plot_backtest(forecasts: pd.DataFrame, axes: np.ndarray | None = None) -> Fi
     return fig
 
 
+def plot_reliability(
+    targets: pd.DataFrame,
+    forecasts: tuple[str, ...] = ("probs", "persistence"),
+    axes: np.ndarray | None = None,
+) -> Figure:
+    """Reliability diagrams: forecast probability in bins against how often the event happened.
+
+    Every (target, category) of a backtest is a binary event
+    (:func:`model.workflows.updates.backtest.one_vs_rest`). A reliable
+    forecast's points lie on the diagonal; the band is where 90% of a
+    perfectly reliable forecast's points would fall, given each bin's count
+    (binomial). One panel per forecast (the model, ``probs``, and a baseline).
+    """
+    from scipy.stats import binom
+
+    from model.workflows.updates.backtest import one_vs_rest, reliability_bins
+
+    shown = [f for f in forecasts if f in targets]
+    if axes is None:  # side by side
+        fig, grid = plt.subplots(1, len(shown), figsize=(4 * len(shown), 4), squeeze=False)
+        axs = grid.ravel()
+    else:
+        fig, axs = _figure(axes)
+    for ax, name in zip(axs, shown, strict=False):
+        probs, hit = one_vs_rest(targets, name)
+        bins = reliability_bins(probs, hit).dropna()
+        mid = bins["forecast"].to_numpy()
+        n = bins["n"].to_numpy()
+        low = binom.ppf(0.05, n, mid) / n
+        high = binom.ppf(0.95, n, mid) / n
+        ax.fill_between(mid, low, high, alpha=0.25, label="90% if reliable")
+        ax.plot([0, 1], [0, 1], color="grey", lw=1)
+        ax.plot(mid, bins["observed"], marker="o", label="observed")
+        for x, y, k in zip(mid, bins["observed"], n, strict=True):
+            ax.annotate(str(k), (x, y), fontsize=6, xytext=(3, -8), textcoords="offset points")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("forecast probability")
+        ax.set_ylabel("observed frequency")
+        ax.set_title("model" if name == "probs" else name, fontsize=10)
+        ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
 def plot_history(ledger: pd.DataFrame, axes: Axes | None = None) -> Figure:
     """P(axis) across published forecasts, with HDI whiskers."""
     fig, (ax,) = _figure(axes, figsize=(8, 3))

@@ -40,6 +40,9 @@ def test_axis_backtest_writes_its_folder_once(tmp_path, monkeypatch):
         "bt",
         "bt/backtest.csv",
         "bt/backtest.png",
+        "bt/by_lead.csv",
+        "bt/decomposition.csv",
+        "bt/reliability.png",
         "bt/scores.csv",
         "bt/targets.csv",
     ]

@@ -18,6 +18,9 @@ def test_backtest_folder_is_written_whole(tmp_path):
         "bt",
         "bt/backtest.csv",
         "bt/backtest.png",
+        "bt/by_lead.csv",
+        "bt/decomposition.csv",
+        "bt/reliability.png",
         "bt/scores.csv",
         "bt/targets.csv",
     ]

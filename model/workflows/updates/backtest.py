@@ -180,6 +180,17 @@ class Backtest:
     forecasts: pd.DataFrame  # one row per as-of date, with the path each fit took
     scores: pd.DataFrame  # one row per (kind) with model and uniform scores
     targets: pd.DataFrame  # every scored observation
+    freq: str = "Q"  # the case's period frequency (for the scores by lead)
+
+    @property
+    def decomposition(self) -> pd.DataFrame:
+        """The Brier decomposition of the model and each baseline (:func:`decomposition_table`)."""
+        return decomposition_table(self.targets)
+
+    @property
+    def by_lead(self) -> pd.DataFrame:
+        """Scores by lead (:func:`lead_table`)."""
+        return lead_table(self.targets, self.freq)
 
 
 def run_backtest(
@@ -239,7 +250,7 @@ def run_backtest(
         t.insert(0, "as_of", when.isoformat())
         targets.append(t)
     all_targets = pd.concat(targets, ignore_index=True) if targets else pd.DataFrame()
-    return Backtest(pd.DataFrame(forecasts), score_table(all_targets), all_targets)
+    return Backtest(pd.DataFrame(forecasts), score_table(all_targets), all_targets, freq)
 
 
 def backtest_case(
@@ -334,6 +345,90 @@ def score_table(targets: pd.DataFrame) -> pd.DataFrame:
             }
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: Forecast-probability bins of the Brier decomposition and the reliability diagram.
+BINS: np.ndarray = np.linspace(0.0, 1.0, 11)
+
+
+def one_vs_rest(targets: pd.DataFrame, forecast: str = "probs") -> tuple[np.ndarray, np.ndarray]:
+    """Split every (target, category) into a binary event: its forecast, and whether it happened."""
+    probs = np.concatenate([np.asarray(p, dtype=float) for p in targets[forecast]])
+    hit = np.concatenate(
+        [
+            np.eye(len(p))[int(o)]
+            for p, o in zip(targets[forecast], targets["observed"], strict=True)
+        ]
+    )
+    return probs, hit
+
+
+def reliability_bins(probs: np.ndarray, hit: np.ndarray) -> pd.DataFrame:
+    """Bin binary forecasts by :data:`BINS`: count, mean forecast and observed frequency."""
+    which = np.clip(np.digitize(probs, BINS[1:-1]), 0, len(BINS) - 2)
+    rows = []
+    for b in range(len(BINS) - 1):
+        inside = which == b
+        n = int(inside.sum())
+        rows.append(
+            {
+                "low": BINS[b],
+                "high": BINS[b + 1],
+                "n": n,
+                "forecast": float(probs[inside].mean()) if n else np.nan,
+                "observed": float(hit[inside].mean()) if n else np.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def brier_decomposition(targets: pd.DataFrame, forecast: str = "probs") -> dict[str, float]:
+    """Murphy's decomposition of the one-vs-rest Brier score: reliability, resolution, uncertainty.
+
+    Every (target, category) pair is a binary event; with the forecasts
+    binned (:data:`BINS`), ``brier ~ reliability - resolution + uncertainty``
+    (exact but for the spread of forecasts within a bin). Reliability near
+    zero: the forecasts mean what they say; resolution above zero: they
+    tell events apart better than the base rate does.
+    """
+    probs, hit = one_vs_rest(targets, forecast)
+    bins = reliability_bins(probs, hit)
+    used = bins[bins["n"] > 0]
+    base = float(hit.mean())
+    w = used["n"].to_numpy() / len(hit)
+    return {
+        "brier_binary": float(((probs - hit) ** 2).mean()),
+        "reliability": float((w * (used["forecast"] - used["observed"]) ** 2).sum()),
+        "resolution": float((w * (used["observed"] - base) ** 2).sum()),
+        "uncertainty": base * (1 - base),
+    }
+
+
+def decomposition_table(targets: pd.DataFrame) -> pd.DataFrame:
+    """Decompose the model's and each baseline's Brier score, per kind and overall."""
+    rows = []
+    groups = [(k, g) for k, g in targets.groupby("kind")] if len(targets) else []
+    if len(targets):
+        groups.append(("all", targets))
+    for kind, g in groups:
+        for name, column in (("model", "probs"), *((b, b) for b in BASELINES if b in g)):
+            rows.append({"kind": kind, "forecast": name, **brier_decomposition(g, column)})
+    return pd.DataFrame(rows)
+
+
+def lead_table(targets: pd.DataFrame, freq: str) -> pd.DataFrame:
+    """Scores by lead: how many periods after its as-of period each target fell."""
+    if targets.empty:
+        return pd.DataFrame()
+    lead = [
+        (pd.Period(p, freq) - pd.Period(a, freq)).n
+        for p, a in zip(targets["period"], targets["as_of"], strict=True)
+    ]
+    table = []
+    for n, g in targets.assign(lead=lead).groupby("lead"):
+        row = score_table(g).set_index("kind").loc["all"].to_dict()
+        table.append({"lead": int(n), **row})
+    return pd.DataFrame(table)
 
 
 def targets_table(targets: pd.DataFrame) -> pd.DataFrame:

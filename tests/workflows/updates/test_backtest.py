@@ -166,3 +166,43 @@ def test_backtest_fits_share_one_grid_and_record_their_path():
     for when, group in targets.groupby("as_of"):
         last = pd.Period(date.fromisoformat(when), "Q") + 4
         assert all(pd.Period(p, "Q") <= last for p in group["period"])
+
+
+def test_brier_decomposition_adds_up_for_forecasts_constant_within_bins():
+    """With one forecast value per bin, Brier = reliability - resolution + uncertainty exactly."""
+    from model.workflows.updates.backtest import brier_decomposition
+
+    probs = np.array([[0.05, 0.05, 0.85, 0.05]] * 6 + [[0.25, 0.25, 0.25, 0.25]] * 4)
+    observed = np.array([2, 2, 2, 2, 2, 0, 1, 3, 2, 2])
+    targets = pd.DataFrame({"kind": ["conduct"] * 10, "probs": list(probs), "observed": observed})
+    d = brier_decomposition(targets)
+    assert d["brier_binary"] == pytest.approx(d["reliability"] - d["resolution"] + d["uncertainty"])
+    assert d["uncertainty"] == pytest.approx(0.25 * 0.75)  # one hit in four events
+    # the 0.85 bin: 6 forecasts, 5 hits
+    assert d["reliability"] > 0
+
+
+def test_scores_by_lead_count_periods_after_the_as_of_period():
+    from model.workflows.updates.backtest import lead_table
+
+    probs = np.full((3, 4), 0.25)
+    targets = pd.DataFrame(
+        {
+            "as_of": ["2025-03-31", "2025-03-31", "2025-06-30"],
+            "kind": ["conduct"] * 3,
+            "period": ["2025Q2", "2025Q3", "2025Q3"],
+            "probs": list(probs),
+            "observed": [0, 1, 2],
+        }
+    )
+    table = lead_table(targets, "Q").set_index("lead")
+    assert table.loc[1, "n"] == 2 and table.loc[2, "n"] == 1
+
+
+def test_reliability_diagram_draws_model_and_persistence(tmp_path):
+    from model.outputs.plots import plot_reliability
+    from tests.helpers import fake_backtest
+
+    fig = plot_reliability(fake_backtest().targets)
+    assert [ax.get_title() for ax in fig.axes] == ["model", "persistence"]
+    fig.savefig(tmp_path / "r.png")
