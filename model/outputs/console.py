@@ -496,6 +496,24 @@ def print_backtest(result: Backtest) -> None:
             r["kind"], f"{r['log_score']:.3f}", *(f"{r[f'log_score_{b}']:.3f}" for b in shown)
         )
     console.print(g)
+    if len(result.targets):
+        d = Table(title="Brier decomposition, one-vs-rest events (all codes)")
+        for col in (
+            "forecast",
+            "reliability (0 best)",
+            "resolution (higher better)",
+            "uncertainty",
+        ):
+            d.add_column(col)
+        for r in result.decomposition.to_dict("records"):
+            if r["kind"] == "all":
+                d.add_row(
+                    r["forecast"],
+                    f"{r['reliability']:.4f}",
+                    f"{r['resolution']:.4f}",
+                    f"{r['uncertainty']:.4f}",
+                )
+        console.print(d)
 
 
 #: Short strategy labels, so that a dyad type fits a narrow column (``bal-hed``).
