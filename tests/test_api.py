@@ -100,7 +100,7 @@ def test_shipped_paths_in_a_checkout():
     case = model.shipped_case("crink")
     assert case.actors == ROOT / "data" / "cases" / "crink" / "actors.toml"
     assert case.readme is not None and case.readme.is_file()
-    sets = ["default", "fast_drift", "no_theory", "realist", "weak_theory"]
+    sets = ["default", "fast_drift", "learned", "no_theory", "realist", "weak_theory"]
     assert model.prior_set_names() == sets
     assert model.prior_set_path() == ROOT / "priors" / "default.toml"
     assert model.scenario_path("crink") == ROOT / "scenarios" / "crink.toml"
@@ -111,7 +111,9 @@ def test_shipped_paths_in_a_checkout():
 
 @pytest.mark.parametrize("bad", ["nope", "../priors/default", "default.toml", ""])
 def test_unknown_prior_sets_are_input_errors_listing_the_known(bad):
-    with pytest.raises(InputError, match="available: default, fast_drift, no_theory, realist"):
+    with pytest.raises(
+        InputError, match="available: default, fast_drift, learned, no_theory, realist"
+    ):
         model.prior_set_path(bad)
 
 

@@ -108,6 +108,13 @@ def test_an_installed_wheel_reads_the_shipped_files_from_anywhere(wheel, tmp_pat
     assert got["root"] == str(target / "model" / "_shipped") and got["installed"]
     assert {"default", "crink", "three-emperors-1873", "triple-entente-1907"} <= set(got["rows"])
     assert all(n > 0 for n in got["rows"].values())
-    assert got["sets"] == ["default", "fast_drift", "no_theory", "realist", "weak_theory"]
+    assert got["sets"] == [
+        "default",
+        "fast_drift",
+        "learned",
+        "no_theory",
+        "realist",
+        "weak_theory",
+    ]
     assert got["scenarios"] and got["cameo"]
     assert list(empty.iterdir()) == []  # reading the shipped files writes nothing

@@ -114,15 +114,21 @@ def test_every_shipped_prior_set_loads():
 
 
 def test_every_shipped_prior_set_shares_the_measurement_priors():
-    """Every shipped set reads the codes the same way.
+    """Every shipped set reads the threat codes the same way.
 
     How codes are read is not what the theory says, so refitting under
-    ``priors/*.toml`` varies the theory and the dynamics only.
+    ``priors/*.toml`` varies the theory and the dynamics only. The coders'
+    error rates are learned with the tables (``priors/learned.toml``: they
+    are the theory's shared variables in a joint fit), so they may differ.
     """
+    from model.generative.graph import THEORY_GROUPS
+
     default = load_priors(DEFAULT_PRIORS).tables
+    reading = [g for g in GROUP_FAMILIES["measurement"] if g not in THEORY_GROUPS]
+    assert reading == ["level_sharpness", "discrimination", "threshold_shift"]
     for path in sorted((ROOT / "priors").glob("*.toml")):
         tables = load_priors(path).tables
-        differ = [g for g in GROUP_FAMILIES["measurement"] if tables[g] != default[g]]
+        differ = [g for g in reading if tables[g] != default[g]]
         assert not differ, f"{path.name} changes the measurement priors {differ}"
 
 
