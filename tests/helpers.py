@@ -28,6 +28,18 @@ def listing(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
 
 
+#: What a backtest folder holds (model.outputs.folders.write_backtest), sorted.
+BACKTEST_FILES: tuple[str, ...] = (
+    "backtest.csv",
+    "backtest.png",
+    "by_lead.csv",
+    "decomposition.csv",
+    "reliability.png",
+    "scores.csv",
+    "targets.csv",
+)
+
+
 def fake_backtest():
     """A backtest's result, two as-of dates, without a fit."""
     from model.workflows.updates.backtest import Backtest

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from tests.conftest import ROOT
-from tests.helpers import fake_backtest, fake_sensitivity, listing
+from tests.helpers import BACKTEST_FILES, fake_backtest, fake_sensitivity, listing
 
 
 def test_axis_backtest_writes_its_folder_once(tmp_path, monkeypatch):
@@ -36,16 +36,7 @@ def test_axis_backtest_writes_its_folder_once(tmp_path, monkeypatch):
     assert seen["reuse"] is False and seen["horizon"] == 4
     assert "Backtest: forecasts at each as-of date" in result.output
     assert f"Written: {out}/backtest.csv" in " ".join(result.output.split())
-    assert listing(tmp_path) == [
-        "bt",
-        "bt/backtest.csv",
-        "bt/backtest.png",
-        "bt/by_lead.csv",
-        "bt/decomposition.csv",
-        "bt/reliability.png",
-        "bt/scores.csv",
-        "bt/targets.csv",
-    ]
+    assert listing(tmp_path) == ["bt", *(f"bt/{name}" for name in BACKTEST_FILES)]
     seen.clear()
     again = CliRunner().invoke(app, args)  # refused before any fit: the folder is never merged
     assert again.exit_code == 2 and "already exists" in again.output and seen == {}

@@ -7,23 +7,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from tests.helpers import fake_backtest, listing
+from tests.helpers import BACKTEST_FILES, fake_backtest, listing
 
 
 def test_backtest_folder_is_written_whole(tmp_path):
     from model.outputs.folders import write_backtest
 
     out = write_backtest(fake_backtest(), tmp_path / "bt")
-    assert listing(tmp_path) == [
-        "bt",
-        "bt/backtest.csv",
-        "bt/backtest.png",
-        "bt/by_lead.csv",
-        "bt/decomposition.csv",
-        "bt/reliability.png",
-        "bt/scores.csv",
-        "bt/targets.csv",
-    ]
+    assert listing(tmp_path) == ["bt", *(f"bt/{name}" for name in BACKTEST_FILES)]
     assert pd.read_csv(out / "backtest.csv")["fit"].tolist() == ["NUTS", "reweighted"]
 
 
