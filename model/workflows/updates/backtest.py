@@ -296,6 +296,7 @@ def backtest_case(
 
 def per_target(probs: np.ndarray, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each target's multi-category Brier score and log score (the means :func:`score` takes)."""
+    observed = np.asarray(observed, dtype=int)
     onehot = np.eye(probs.shape[1])[observed]
     return ((probs - onehot) ** 2).sum(axis=1), np.log(probs[np.arange(len(observed)), observed])
 
@@ -317,7 +318,7 @@ def score_table(targets: pd.DataFrame) -> pd.DataFrame:
         groups.append(("all", targets))
     for kind, g in groups:
         probs = np.stack(g["probs"].to_numpy())
-        obs = g["observed"].to_numpy()
+        obs = g["observed"].to_numpy(dtype=int)  # object dtype after a concat with empty frames
         model_brier, model_log = per_target(probs, obs)
         row: dict[str, float | int | str] = {
             "kind": kind,

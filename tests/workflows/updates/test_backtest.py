@@ -102,6 +102,16 @@ def test_skill_and_its_paired_error_by_hand():
     assert "persistence (skill +0.00" in lines[0] and "within noise" in lines[0].split(";")[2]
 
 
+def test_scores_survive_as_of_dates_without_targets():
+    """An as-of fit with nothing to score adds an empty frame; the concatenation is objects."""
+    probs = np.full((2, 4), 0.25)
+    some = pd.DataFrame({"kind": ["conduct"] * 2, "probs": list(probs), "observed": [0, 3]})
+    empty = pd.DataFrame(columns=["kind", "probs", "observed"])
+    joined = pd.concat([empty, some], ignore_index=True)
+    assert joined["observed"].dtype == object
+    assert score_table(joined).set_index("kind").loc["all", "brier"] == pytest.approx(0.75)
+
+
 def test_as_of_dates_are_period_ends():
     assert as_of_dates(date(2022, 4, 1), date(2022, 12, 1)) == [
         date(2022, 6, 30),
