@@ -52,7 +52,7 @@ from model.theory.tables import ALLIANCE_TYPES, OUTCOME_LEVELS, STRATEGIES
 from model.workflows.forecast.fit import versions
 from model.workflows.forecast.inputs import Inputs, load_case, prepare_inputs
 from model.workflows.studies.scenario import reported_quantities
-from model.workflows.validation.cases import has_reading, load_reading, period_label
+from model.workflows.validation.cases import has_reading, load_reading, period_label, reading_path
 
 __all__ = [
     "VERSIONS",
@@ -143,9 +143,9 @@ def _flat(da: xr.DataArray) -> np.ndarray:
     return values.reshape(-1, *values.shape[2:])
 
 
-def table_draws(posterior: xr.Dataset, prefix: str = "") -> dict[str, np.ndarray]:
-    """Return the theory's draws from a posterior (``prefix`` for a case's unshared tables)."""
-    return {g: _flat(posterior[f"{prefix}{g}"]) for g in TABLES}
+def table_draws(posterior: xr.Dataset) -> dict[str, np.ndarray]:
+    """Return the theory's draws from a posterior, flattened over chains and draws."""
+    return {g: _flat(posterior[g]) for g in TABLES}
 
 
 def prior_tables(priors: PriorSet, n: int, seed: int) -> dict[str, np.ndarray]:
@@ -285,7 +285,11 @@ def predict_case(
     n = len(theta)
     s = inputs.evidence.structure
     periods = list(inputs.evidence.periods)
-    readings = [r for r in load_reading(_reading_path(case), inputs.actors) if r.type is not None]
+    readings = [
+        r
+        for r in load_reading(reading_path(shipped_case(case)), inputs.actors)
+        if r.type is not None
+    ]
     targets = targets_of(inputs)
     code_rows: list[dict[str, Any]] = []
     date_rows: list[dict[str, Any]] = []
@@ -342,12 +346,6 @@ def predict_case(
                 }
             )
     return HeldOut(case, pd.DataFrame(code_rows), pd.DataFrame(date_rows))
-
-
-def _reading_path(case: str) -> Path:
-    from model.workflows.validation.cases import reading_path
-
-    return reading_path(shipped_case(case))
 
 
 def score_table(codes: pd.DataFrame, baseline: str = "learned") -> pd.DataFrame:
@@ -630,9 +628,3 @@ def _case_tree(fit: xr.DataTree, case: str) -> xr.DataTree:
     prefix = case_variable(case, "")
     own = {v[len(prefix) :]: post[v] for v in post.data_vars if str(v).startswith(prefix)}
     return xr.DataTree.from_dict({"posterior": xr.Dataset(own)})
-
-
-def key_date_table(history: History) -> pd.DataFrame:
-    """Key dates matched by version and case: the implied type against the literature's."""
-    kd = history.key_dates
-    return kd.pivot_table(index="case", columns="version", values="matched", aggfunc="sum")
