@@ -45,11 +45,10 @@ class SamplerConfig:
     ess_target, chunk, max_draws
         The precision rule (``draws=None`` only).
     chain_method
-        numpyro's ``"parallel"`` (one JAX device per chain) or
-        ``"sequential"``; ``None``: parallel where the devices allow. Many
-        fits of one model (calibration) run sequential chains, whose
-        compiled program takes the data as an argument and so serves every
-        data set; parallel chains compile the data in.
+        ``"parallel"`` (one JAX device per chain, under ``jax.pmap``) or
+        ``"vectorized"`` (the chains batched on one device, ``jax.vmap``);
+        ``None``: parallel where the devices allow. Both take the data as an
+        argument of the compiled program.
     """
 
     draws: int | None = None

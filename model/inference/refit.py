@@ -68,8 +68,7 @@ class Refitter:
         from dataclasses import replace
 
         self.set_evidence(evidence)
-        # vectorised chains: their compiled program takes the counts as an argument and
-        # serves every data set; numpyro's parallel chains compile the counts in
+        # vectorised chains: refits run beside one another (a worker each), a core each
         idata = sample(self.model, replace(self.config, seed=seed, chain_method="vectorized"))
         post = idata.posterior.to_dataset()
         out = {n: post[n].values for n in post.data_vars}

@@ -8,12 +8,17 @@ is whatever :func:`model.generative.build.build_model` built, in the coordinates
 
 Two stock samplers serve:
 
-* ``numpyro`` (the default): numpyro's NUTS through its public ``MCMC`` API on
-  PyMC's JAX translation of the model's log density, its chains in parallel
-  on JAX's CPU devices. The adapted chains can be continued
-  (``post_warmup_state``), so by default a fit draws *to a precision*: it
-  continues in chunks until the convergence gate passes and the smallest
-  bulk ESS of the reported quantities reaches :data:`ESS_TARGET`, or a cap.
+* ``numpyro`` (the default): numpyro's stock NUTS kernel (its functional
+  ``hmc`` interface) on PyMC's JAX translation of the model's log density,
+  its chains in parallel under one ``jax.pmap`` over JAX's CPU devices. The
+  model's ``pm.Data`` (the evidence counts and, where the model holds them
+  so, the prior's numbers) are an *argument* of the compiled program, so
+  every refit of a model after ``pm.set_data`` runs the program compiled
+  for its first fit, and JAX's persistent cache serves a new process. The
+  adapted chains are continued block by block with that same program, so by
+  default a fit draws *to a precision*: it continues in chunks until the
+  convergence gate passes and the smallest bulk ESS of the reported
+  quantities reaches :data:`ESS_TARGET`, or a cap.
 * ``nutpie``: ``pm.sample(nuts_sampler="nutpie")`` on PyMC's JAX backend, a
   fixed number of draws (nutpie's chains cannot be continued once stopped).
 
@@ -24,6 +29,7 @@ target; chains are never selected for not diverging.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 import weakref
@@ -45,17 +51,6 @@ from model.inference.convergence import (
     reported_in,
 )
 
-#: numpyro's per-draw statistics a run keeps (PyMC renames them as its own).
-_FIELDS: tuple[str, ...] = (
-    "num_steps",
-    "potential_energy",
-    "energy",
-    "adapt_state.step_size",
-    "accept_prob",
-    "diverging",
-)
-
-
 #: Progress callback: ``(draws per chain so far, smallest reported bulk ESS)``.
 Progress = Callable[[int, float | None], None]
 
@@ -72,7 +67,7 @@ def jax_devices(chains: int = 4) -> str:
         jax.config.update("jax_num_cpu_devices", max(chains, 4))
     except RuntimeError:  # JAX already started with its devices: keep them
         pass
-    return "parallel" if jax.local_device_count() >= chains else "sequential"
+    return "parallel" if jax.local_device_count() >= chains else "vectorized"
 
 
 def cache_dir() -> Path:
@@ -120,20 +115,95 @@ class _Program:
 
     The model's ``pm.Data`` containers are arguments, not constants, so one
     compiled NUTS program serves every data set of the model's structure
-    (``pm.set_data``): numpyro's ``MCMC`` with ``jit_model_args`` caches it.
-    The log density is PyMC's own (``model.logp()``, the density ``pm.sample``
-    uses), handed to numpyro as a ``factor`` on improper flat sites: numpyro's
-    documented way to sample a density it did not write.
+    (``pm.set_data``): other counts, other masks, other prior numbers. The log
+    density is PyMC's own (``model.logp()``, the density ``pm.sample`` uses),
+    handed to numpyro's stock NUTS kernel as its potential.
     """
 
     names: list[str]
     free: list[str]
     logp: Callable[..., Any]
     data: list[str]
-    numpyro_model: Callable[..., None]
     outputs: list[str]
     to_posterior: Callable[..., Any]
-    mcmc: dict[tuple[Any, ...], Any]
+    initial_point: Callable[[int], dict[str, np.ndarray]]
+    chains: dict[tuple[Any, ...], _Chains]
+
+
+@dataclass
+class _Chains:
+    """Compiled NUTS over a run's chains: a start and a fixed block of transitions.
+
+    One block program serves warm-up and draws alike (numpyro's kernel counts
+    its own steps and adapts while it is warming up), so a fit to a precision
+    continues its chains without compiling anything new. The chains run under
+    one ``jax.pmap`` (a device per chain) or ``jax.vmap``; the data are an
+    argument of both programs, never a constant of them.
+    """
+
+    start: Callable[..., Any]
+    advance: Callable[..., Any]
+    block: int
+
+
+def _fields(state: Any) -> dict[str, Any]:
+    """Read the per-draw statistics a run keeps, under PyMC's names."""
+    return {
+        "n_steps": state.num_steps,
+        "lp": state.potential_energy,
+        "energy": state.energy,
+        "step_size": state.adapt_state.step_size,
+        "acceptance_rate": state.accept_prob,
+        "diverging": state.diverging,
+    }
+
+
+def _compile_chains(
+    program: _Program, *, tune: int, block: int, target_accept: float, parallel: bool
+) -> _Chains:
+    """Build the start and block programs of numpyro's NUTS kernel on ``program``'s density."""
+    import jax
+    from numpyro.infer.hmc import hmc
+
+    names = program.names
+
+    def potential(*data: Any) -> Callable[[dict[str, Any]], Any]:
+        return lambda z: -program.logp(*(z[n] for n in names), *data)
+
+    init_kernel, sample_kernel = hmc(potential_fn_gen=potential, algo="NUTS")
+
+    def start(key: Any, z: dict[str, Any], data: tuple[Any, ...]) -> Any:
+        return init_kernel(
+            z,
+            num_warmup=tune,
+            step_size=1.0,
+            adapt_step_size=True,
+            adapt_mass_matrix=True,
+            dense_mass=False,
+            target_accept_prob=target_accept,
+            max_tree_depth=10,
+            find_heuristic_step_size=False,
+            regularize_mass_matrix=True,
+            model_args=data,
+            rng_key=key,
+        )
+
+    def advance(state: Any, data: tuple[Any, ...]) -> Any:
+        def step(s: Any, _: Any) -> Any:
+            s = sample_kernel(s, model_args=data)
+            return s, (s.z, _fields(s))
+
+        return jax.lax.scan(step, state, None, length=block)
+
+    if parallel:
+        return _Chains(
+            jax.pmap(start, in_axes=(0, 0, None)), jax.pmap(advance, in_axes=(0, None)), block
+        )
+    return _Chains(
+        jax.jit(jax.vmap(start, in_axes=(0, 0, None))),
+        jax.jit(jax.vmap(advance, in_axes=(0, None))),
+        block,
+    )
 
 
 #: Compiled programs by model, so refits of one model (pm.set_data) reuse them.
@@ -153,29 +223,17 @@ def _program(model: pm.Model) -> _Program:
     # of its own anyway, so clearing here costs only the rare recompile of a
     # model fitted earlier and fitted again.
     jax.clear_caches()
-    import numpyro
-    import numpyro.distributions as dist
     import pytensor.tensor as pt
+    from pymc.initial_point import make_initial_point_fn
     from pymc.sampling.jax import get_jaxified_graph
     from pymc.util import get_default_varnames
     from pytensor.graph.replace import graph_replace
 
-    data = [v for v in model.data_vars]
+    data = list(model.data_vars)
     symbols = {d: pt.tensor(name=d.name, dtype=d.dtype, shape=d.get_value().shape) for d in data}
     logp = graph_replace(model.logp(), symbols, strict=False) if data else model.logp()
     values = model.value_vars
     logp_fn = get_jaxified_graph(inputs=[*values, *symbols.values()], outputs=[logp])
-    point = model.initial_point()
-    names = [v.name for v in values]
-    shapes = [tuple(np.shape(point[n])) for n in names]
-
-    def numpyro_model(*data_values: Any) -> None:
-        z = [
-            numpyro.sample(n, dist.ImproperUniform(dist.constraints.real, (), event_shape=shape))
-            for n, shape in zip(names, shapes, strict=True)
-        ]
-        numpyro.factor("log_density", logp_fn(*z, *data_values)[0])
-
     outputs = list(get_default_varnames(model.unobserved_value_vars, include_transformed=False))
     # deterministics may read the data too (a dyad's state given its period's codes)
     post = graph_replace(outputs, symbols, strict=False) if data else outputs
@@ -186,17 +244,41 @@ def _program(model: pm.Model) -> _Program:
         return jax.vmap(jax.vmap(lambda *v: post_fn(*v, *args[n_values:])))(*args[:n_values])
 
     program = _Program(
-        names=names,
+        names=[v.name for v in values],
         free=[rv.name for rv in model.free_RVs],
         logp=jax.jit(lambda *args: logp_fn(*args)[0]),
         data=[d.name for d in data],
-        numpyro_model=numpyro_model,
         outputs=[v.name for v in outputs],
         to_posterior=jax.jit(per_draw),
-        mcmc={},
+        # PyMC's jittered starting point (as its own samplers draw it), compiled once
+        initial_point=make_initial_point_fn(
+            model=model, jitter_rvs=set(model.free_RVs), return_transformed=True
+        ),
+        chains={},
     )
     _PROGRAMS[model] = program
     return program
+
+
+def _starts(program: _Program, chains: int, seed: int, data: tuple[Any, ...]) -> dict[str, Any]:
+    """Jittered starting points, one per chain, each redrawn until its density is finite."""
+    from pymc.util import _get_seeds_per_chain
+
+    rng = np.random.default_rng(seed)
+    points = []
+    for chain_seed in _get_seeds_per_chain(seed, chains):
+        for _ in range(10):
+            point = program.initial_point(int(chain_seed))
+            if np.isfinite(program.logp(*(point[n] for n in program.names), *data)):
+                break
+            chain_seed = rng.integers(2**30)
+        else:
+            raise RuntimeError(
+                "no finite starting point in 10 jittered tries; the model's density is "
+                "-inf or NaN where PyMC starts it"
+            )
+        points.append(point)
+    return {n: np.stack([p[n] for p in points]) for n in program.names}
 
 
 def _numpyro(
@@ -207,49 +289,49 @@ def _numpyro(
     progressbar: bool,
     on_chunk: Progress | None,
 ) -> xr.DataTree:
-    """Run numpyro's NUTS via its public ``MCMC`` API, in chunks to the precision asked."""
+    """Run numpyro's stock NUTS kernel over parallel chains, in blocks, to the precision asked.
+
+    The warm-up and every chunk of draws are whole blocks of one compiled
+    program (:class:`_Chains`); the model's data are its argument, so a refit
+    after ``pm.set_data`` (other evidence, other prior numbers) compiles
+    nothing.
+    """
     import jax
-    from numpyro.infer import MCMC, NUTS
-    from pymc.sampling.jax import _get_batched_jittered_initial_points, _numpyro_stats_to_dict
 
     method = config.chain_method or jax_devices(config.chains)
+    parallel = method == "parallel" and jax.local_device_count() >= config.chains
     program = _program(model)
     data = tuple(np.asarray(model[d].get_value()) for d in program.data)
-    init = _get_batched_jittered_initial_points(
-        model=model,
-        chains=config.chains,
-        initvals=None,
-        random_seed=config.seed,
-        logp_fn=lambda values: program.logp(*values, *data),  # only its finiteness is read
-    )
-    init = dict(zip(program.names, init, strict=True))  # one array per variable
     fixed = config.draws is not None
     chunk = config.draws if fixed else config.chunk
-    key = (config.chains, config.tune, chunk, target_accept, method, progressbar)
-    if key not in program.mcmc:
-        program.mcmc[key] = MCMC(
-            NUTS(program.numpyro_model, target_accept_prob=target_accept),
-            num_warmup=config.tune,
-            num_samples=chunk,
-            num_chains=config.chains,
-            chain_method=method,
-            progress_bar=progressbar,
-            jit_model_args=True,
+    block = math.gcd(config.tune, chunk) if config.tune else chunk
+    key = (config.chains, config.tune, block, target_accept, parallel)
+    if key not in program.chains:
+        program.chains[key] = _compile_chains(
+            program, tune=config.tune, block=block, target_accept=target_accept, parallel=parallel
         )
-    mcmc = program.mcmc[key]
-    mcmc.post_warmup_state = None  # a kept MCMC object starts with a warm-up again
+    run = program.chains[key]
+    init = _starts(program, config.chains, config.seed, data)
+    keys = jax.random.split(jax.random.PRNGKey(config.seed), config.chains)
+    bar = _progress(progressbar, config.tune + chunk)
+    state = run.start(keys, init, data)
+    for _ in range(config.tune // block):  # warm-up: the kernel adapts, the draws are dropped
+        state, _ = run.advance(state, data)
+        bar(block)
     parts: list[dict[str, np.ndarray]] = []
     stats: list[dict[str, np.ndarray]] = []
     while True:
-        if not parts:  # warm-up and the first chunk: one compiled program
-            mcmc.run(jax.random.PRNGKey(config.seed), *data, init_params=init, extra_fields=_FIELDS)
-        else:  # the adapted chains, continued where they stopped
-            mcmc.post_warmup_state = mcmc.last_state
-            mcmc.run(mcmc.post_warmup_state.rng_key, *data, extra_fields=_FIELDS)
-        raw = mcmc.get_samples(group_by_chain=True)
-        values = program.to_posterior(*(raw[n] for n in program.names), *data)
+        blocks = []
+        for _ in range(chunk // block):
+            state, out = run.advance(state, data)
+            blocks.append(jax.device_get(out))
+            bar(block)
+        z = {n: np.concatenate([b[0][n] for b in blocks], axis=1) for n in program.names}
+        values = program.to_posterior(*(z[n] for n in program.names), *data)
         parts.append({n: np.asarray(x) for n, x in zip(program.outputs, values, strict=True)})
-        stats.append({k: np.asarray(v) for k, v in _numpyro_stats_to_dict(mcmc).items()})
+        step_stats = {f: np.concatenate([b[1][f] for b in blocks], axis=1) for f in blocks[0][1]}
+        step_stats["tree_depth"] = np.log2(step_stats["n_steps"]).astype(int) + 1
+        stats.append(step_stats)
         drawn = chunk * len(parts)
         if fixed:
             break
@@ -262,9 +344,26 @@ def _numpyro(
             on_chunk(drawn, ess)
         if (passed and ess >= config.ess_target) or diverged or drawn + chunk > config.max_draws:
             break
+        bar = _progress(progressbar, chunk)
     posterior = {n: np.concatenate([p[n] for p in parts], axis=1) for n in parts[0]}
     sample_stats = {n: np.concatenate([s[n] for s in stats], axis=1) for n in stats[0]}
     return to_datatree(model, posterior, sample_stats, tune=config.tune)
+
+
+def _progress(show: bool, total: int) -> Callable[[int], None]:
+    """Return a progress bar over a run's transitions (chains move in step), or nothing."""
+    if not show:
+        return lambda n: None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, unit="step", leave=False)
+
+    def update(n: int) -> None:
+        bar.update(n)
+        if bar.n >= total:
+            bar.close()
+
+    return update
 
 
 def to_datatree(
