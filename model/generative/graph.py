@@ -18,7 +18,8 @@ from pymc_extras.prior import Prior
 
 from model.evidence.aggregate import Evidence
 from model.evidence.priors import PriorSet
-from model.generative.coordinates import Parametrisation, WalkMap, normal_constants, walk_map
+from model.generative.coordinates import Parametrisation, WalkMap, walk_map
+from model.generative.prior_data import LivePriors, prior_structure
 from model.theory.alliance import (
     axis_log_prob,
     behaviour_log_likelihood,
@@ -30,6 +31,9 @@ from model.theory.alliance import (
 )
 from model.theory.strategy import full_table, strategy_given_external, strategy_marginal, take
 from model.theory.threat import code_log_probs, level_log_probs, random_walk
+
+#: What the graph reads a prior set through: a set itself, or its numbers as the model's data.
+Priors = PriorSet | LivePriors
 
 
 def _threat_random(log_p, n_total, rng=None, size=None):
@@ -45,7 +49,7 @@ def _threat_logp(value, log_p, n_total):
     return value * log_p
 
 
-def _dirichlet(priors: PriorSet, group: str, gamma: bool) -> pt.TensorVariable:
+def _dirichlet(priors: Priors, group: str, gamma: bool) -> pt.TensorVariable:
     """Build a Table 2 or Table 3 Dirichlet, as PyMC's simplex or as normalised Gammas.
 
     Independent ``Gamma(a_i, 1)`` divided by their total have exactly the
@@ -57,12 +61,12 @@ def _dirichlet(priors: PriorSet, group: str, gamma: bool) -> pt.TensorVariable:
         return priors[group].create_variable(group)
     table = priors.tables[group]
     dims = tuple(table["dims"])
-    a = np.asarray(table["kwargs"]["a"], dtype=float)
+    a = table["kwargs"]["a"]
     raw = pm.Gamma(f"{group}_gamma", alpha=a, beta=1.0, dims=dims)
     return pm.Deterministic(group, raw / raw.sum(axis=-1, keepdims=True), dims=dims)
 
 
-def _pooled(priors: PriorSet, group: str, centred: bool, scope: Scope) -> pt.TensorVariable:
+def _pooled(priors: Priors, group: str, centred: bool, scope: Scope) -> pt.TensorVariable:
     """Build a pooled prior group, centred if the parametrisation says so.
 
     A centred group also records the plain model's offsets as a
@@ -86,7 +90,7 @@ def _pooled(priors: PriorSet, group: str, centred: bool, scope: Scope) -> pt.Ten
 
 
 def _anchored_walk(
-    priors: PriorSet, knots: tuple[tuple[int, ...], ...], n_periods: int, scope: Scope
+    priors: Priors, knots: tuple[tuple[int, ...], ...], n_periods: int, scope: Scope
 ) -> pt.TensorVariable:
     """Build the threat paths, moved at their knots (:mod:`~model.generative.reparam`).
 
@@ -98,7 +102,8 @@ def _anchored_walk(
     are a Brownian bridge. The start is then a deterministic, with exactly
     its prior: the same joint law as the plain walk, in rounder coordinates.
     """
-    mu0, sigma0 = normal_constants(priors, "threat_init")
+    start = priors.tables["threat_init"]["kwargs"]  # a Normal's (reparam.choose checked)
+    mu0, sigma0 = start.get("mu", 0.0), start.get("sigma", 1.0)
     drift = scope.prior(priors, "threat_drift").create_variable("threat_drift")
     n_s, n_u = len(knots), n_periods - 1
     walk: WalkMap = walk_map(knots, n_periods)
@@ -184,7 +189,7 @@ class Scope:
         """Return the case's coordinates under the model's names."""
         return {self.dim(k): v for k, v in coords.items()}
 
-    def prior(self, priors: PriorSet, group: str, **changes: Any) -> Prior:
+    def prior(self, priors: Priors, group: str, **changes: Any) -> Prior:
         """Return a group's prior with the case's dimension names (and any ``changes``)."""
         if self.case is None and not changes:
             return priors[group]
@@ -213,7 +218,7 @@ class Theory:
 
     def __init__(
         self,
-        priors: PriorSet,
+        priors: Priors,
         gamma: frozenset[str],
         root: pm.Model,
         shared: Sequence[str] = THEORY_GROUPS,
@@ -249,16 +254,18 @@ def model_graph(
     except that the coordinates are given, never chosen here: the rules that
     choose them (:mod:`model.generative.reparam`) build this graph themselves.
     """
+    live = LivePriors(priors)
     with pm.Model(coords=evidence.coords) as model:
-        theory = Theory(priors, parametrisation.gamma, model)
-        case_graph(evidence, priors, parametrisation, Scope(), theory, shared_data=shared_data)
+        theory = Theory(live, parametrisation.gamma, model)
+        case_graph(evidence, live, parametrisation, Scope(), theory, shared_data=shared_data)
     model.parametrisation = parametrisation  # read by the run's provenance
+    model.prior_structure = prior_structure(priors)  # which prior sets set_priors accepts
     return model
 
 
 def case_graph(
     evidence: Evidence,
-    priors: PriorSet,
+    priors: Priors,
     param: Parametrisation,
     scope: Scope,
     theory: Theory,

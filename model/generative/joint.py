@@ -26,6 +26,7 @@ from model.evidence.aggregate import Evidence
 from model.evidence.priors import PriorSet
 from model.generative.coordinates import Parametrisation
 from model.generative.graph import SHARED_DIMS, THEORY_GROUPS, Scope, Theory, case_graph
+from model.generative.prior_data import LivePriors, prior_structure
 from model.generative.reparam import choose
 
 __all__ = ["build_joint_model", "case_variable"]
@@ -79,13 +80,15 @@ def build_joint_model(
     first = next(iter(cases.values()))
     gamma = next(iter(params.values())).gamma  # the tables' coordinates depend on the priors only
     common = {k: v for k, v in first.coords.items() if k in SHARED_DIMS}
+    live = LivePriors(priors)
     with pm.Model(coords=common) as model:
-        theory = Theory(priors, gamma, model, shared)
+        theory = Theory(live, gamma, model, shared)
         for name, ev in cases.items():
             scope = Scope(name)
             own = {k: v for k, v in scope.coords(ev.coords).items() if k not in SHARED_DIMS}
             with pm.Model(name=name, coords=own):
-                case_graph(ev, priors, params[name], scope, theory)
+                case_graph(ev, live, params[name], scope, theory)
     model.cases = tuple(cases)
+    model.prior_structure = prior_structure(priors)
     model.parametrisation = params
     return model

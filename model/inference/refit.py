@@ -1,5 +1,10 @@
 """Fit many data sets of one structure with one model and one compiled sampler.
 
+Two kinds of many: prior sets on one case's evidence (a sensitivity analysis,
+rival theories, the Table 2 sweep), which :func:`model_for` serves by keeping
+the built model of each (evidence, prior structure) and setting the prior's
+numbers into it; and simulated data sets, which :class:`Refitter` serves.
+
 Simulation-based calibration and parameter recovery fit the same model to
 hundreds of simulated data sets that differ only in their counts. The model
 is built once with its counts in ``pm.Data`` containers
@@ -11,6 +16,11 @@ counts as its arguments. So calibration checks the forecast's own sampler.
 
 from __future__ import annotations
 
+import hashlib
+import pickle
+from collections import OrderedDict
+from typing import Any
+
 import numpy as np
 import pymc as pm
 
@@ -18,8 +28,40 @@ from model.evidence.aggregate import Evidence, same_structure
 from model.evidence.priors import PriorSet
 from model.generative.build import build_model
 from model.generative.graph import DATA_FIELDS
+from model.generative.prior_data import prior_structure, set_priors
 from model.inference.config import SamplerConfig
 from model.inference.sampling import sample
+
+#: How many built models a process keeps (each holds its compiled programs).
+KEPT_MODELS = 2
+
+_MODELS: OrderedDict[tuple[str, Any], pm.Model] = OrderedDict()
+
+
+def model_for(evidence: Evidence, priors: PriorSet) -> pm.Model:
+    """Return the model of ``(evidence, priors)``, built once per prior structure.
+
+    A model already built in this process for the same evidence and a prior
+    set of the same structure (:func:`model.generative.prior_data.prior_structure`)
+    gets ``priors``' numbers and is returned, so its compiled sampler serves
+    this fit too: a sensitivity analysis or a stacked forecast compiles once
+    per structure, not once per prior set. Its coordinates are the ones
+    chosen for the first set; every parametrisation has the same posterior.
+    Otherwise the model is built (:func:`model.generative.build.build_model`)
+    and kept, the least recently used of :data:`KEPT_MODELS` making way.
+    """
+    key = (hashlib.sha256(pickle.dumps(evidence)).hexdigest(), prior_structure(priors))
+    model = _MODELS.get(key)
+    if model is None:
+        model = build_model(evidence, priors)
+        _MODELS[key] = model
+        while len(_MODELS) > KEPT_MODELS:
+            _MODELS.popitem(last=False)
+    else:
+        _MODELS.move_to_end(key)
+        set_priors(model, priors)
+    return model
+
 
 #: Settings of a refit: fixed draws (ranks need a known count) and fewer chains.
 REFIT = SamplerConfig(draws=500, tune=500, chains=2)

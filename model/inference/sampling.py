@@ -144,6 +144,16 @@ class _Chains:
     start: Callable[..., Any]
     advance: Callable[..., Any]
     block: int
+    compiled: bool = False
+
+    def compile(self, keys: Any, init: Any, data: tuple[Any, ...]) -> None:
+        """Trace and compile both programs ahead of the first draw (the run's compile stage)."""
+        import jax
+
+        state = jax.eval_shape(self.start, keys, init, data)
+        self.start = self.start.lower(keys, init, data).compile()
+        self.advance = self.advance.lower(state, data).compile()
+        self.compiled = True
 
 
 def _fields(state: Any) -> dict[str, Any]:
@@ -300,7 +310,9 @@ def _numpyro(
 
     method = config.chain_method or jax_devices(config.chains)
     parallel = method == "parallel" and jax.local_device_count() >= config.chains
+    t0 = time.perf_counter()
     program = _program(model)
+    compile_seconds = time.perf_counter() - t0
     data = tuple(np.asarray(model[d].get_value()) for d in program.data)
     fixed = config.draws is not None
     chunk = config.draws if fixed else config.chunk
@@ -313,6 +325,10 @@ def _numpyro(
     run = program.chains[key]
     init = _starts(program, config.chains, config.seed, data)
     keys = jax.random.split(jax.random.PRNGKey(config.seed), config.chains)
+    if not run.compiled:
+        t0 = time.perf_counter()
+        run.compile(keys, init, data)
+        compile_seconds += time.perf_counter() - t0
     bar = _progress(progressbar, config.tune + chunk)
     state = run.start(keys, init, data)
     for _ in range(config.tune // block):  # warm-up: the kernel adapts, the draws are dropped
@@ -347,7 +363,9 @@ def _numpyro(
         bar = _progress(progressbar, chunk)
     posterior = {n: np.concatenate([p[n] for p in parts], axis=1) for n in parts[0]}
     sample_stats = {n: np.concatenate([s[n] for s in stats], axis=1) for n in stats[0]}
-    return to_datatree(model, posterior, sample_stats, tune=config.tune)
+    idata = to_datatree(model, posterior, sample_stats, tune=config.tune)
+    idata.posterior.attrs["compile_time"] = round(compile_seconds, 2)
+    return idata
 
 
 def _progress(show: bool, total: int) -> Callable[[int], None]:
@@ -470,6 +488,7 @@ def sample(
                 "target_accept": target,
                 "draws": int(idata.posterior.sizes["draw"]),
                 "divergences": divergences,
+                "compile_seconds": idata.posterior.attrs.get("compile_time", 0.0),
                 "seconds": round(time.perf_counter() - t0, 2),
             }
         )

@@ -21,9 +21,9 @@ from typing import Any
 import xarray as xr
 
 from model.evidence.aggregate import REPORT_PERIODS
-from model.generative.build import build_model
 from model.inference.config import SamplerConfig
 from model.inference.convergence import diagnostics
+from model.inference.refit import model_for
 from model.inference.sampling import sample
 from model.workflows.forecast.inputs import Inputs
 
@@ -127,16 +127,19 @@ def run_forecast(
         from a fit that failed it).
     """
     start = time.perf_counter()
-    model = build_model(inputs.evidence, inputs.priors)
+    model = model_for(inputs.evidence, inputs.priors)
     built = time.perf_counter()
     idata = sample(model, config, progressbar=progressbar, on_chunk=on_chunk)
     sampled = time.perf_counter()
+    attempts = json.loads(idata.posterior.attrs["sampling_attempts"])
+    compiled = sum(a.get("compile_seconds", 0.0) for a in attempts)
     idata.attrs["sampling_attempts"] = idata.posterior.attrs["sampling_attempts"]
     idata.attrs["parametrisation"] = json.dumps(model.parametrisation.describe())
     idata = annotate(idata, inputs, config)
     stages = {
         "build": round(built - start, 2),
-        "sampling": round(sampled - built, 2),
+        "compile": round(compiled, 2),
+        "sampling": round(sampled - built - compiled, 2),
         "diagnostics": round(time.perf_counter() - sampled, 2),
     }
     idata.attrs["stage_seconds"] = json.dumps(stages)
