@@ -22,6 +22,13 @@ Jobs (``--only``):
 * ``forecast``: ``axis forecast`` as a user runs it: draws to a precision,
   with the predictive checks and the report.
 * ``forecast1000``: ``axis forecast --draws 1000``.
+* ``cold``: ``axis forecast`` with empty compilation caches (every run its
+  own), as a user's first forecast of a case runs.
+* ``refit``: in one process, a forecast under the default priors and then
+  one under the flat mapping (``no_theory``, the same structure): the
+  second fit's wall and stages are the job's, what every further prior set
+  of a sensitivity analysis or a stacked forecast pays.
+* ``stacked``: ``axis forecast --theory stacked``.
 * ``sensitivity``: ``axis sensitivity``.
 * ``backtest``: ``axis backtest --from 2022-04-01 --to 2025-06-30 --every
   quarter`` (13 quarters).
@@ -37,7 +44,8 @@ quantities, as ``summary.json`` reports it):
 * ``forecast1000`` ESS per second >= 5x the baseline's;
 * ``forecast`` wall time <= 0.2x the baseline's;
 * ``forecast`` wall time <= 1.4x its own ``sampling`` stage (``timings.json``);
-* ``sensitivity`` <= 4 forecasts; ``backtest`` <= 4 forecasts;
+* ``refit`` wall <= 0.5x ``cold``'s, with its compile stage under 1 s;
+* ``sensitivity`` <= 4 forecasts; ``backtest`` <= 4 forecasts; ``stacked`` <= 2 forecasts;
 * ``sbc`` wall time per simulation <= 0.4 forecasts.
 
 Usage::
@@ -79,13 +87,26 @@ AS_OF = "2025-09-30"
 SEED = 20250630
 
 #: Jobs in the order they are warmed and then timed.
-JOBS: tuple[str, ...] = ("baseline", "forecast", "forecast1000", "sensitivity", "backtest", "sbc")
+JOBS: tuple[str, ...] = (
+    "baseline",
+    "forecast",
+    "forecast1000",
+    "cold",
+    "refit",
+    "stacked",
+    "sensitivity",
+    "backtest",
+    "sbc",
+)
 
 #: Timed runs per job unless ``--repeats`` says otherwise (the expensive ones run once).
 DEFAULT_REPEATS: dict[str, int] = {
     "baseline": 3,
     "forecast": 3,
     "forecast1000": 3,
+    "cold": 1,
+    "refit": 3,
+    "stacked": 1,
     "sensitivity": 1,
     "backtest": 1,
     "sbc": 1,
@@ -99,6 +120,8 @@ BACKTEST_RANGE: tuple[str, ...] = ("--from", "2022-04-01", "--to", "2025-06-30")
 QUICK_FLAGS: dict[str, tuple[tuple[str, ...], ...]] = {
     "forecast": (("--draws", "50"), ("--tune", "50")),
     "forecast1000": (("--draws", "50"), ("--tune", "50")),
+    "cold": (("--draws", "50"), ("--tune", "50")),
+    "stacked": (("--draws", "50"), ("--tune", "50")),
     "sensitivity": (("--draws", "50"), ("--tune", "50"), ("--no-prior-sets",), ("--sweep", "")),
     "backtest": (("--draws", "50"), ("--tune", "50")),
     "sbc": (("--draws", "50"), ("--tune", "50")),
@@ -132,6 +155,9 @@ TARGETS: tuple[Target, ...] = (
     Target("ess_per_s", "forecast --draws 1000 ESS/s vs pm.sample() ESS/s", ">=", 5.0),
     Target("forecast_vs_baseline", "default forecast wall / pm.sample() wall", "<=", 0.2),
     Target("forecast_vs_sampling", "default forecast wall / its sampling stage", "<=", 1.4),
+    Target("refit_vs_cold", "refit under other priors wall / cold forecast wall", "<=", 0.5),
+    Target("refit_compile", "refit under other priors: compile stage, s", "<=", 1.0),
+    Target("stacked", "axis forecast --theory stacked wall / default forecast wall", "<=", 2.0),
     Target("sensitivity", "axis sensitivity wall / default forecast wall", "<=", 4.0),
     Target("backtest", "axis backtest (13 quarters) wall / default forecast wall", "<=", 4.0),
     Target("sbc_per_sim", "SBC wall per simulation / default forecast wall", "<=", 0.4),
@@ -302,6 +328,8 @@ class Job:
         Whether a finished child counts as a run (usually: it exited 0).
     notes
         Flags dropped because the command no longer names them.
+    cold
+        Every run, the warm-up's too, gets empty compilation caches of its own.
     """
 
     name: str
@@ -310,6 +338,7 @@ class Job:
     read: Callable[[Path, Child], dict[str, Any]] = lambda out, child: {}
     accept: Callable[[Child], bool] = lambda child: child.code == 0
     notes: list[str] = field(default_factory=list)
+    cold: bool = False
 
 
 def read_forecast(out: Path, child: Child) -> dict[str, Any]:
@@ -328,6 +357,12 @@ def read_forecast(out: Path, child: Child) -> dict[str, Any]:
         "divergences": int(diag["divergences"]),
         "stages": stages,
     }
+
+
+def read_refit(out: Path, child: Child) -> dict[str, Any]:
+    """The refit child's JSON line: the second fit's wall, ESS and stages are the job's."""
+    res = last_json(child.stdout)
+    return {"process_s": child.wall, **res}
 
 
 def read_baseline(out: Path, child: Child) -> dict[str, Any]:
@@ -380,7 +415,7 @@ def make_jobs(
         notes.extend(f"{o} dropped: the command no longer names it" for o in dropped)
         return kept
 
-    def forecast(name: str, label: str, base: Sequence[str]) -> tuple[Job, Job]:
+    def forecast(name: str, label: str, base: Sequence[str], cold: bool = False) -> tuple[Job, Job]:
         notes: list[str] = []
         flags = [*base, *(extra("forecast", QUICK_FLAGS[name], notes) if quick else [])]
         # a forecast whose gate fails still took its time: it exits 0 and the tables say so
@@ -391,6 +426,7 @@ def make_jobs(
             lambda out: [*axis, "forecast", *data, "--as-of", AS_OF, "--out", str(out), *flags],
             read_forecast,
             notes=notes,
+            cold=cold,
         )
         return job, job
 
@@ -412,6 +448,25 @@ def make_jobs(
     if "forecast1000" in only:
         jobs["forecast1000"] = forecast(
             "forecast1000", "axis forecast --draws 1000", [] if quick else ["--draws", "1000"]
+        )
+    if "cold" in only:
+        jobs["cold"] = forecast("cold", "axis forecast, empty caches", [], cold=True)
+    if "refit" in only:
+        refit = Job(
+            "refit",
+            "refit under no_theory, same process",
+            lambda out: [
+                sys.executable,
+                str(Path(__file__).resolve()),
+                "--child-refit",
+                json.dumps(QUICK_BASELINE if quick else {}),
+            ],
+            read_refit,
+        )
+        jobs["refit"] = (refit, refit)
+    if "stacked" in only:
+        jobs["stacked"] = forecast(
+            "stacked", "axis forecast --theory stacked", ["--theory", "stacked"]
         )
     if "sensitivity" in only:
         jobs["sensitivity"] = _sensitivity(axis, data, quick, extra)
@@ -548,10 +603,14 @@ def ratios(summary: dict[str, dict[str, Any]]) -> dict[str, float | None]:
 
     forecast = get("forecast", "wall")
     sampling = summary.get("forecast", {}).get("stages", {}).get("sampling")
+    refit_stages = summary.get("refit", {}).get("stages", {})
     return {
         "ess_per_s": div(get("forecast1000", "ess_per_s"), get("baseline", "ess_per_s")),
         "forecast_vs_baseline": div(forecast, get("baseline", "wall")),
         "forecast_vs_sampling": div(forecast, sampling if sampling else None),
+        "refit_vs_cold": div(get("refit", "wall"), get("cold", "wall")),
+        "refit_compile": refit_stages.get("compile") if "refit" in summary else None,
+        "stacked": div(get("stacked", "wall"), forecast),
         "sensitivity": div(get("sensitivity", "wall"), forecast),
         "backtest": div(get("backtest", "wall"), forecast),
         "sbc_per_sim": div(get("sbc", "wall_per_sim"), forecast),
@@ -688,6 +747,46 @@ def baseline_child(options: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def refit_child(options: dict[str, Any]) -> dict[str, Any]:
+    """Fit the shipped case under the default priors, then under ``no_theory`` in one process.
+
+    The second fit runs on the model and compiled sampler of the first (the
+    prior's numbers are the model's data); its wall time, ESS and stages are
+    reported, and the first's wall for comparison.
+    """
+    from dataclasses import replace
+    from datetime import date
+
+    from model.inference.config import SamplerConfig
+    from model.inference.sampling import jax_devices
+    from model.workflows.forecast.fit import run_forecast
+    from model.workflows.forecast.inputs import load_inputs, load_prior_set
+
+    jax_devices()
+    inputs = load_inputs(
+        ROOT / "data" / "actors.toml",
+        ROOT / "data" / "observations.csv",
+        ROOT / "priors" / "default.toml",
+        as_of=date.fromisoformat(AS_OF),
+    )
+    config = SamplerConfig(seed=SEED, **options)
+    t0 = time.perf_counter()
+    run_forecast(inputs, config)
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    idata = run_forecast(replace(inputs, priors=load_prior_set("no_theory")), config)
+    wall = time.perf_counter() - t0
+    diag = json.loads(idata.attrs["diagnostics"])
+    return {
+        "wall": wall,
+        "first_s": first,
+        "ess": float(diag["ess_bulk_min"]),
+        "r_hat_max": float(diag["r_hat_max"]),
+        "divergences": int(diag["divergences"]),
+        "stages": json.loads(idata.attrs["stage_seconds"]),
+    }
+
+
 # -- the benchmark ----------------------------------------------------------------------
 
 
@@ -725,7 +824,8 @@ def measure(
 
     def run(name: str, job: Job, tag: str) -> dict[str, Any] | None:
         out = work / name / tag
-        child = run_child(job.argv(out), env, work / "logs" / f"{name}-{tag}")
+        own = cache_env(work / name / f"{tag}-caches") if job.cold else env
+        child = run_child(job.argv(out), own, work / "logs" / f"{name}-{tag}")
         try:
             if not job.accept(child):
                 raise RuntimeError(f"exited {child.code}")
@@ -829,6 +929,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "[default: the user's own caches]",
     )
     p.add_argument("--child-baseline", metavar="JSON", help=argparse.SUPPRESS)
+    p.add_argument("--child-refit", metavar="JSON", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         p.error("--repeats must be at least 1")
@@ -842,6 +943,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child_baseline is not None:
         print(json.dumps(baseline_child(json.loads(args.child_baseline))), flush=True)
+        return 0
+    if args.child_refit is not None:
+        print(json.dumps(refit_child(json.loads(args.child_refit))), flush=True)
         return 0
     selected = [j for j in JOBS if j in args.only]
     if args.quick:

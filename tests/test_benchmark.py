@@ -133,6 +133,9 @@ SUMMARY = {
     "baseline": {"wall": 50.0, "ess": 1500.0, "ess_per_s": 30.0, "sample_s": 44.0},
     "forecast": {"wall": 10.0, "stages": {"sampling": 8.0}},
     "forecast1000": {"wall": 12.0, "ess": 2400.0, "ess_per_s": 200.0},
+    "cold": {"wall": 30.0},
+    "refit": {"wall": 9.0, "stages": {"compile": 0.0, "sampling": 8.5}},
+    "stacked": {"wall": 19.0},
     "sensitivity": {"wall": 45.0},
     "backtest": {"wall": 30.0},
     "sbc": {"wall": 80.0, "sims": 20, "wall_per_sim": 4.0},
@@ -144,6 +147,9 @@ def test_ratios_are_the_targets_same_run_quotients():
     assert r["ess_per_s"] == pytest.approx(200.0 / 30.0)
     assert r["forecast_vs_baseline"] == pytest.approx(0.2)
     assert r["forecast_vs_sampling"] == pytest.approx(1.25)
+    assert r["refit_vs_cold"] == pytest.approx(0.3)
+    assert r["refit_compile"] == 0.0  # a stage that took no time is measured, not missing
+    assert r["stacked"] == pytest.approx(1.9)
     assert r["sensitivity"] == pytest.approx(4.5)
     assert r["backtest"] == pytest.approx(3.0)
     assert r["sbc_per_sim"] == pytest.approx(0.4)
@@ -176,7 +182,7 @@ def test_tables_are_plain_text_within_100_columns():
     results = {n: {"runs": [], "summary": s} for n, s in summary.items()}
     text, rows = bench.report({n: j[1] for n, j in jobs.items()}, results, quick=False)
     assert all(len(line) <= 100 for line in text.splitlines())
-    assert text.splitlines()[-1] == "5 of 6 targets met"
+    assert text.splitlines()[-1] == "8 of 9 targets met"
     assert "pm.sample() took 44.0 s of its 50.0 s" in text
     assert [r["met"] for r in rows].count("no") == 1
     stage_lines = bench.stage_table(summary).splitlines()
