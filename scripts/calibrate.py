@@ -37,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tune", type=int, default=300)
     p.add_argument("--chains", type=int, default=2)
     p.add_argument("--thin", type=int, default=5)
+    p.add_argument(
+        "--target-accept",
+        type=float,
+        default=SamplerConfig.target_accept,
+        help="NUTS acceptance target (default: the forecast's)",
+    )
     p.add_argument("--scheduler", default=None, help="address of an existing Dask scheduler")
     p.add_argument("--workers", type=int, default=None, help="local workers (default: cores)")
     args = p.parse_args(argv)
@@ -49,7 +55,12 @@ def main(argv: list[str] | None = None) -> int:
             outcome_rows=args.outcome_rows,
         ),
         priors=str(Path(args.priors).resolve()),  # workers elsewhere need a full path
-        refit=SamplerConfig(draws=args.draws, tune=args.tune, chains=args.chains),
+        refit=SamplerConfig(
+            draws=args.draws,
+            tune=args.tune,
+            chains=args.chains,
+            target_accept=args.target_accept,
+        ),
         thin=args.thin,
     )
     start = time.perf_counter()
@@ -72,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"{len(result.ranks)} simulations ({result.new} new) in {elapsed:.0f} s; "
         f"L = {spec.n_ranks}; fit {fits.median():.1f} s median per simulation; "
-        f"divergences in {(result.sims['divergences'] > 0).sum()} simulations"
+        f"divergences in {(result.sims['divergences'] > 0).sum()} simulations "
+        f"({(result.sims['first_divergences'] > 0).sum()} at the first target, "
+        f"{args.target_accept:g}, and drawn again)"
     )
     print(result.groups.to_string(index=False))
     failed = result.table[~result.table["passes"]]

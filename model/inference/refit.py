@@ -17,6 +17,7 @@ counts as its arguments. So calibration checks the forecast's own sampler.
 from __future__ import annotations
 
 import hashlib
+import json
 import pickle
 from collections import OrderedDict
 from typing import Any
@@ -85,6 +86,7 @@ class Refitter:
         self.template = template
         self.config = config or REFIT
         self.model = build_model(template, priors, shared_data=True)
+        self.last_attempts: list[dict[str, Any]] = []
 
     def set_evidence(self, evidence: Evidence) -> None:
         """Put a data set's counts into the model (same structure as the template)."""
@@ -112,6 +114,8 @@ class Refitter:
         self.set_evidence(evidence)
         # vectorised chains: refits run beside one another (a worker each), a core each
         idata = sample(self.model, replace(self.config, seed=seed, chain_method="vectorized"))
+        # how the fit went: a divergent first attempt was redrawn at a higher target
+        self.last_attempts = json.loads(idata.posterior.attrs["sampling_attempts"])
         post = idata.posterior.to_dataset()
         out = {n: post[n].values for n in post.data_vars}
         out["diverging"] = idata.sample_stats["diverging"].values

@@ -202,6 +202,9 @@ def run_one(spec: SBCSpec, seed: int, out: str) -> dict[str, Any]:
         "spec": spec.key(),
         "n_ranks": spec.n_ranks,
         "divergences": int(post["diverging"].sum()),
+        # divergences of the first attempt, at the run's own acceptance target
+        "first_divergences": int(refitter.last_attempts[0]["divergences"]),
+        "target_accept": refitter.last_attempts[0]["target_accept"],
         "fit_seconds": fit_s,
         "setup_seconds": setup,
         "rows": sim.evidence.n_rows,
@@ -225,7 +228,10 @@ def load_ranks(out: Path, spec: SBCSpec) -> tuple[pd.DataFrame, pd.DataFrame]:
             raise ValueError(f"{path} was written with other settings; use another --out")
         rows.append({"seed": payload["seed"], **payload["ranks"]})
         info.append(
-            {k: payload[k] for k in ("seed", "divergences", "fit_seconds", "setup_seconds")}
+            {
+                **{k: payload[k] for k in ("seed", "divergences", "fit_seconds", "setup_seconds")},
+                "first_divergences": payload.get("first_divergences", payload["divergences"]),
+            }
         )
     ranks = pd.DataFrame(rows).set_index("seed").sort_index() if rows else pd.DataFrame()
     return ranks, pd.DataFrame(info)
