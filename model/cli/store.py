@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -43,12 +44,15 @@ from model.cli.paths import (
 )
 from model.evidence.store import LOCK_TIMEOUT, StoreBusyError
 from model.outputs.console import (
+    console,
     console_hooks,
     err_console,
     print_ingest,
     print_update,
     show_coded,
     show_history,
+    show_question_record,
+    show_questions,
 )
 from model.workflows.common.inputs import CaseFiles
 
@@ -266,3 +270,85 @@ def history(
     with bad_input():
         led = read_ledger(ledger or default_ledger(), required=ledger is not None)
     show_history(led, view, plot)
+
+
+QuestionsFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--questions", help="The case's question file [default: questions.toml beside --actors]"
+    ),
+]
+
+
+def _questions(questions: Path | None, actors: Path | None) -> tuple[Any, list[Any]]:
+    """Read the case and its questions (the file beside the actors file unless named)."""
+    from model.evidence.data import load_actors
+    from model.evidence.questions import QUESTIONS_FILE, load_questions
+
+    found = default_files(None, actors, None)
+    case = load_actors(found.actors)
+    return case, load_questions(questions or Path(found.actors).parent / QUESTIONS_FILE, case)
+
+
+@app.command()
+def questions(
+    ledger: Annotated[Path | None, typer.Option(help="The ledger SQLite file")] = None,
+    questions: QuestionsFile = None,
+    actors: ActorsFile = None,
+    resolved: Annotated[
+        bool,
+        typer.Option("--resolved", help="The settled questions' scores and calibration instead"),
+    ] = False,
+) -> None:
+    """List the open questions with the latest published probability, or the record of settled ones.
+
+    Every `axis update` records each open question's probability in the
+    ledger; this shows the latest and its change since the publication
+    before. --resolved scores each settled question (Brier, log) on the last
+    forecast published before its answer, with a calibration table.
+    """
+    from model.evidence.store import Store
+    from model.workflows.updates.ledger import read_ledger
+    from model.workflows.updates.questions import (
+        calibration_table,
+        open_questions,
+        question_record,
+    )
+
+    with bad_input():
+        _, asked = _questions(questions, actors)
+        led = read_ledger(ledger or default_ledger(), required=ledger is not None)
+    settled = Store(ledger or default_ledger()).resolutions()
+    if resolved:
+        record = question_record(asked, led, settled)
+        show_question_record(record, calibration_table(record))
+    else:
+        show_questions(open_questions(asked, led, settled))
+
+
+@app.command()
+def resolve(
+    question: Annotated[str, typer.Argument(help="The question's id")],
+    answer: Annotated[str, typer.Argument(help="yes or no")],
+    when: Annotated[str, typer.Option("--date", help="When the answer was known (YYYY-MM-DD)")],
+    citation: Annotated[str, typer.Option(help="The record that settles it")],
+    ledger: Annotated[Path | None, typer.Option(help="The ledger SQLite file")] = None,
+    questions: QuestionsFile = None,
+    actors: ActorsFile = None,
+) -> None:
+    """Settle a question with its answer, date and citation (once: a settled question stays so).
+
+    Refused, with nothing written, if the question is unknown or already
+    settled, the answer is not yes or no, or the date is before it opened.
+    """
+    from model.evidence.store import Store
+    from model.workflows.updates.questions import settle
+
+    with bad_input():
+        _, asked = _questions(questions, actors)
+        try:
+            day = date.fromisoformat(when)
+        except ValueError:
+            raise ValueError(f"--date {when!r} is not an ISO date (YYYY-MM-DD)") from None
+        settle(Store(ledger or default_ledger()), asked, question, answer, day, citation)
+    console.print(f"Settled {question}: {answer} ({day}; {citation}).")

@@ -27,7 +27,10 @@ from model.evidence.aggregate import dyad_name, pair_name
 from model.evidence.data import Actors, InputError, Problem
 from model.theory.tables import ALLIANCE_TYPES, OUTCOME_LEVELS, STRATEGIES
 
-__all__ = ["KINDS", "Question", "load_questions", "parse_questions"]
+__all__ = ["KINDS", "QUESTIONS_FILE", "Question", "load_questions", "parse_questions"]
+
+#: A case's question file, beside its actors file.
+QUESTIONS_FILE = "questions.toml"
 
 #: What a question may be about: the subject it names and the values it may take.
 KINDS: dict[str, str] = {
@@ -204,7 +207,25 @@ def parse_questions(
 
 
 def load_questions(path: str | Path, actors: Actors) -> list[Question]:
-    """Read and validate a question file (see :func:`parse_questions`)."""
+    """Read and validate a question file (see :func:`parse_questions`).
+
+    Parameters
+    ----------
+    path
+        The TOML file, one ``[[question]]`` table per question.
+    actors
+        The case the questions are about (their subjects are its pairs and dyads).
+
+    Returns
+    -------
+    list of Question
+        In the file's order.
+
+    Raises
+    ------
+    InputError
+        A missing or unreadable file, or every problem of every question.
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError([Problem(str(path), None, "-", "no such question file")])

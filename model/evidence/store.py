@@ -43,6 +43,14 @@ CREATE TABLE IF NOT EXISTS ledger (
     type_probs TEXT NOT NULL, diagnostics TEXT NOT NULL, run_folder TEXT NOT NULL,
     summary TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS resolutions (
+    id TEXT PRIMARY KEY, answer TEXT NOT NULL CHECK (answer IN ('yes', 'no')),
+    date TEXT NOT NULL, citation TEXT NOT NULL, resolved_at TEXT NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS resolutions_no_update BEFORE UPDATE ON resolutions
+    BEGIN SELECT RAISE(ABORT, 'a settled question stays settled'); END;
+CREATE TRIGGER IF NOT EXISTS resolutions_no_delete BEFORE DELETE ON resolutions
+    BEGIN SELECT RAISE(ABORT, 'a settled question stays settled'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
     BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
 CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
@@ -171,6 +179,23 @@ class Store:
             return pd.DataFrame(columns=list(LEDGER_COLUMNS))
         with self._connect() as con:
             return pd.read_sql_query("SELECT * FROM ledger ORDER BY id", con)
+
+    def resolutions(self) -> pd.DataFrame:
+        """Every settled question: ``id``, ``answer`` (yes, no), ``date``, ``citation``."""
+        if not self.path.exists():
+            return pd.DataFrame(columns=["id", "answer", "date", "citation", "resolved_at"])
+        with self._connect() as con:
+            return pd.read_sql_query("SELECT * FROM resolutions ORDER BY rowid", con)
+
+    def resolve(self, question: str, answer: str, when: str, citation: str) -> None:
+        """Record a question's answer, once: the table refuses a second answer."""
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._connect() as con:
+            con.execute(
+                "INSERT INTO resolutions VALUES (?,?,?,?,?)",
+                (question, answer, when, citation, now),
+            )
+            con.commit()
 
     def last_summary(self) -> dict[str, Any] | None:
         """Return the summary of the most recent published forecast, if any."""

@@ -441,6 +441,63 @@ def show_history(led: pd.DataFrame, view: str = "table", plot: Path | None = Non
         (err_console if view in ("json", "csv") else console).print(f"Plot: {plot}")
 
 
+def show_questions(table: pd.DataFrame) -> None:
+    """Print the open questions with the latest published probability and its change."""
+    import pandas as pd
+
+    if table.empty:
+        console.print("No open questions: every question of the case is settled.")
+        return
+    out = Table(title="Open questions (latest published probability)")
+    out.add_column("id", no_wrap=True)
+    for name in ("P(yes)", "±MCSE", "change", "closes"):
+        out.add_column(name, justify="right", no_wrap=True)
+    whys = set()
+    for r in table.itertuples():
+        if r.p is None or pd.isna(r.p):
+            cells = ["-", "", ""]
+            whys.add(r.why)
+        else:
+            change = "" if r.change is None or pd.isna(r.change) else f"{r.change:+.3f}"
+            cells = [f"{r.p:.3f}", f"{r.mcse:.3f}", change]
+        out.add_row(r.id, *cells, r.closes)
+    console.print(out)
+    for why in sorted(w for w in whys if w):
+        console.print(f"[dim]-: {why}[/]")
+    for r in table.itertuples():
+        console.print(f"[bold]{r.id}[/]: {r.text}")
+
+
+def show_question_record(record: pd.DataFrame, calibration: pd.DataFrame) -> None:
+    """Print the settled questions' scores, their means, and the calibration table."""
+    import pandas as pd
+
+    if record.empty:
+        console.print("No question is settled yet: `axis resolve ID yes|no ...` settles one.")
+        return
+    out = Table(title="Settled questions, scored on the last forecast before the answer")
+    for name in ("id", "answer", "date", "P(yes)", "Brier", "log", "forecast (ledger id)"):
+        out.add_column(name)
+    for r in record.itertuples():
+        scored = r.p is not None and not pd.isna(r.p)
+        cells = [f"{r.p:.3f}", f"{r.brier:.3f}", f"{r.log:.2f}"] if scored else ["-", "-", "-"]
+        out.add_row(r.id, r.answer, r.date, *cells, str(r.published or "none before it"))
+    console.print(out)
+    scored = record.dropna(subset=["p"])
+    if len(scored):
+        console.print(
+            f"{len(scored)} scored: mean Brier {scored['brier'].mean():.3f}, "
+            f"mean log score {scored['log'].mean():.2f}"
+        )
+    if len(calibration):
+        cal = Table(title="Calibration: forecast probability against the answers")
+        for name in ("bin", "questions", "mean P(yes)", "answered yes"):
+            cal.add_column(name)
+        for r in calibration.itertuples():
+            cal.add_row(r.bin, str(r.n), f"{r.mean_p:.2f}", f"{r.observed:.2f}")
+        console.print(cal)
+
+
 # ------------------------------------------------------------------ analyses
 
 

@@ -69,7 +69,7 @@ def question_draws(post: xr.Dataset, question: Question) -> tuple[xr.DataArray |
 def question_probabilities(
     idata: xr.DataTree, questions: list[Question]
 ) -> dict[str, dict[str, Any]]:
-    """Each question's probability under a fit: ``mean``, ``mcse`` and ``covers`` (or ``why``).
+    """Give each question's probability under a fit.
 
     Parameters
     ----------
@@ -77,6 +77,13 @@ def question_probabilities(
         A forecast's posterior (:func:`model.workflows.forecast.fit.run_forecast`).
     questions
         The case's questions (:func:`model.evidence.questions.load_questions`).
+
+    Returns
+    -------
+    dict
+        By question id: ``mean`` and ``mcse`` with ``covers`` (the periods
+        it covers), or ``mean`` ``None`` with ``why`` when the fit's window
+        does not reach the question's periods.
     """
     post = idata.posterior.to_dataset()
     out: dict[str, dict[str, Any]] = {}

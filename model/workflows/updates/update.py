@@ -24,6 +24,7 @@ from model.evidence.data import (
     read_observations,
 )
 from model.evidence.priors import PriorSet, load_priors
+from model.evidence.questions import QUESTIONS_FILE, Question, load_questions
 from model.evidence.store import (
     LOCK_TIMEOUT,
     Publication,
@@ -45,6 +46,7 @@ from model.workflows.common.run_folder import (
 )
 from model.workflows.forecast.fit import run_forecast
 from model.workflows.forecast.inputs import prepare_inputs
+from model.workflows.forecast.questions import question_probabilities
 from model.workflows.forecast.summary import summarise
 
 
@@ -73,6 +75,15 @@ class UpdateResult:
     method: str = ""
 
 
+def _with_questions(
+    summary: dict[str, Any], idata: Any, questions: list[Question] | None
+) -> dict[str, Any]:
+    """Add each open question's probability to a publication's summary (the ledger keeps it)."""
+    if questions:
+        summary["questions"] = question_probabilities(idata, questions)
+    return summary
+
+
 def _fit_and_write(
     actors: Actors,
     frame: pd.DataFrame,
@@ -84,6 +95,7 @@ def _fit_and_write(
     horizon: int,
     allow_bad: bool,
     figures: Figures | None,
+    questions: list[Question] | None = None,
 ) -> dict[str, Any]:
     from model.generative.build import build_model
     from model.generative.coordinates import PLAIN
@@ -91,7 +103,7 @@ def _fit_and_write(
 
     inputs = prepare_inputs(actors, frame, priors, as_of=as_of, horizon=horizon)
     idata = run_forecast(inputs, config)
-    summary = summarise(idata)
+    summary = _with_questions(summarise(idata), idata, questions)
     if not summary["diagnostics"]["passed"] and not allow_bad:
         raise DiagnosticsFailedError(summary["diagnostics"])
     if summary["diagnostics"]["passed"]:  # a later update may reweight these draws
@@ -112,6 +124,7 @@ def _reweight_and_write(
     as_of: date | None,
     horizon: int,
     figures: Figures | None,
+    questions: list[Question] | None = None,
 ) -> tuple[dict[str, Any] | None, str]:
     """Update by reweighting the anchor fit's draws (:mod:`~model.inference.reweight`), if sound.
 
@@ -165,7 +178,7 @@ def _reweight_and_write(
     )
     if not tried.method:
         return None, tried.why
-    summary = summarise(tried.idata)
+    summary = _with_questions(summarise(tried.idata), tried.idata, questions)
     write_run(tried.idata, out, figures(tried.idata) if figures else None)
     return summary, f"reweighted the draws of {anchor_folder.name} ({tried.why})"
 
@@ -221,6 +234,7 @@ def publish_update(
     allow_bad_diagnostics: bool = False,
     reweight: bool = True,
     figures: Figures | None = None,
+    questions: list[Question] | None = None,
 ) -> UpdateResult:
     """Publish validated observation batches: deduplicate, refit, write the ledger.
 
@@ -236,12 +250,20 @@ def publish_update(
 
     ``figures`` draws a run's figures for its folder
     (:func:`model.outputs.plots.run_figures` from the command line); workflows
-    do not draw, so a notebook or a test chooses.
+    do not draw, so a notebook or a test chooses. ``questions`` (the case's,
+    :func:`model.evidence.questions.load_questions`) get their probabilities
+    recorded with each publication.
     """
     stored = store.observations()
     publications: list[Publication] = []
     stamp = f"{datetime.now():%Y%m%d-%H%M%S}-seed{config.seed}"
-    fit = dict(as_of=as_of, horizon=horizon, allow_bad=allow_bad_diagnostics, figures=figures)
+    fit = dict(
+        as_of=as_of,
+        horizon=horizon,
+        allow_bad=allow_bad_diagnostics,
+        figures=figures,
+        questions=questions,
+    )
     if stored.empty:
         seed_frame = read_observations(seed_data, actors)
         seed_src = Source(seed_data.name, file_sha256(seed_data))
@@ -284,6 +306,7 @@ def publish_update(
             as_of=as_of,
             horizon=horizon,
             figures=figures,
+            questions=questions,
         )
         if summary is None:
             result.method = f"NUTS (not reweighted: {result.method})"
@@ -401,6 +424,12 @@ def read_new_files(files: list[Path], actors: Actors) -> list[tuple[pd.DataFrame
     return read_observation_files(files, actors)
 
 
+def case_questions(files: CaseFiles, actors: Actors) -> list[Question]:
+    """Read the case's questions: ``questions.toml`` beside its actors file, if any."""
+    path = Path(files.actors).parent / QUESTIONS_FILE
+    return load_questions(path, actors) if path.is_file() else []
+
+
 def load_update_case(request: UpdateRequest) -> tuple[Actors, PriorSet]:
     """Read the case and the prior set of an update, and check that they fit each other.
 
@@ -460,6 +489,7 @@ def publish_locked(
                 allow_bad_diagnostics=request.allow_bad_diagnostics,
                 reweight=request.reweight,
                 figures=figures,
+                questions=case_questions(request.files, actors),
             )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
@@ -198,3 +199,49 @@ def test_new_files_that_are_missing_are_all_named(tmp_path):
 
     with pytest.raises(FileNotFoundError, match=r"no such file: .*a\.csv, .*b\.csv"):
         read_new_files([tmp_path / "a.csv", tmp_path / "b.csv"], load_actors(ACTORS))
+
+
+def test_every_publication_records_each_questions_probability(published):
+    from model.evidence.questions import load_questions
+
+    tmp = published[0]
+    asked = load_questions(ROOT / "data" / "questions.toml", load_actors(ACTORS))
+    led = Store(tmp / "axis.sqlite").ledger()
+    for summary in led["summary"].map(json.loads):
+        got = summary["questions"]
+        assert set(got) == {q.id for q in asked}
+        for info in got.values():
+            assert 0.0 <= info["mean"] <= 1.0 and info["mcse"] >= 0.0, info
+    listed = CliRunner().invoke(app, ["questions", "--ledger", str(tmp / "axis.sqlite")])
+    assert listed.exit_code == 0, listed.output
+    last = json.loads(led["summary"].iloc[-1])["questions"]["axis-2027q4"]
+    before = json.loads(led["summary"].iloc[-2])["questions"]["axis-2027q4"]
+    row = next(line for line in listed.output.splitlines() if "axis-2027q4 " in line)
+    assert f"{last['mean']:.3f}" in row and f"{last['mean'] - before['mean']:+.3f}" in row
+
+
+def test_a_settled_question_is_scored_once_and_refusals_write_nothing(published):
+    tmp = published[0]
+    ledger = ["--ledger", str(tmp / "axis.sqlite")]
+    cite = ["--citation", "KCNA, 2027-01-05"]
+
+    def resolve(*args: str):
+        return CliRunner().invoke(app, ["resolve", *args, *ledger])
+
+    assert resolve("no-such-question", "yes", "--date", "2027-01-10", *cite).exit_code == 2
+    early = resolve("prk-rus-balancing-2026q4", "yes", "--date", "2025-01-01", *cite)
+    assert early.exit_code == 2 and "before it opened" in early.output
+    assert (
+        resolve("prk-rus-balancing-2026q4", "maybe", "--date", "2027-01-10", *cite).exit_code == 2
+    )
+    assert Store(tmp / "axis.sqlite").resolutions().empty
+    done = resolve("prk-rus-balancing-2026q4", "yes", "--date", "2027-01-10", *cite)
+    assert done.exit_code == 0, done.output
+    again = resolve("prk-rus-balancing-2026q4", "no", "--date", "2027-01-11", *cite)
+    assert again.exit_code == 2 and "already settled" in again.output
+    record = CliRunner().invoke(app, ["questions", "--resolved", *ledger])
+    assert record.exit_code == 0, record.output
+    led = Store(tmp / "axis.sqlite").ledger()
+    p = json.loads(led["summary"].iloc[-1])["questions"]["prk-rus-balancing-2026q4"]["mean"]
+    row = next(line for line in record.output.splitlines() if "prk-rus-balancing" in line)
+    assert f"{p:.3f}" in row and f"{(p - 1.0) ** 2:.3f}" in row  # Brier of a yes
