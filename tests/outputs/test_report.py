@@ -211,7 +211,7 @@ def test_forecast_writes_the_report_by_default(tmp_path, monkeypatch, small_fit)
     timings = json.loads((out / TIMINGS).read_text())
     stages = timings["stages"]
     fit = json.loads(small_fit.attrs["stage_seconds"])
-    assert set(fit) == {"build", "sampling", "diagnostics"}
+    assert set(fit) == {"build", "compile", "sampling", "diagnostics"}
     assert {k: stages[k] for k in fit} == fit
     own = {k: v for k, v in stages.items() if k not in fit}
     assert set(own) == {"start", "inputs", "write", "checks", "report"}
