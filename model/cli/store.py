@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -280,14 +279,14 @@ QuestionsFile = Annotated[
 ]
 
 
-def _questions(questions: Path | None, actors: Path | None) -> tuple[Any, list[Any]]:
-    """Read the case and its questions (the file beside the actors file unless named)."""
+def _questions(questions: Path | None, actors: Path | None) -> list[Any]:
+    """Read the case's questions (the file beside the actors file unless named)."""
     from model.evidence.data import load_actors
     from model.evidence.questions import QUESTIONS_FILE, load_questions
 
     found = default_files(None, actors, None)
-    case = load_actors(found.actors)
-    return case, load_questions(questions or Path(found.actors).parent / QUESTIONS_FILE, case)
+    path = questions or Path(found.actors).parent / QUESTIONS_FILE
+    return load_questions(path, load_actors(found.actors))
 
 
 @app.command()
@@ -307,23 +306,16 @@ def questions(
     before. --resolved scores each settled question (Brier, log) on the last
     forecast published before its answer, with a calibration table.
     """
-    from model.evidence.store import Store
-    from model.workflows.updates.ledger import read_ledger
-    from model.workflows.updates.questions import (
-        calibration_table,
-        open_questions,
-        question_record,
-    )
+    from model.workflows.updates.questions import question_status
 
     with bad_input():
-        _, asked = _questions(questions, actors)
-        led = read_ledger(ledger or default_ledger(), required=ledger is not None)
-    settled = Store(ledger or default_ledger()).resolutions()
+        status = question_status(
+            ledger or default_ledger(), _questions(questions, actors), required=ledger is not None
+        )
     if resolved:
-        record = question_record(asked, led, settled)
-        show_question_record(record, calibration_table(record))
+        show_question_record(status.record, status.calibration)
     else:
-        show_questions(open_questions(asked, led, settled))
+        show_questions(status.open)
 
 
 @app.command()
@@ -341,14 +333,9 @@ def resolve(
     Refused, with nothing written, if the question is unknown or already
     settled, the answer is not yes or no, or the date is before it opened.
     """
-    from model.evidence.store import Store
-    from model.workflows.updates.questions import settle
+    from model.workflows.updates.questions import settle_question
 
     with bad_input():
-        _, asked = _questions(questions, actors)
-        try:
-            day = date.fromisoformat(when)
-        except ValueError:
-            raise ValueError(f"--date {when!r} is not an ISO date (YYYY-MM-DD)") from None
-        settle(Store(ledger or default_ledger()), asked, question, answer, day, citation)
+        asked = _questions(questions, actors)
+        day = settle_question(ledger or default_ledger(), asked, question, answer, when, citation)
     console.print(f"Settled {question}: {answer} ({day}; {citation}).")

@@ -152,7 +152,7 @@ def test_every_command_is_found():
 
     registered = {c.callback.__name__ for c in app.registered_commands}
     assert registered == {fn.name for _, fn, _ in commands()}
-    assert len(registered) == 9
+    assert len(registered) == 11
 
 
 @pytest.mark.parametrize("command", commands(), ids=lambda c: c[1].name)

@@ -13,7 +13,9 @@ Reading the ledger imports no sampler, so ``axis questions`` answers at once.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +25,15 @@ from model.evidence.data import InputError, Problem
 from model.evidence.questions import Question
 from model.evidence.store import Store
 
-__all__ = ["calibration_table", "open_questions", "question_record", "settle"]
+__all__ = [
+    "QuestionStatus",
+    "calibration_table",
+    "open_questions",
+    "question_record",
+    "question_status",
+    "settle",
+    "settle_question",
+]
 
 #: Probability bins of the calibration table.
 BINS: tuple[float, ...] = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)
@@ -200,3 +210,41 @@ def calibration_table(record: pd.DataFrame) -> pd.DataFrame:
         n=("y", "size"), mean_p=("p", "mean"), observed=("y", "mean")
     )
     return out.reset_index().assign(bin=lambda d: d["bin"].astype(str))
+
+
+@dataclass
+class QuestionStatus:
+    """Where a case's questions stand: the open ones, and the record of the settled ones."""
+
+    open: pd.DataFrame
+    record: pd.DataFrame
+    calibration: pd.DataFrame
+
+
+def question_status(
+    ledger: Path, questions: list[Question], *, required: bool = False
+) -> QuestionStatus:
+    """Read the ledger and the settled questions: what ``axis questions`` shows.
+
+    ``required``: the ledger file was named, so a missing one is an error.
+    """
+    from model.workflows.updates.ledger import read_ledger
+
+    led = read_ledger(ledger, required=required)
+    settled = Store(ledger).resolutions()
+    record = question_record(questions, led, settled)
+    return QuestionStatus(
+        open_questions(questions, led, settled), record, calibration_table(record)
+    )
+
+
+def settle_question(
+    ledger: Path, questions: list[Question], question: str, answer: str, when: str, citation: str
+) -> date:
+    """Settle a question in a ledger's store from the command line's text (:func:`settle`)."""
+    try:
+        day = date.fromisoformat(when)
+    except ValueError:
+        raise InputError([Problem("--date", None, "date", f"{when!r} is not YYYY-MM-DD")]) from None
+    settle(Store(ledger), questions, question, answer, day, citation)
+    return day
