@@ -15,7 +15,7 @@ bridged random walk's coordinates assume (:mod:`model.generative.reparam`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -44,24 +44,34 @@ def _is_number(value: Any) -> bool:
     return False
 
 
-def _numbers(table: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, np.ndarray]]:
-    """Yield ``(name, value)`` for every number of one prior table, hyperpriors included."""
+def _map_numbers(
+    table: Mapping[str, Any], prefix: str, number: Callable[[str, np.ndarray], Any]
+) -> dict[str, Any]:
+    """Copy a prior table with each number (hyperpriors' too) replaced by ``number(name, value)``.
+
+    The one walk over a table's numbers: it makes the containers the graph
+    reads (``pm.Data``, :class:`LivePriors`) and lists their values
+    (:func:`prior_numbers`) alike, so the two cannot disagree on a name.
+    """
+    kwargs = {}
     for key, value in table.get("kwargs", {}).items():
         name = f"{prefix}{SEP}{key}"
         if isinstance(value, Mapping):
-            yield from _numbers(value, name)
+            kwargs[key] = _map_numbers(value, name, number)
         elif _is_number(value):
-            yield name, np.asarray(value, dtype=float)
+            kwargs[key] = number(name, np.asarray(value, dtype=float))
+        else:
+            kwargs[key] = value
+    return {**table, "kwargs": kwargs}
 
 
 def prior_numbers(priors: PriorSet) -> dict[str, np.ndarray]:
     """Every number a model reads from ``priors``, under its container's name."""
-    return {
-        name: value
-        for group, table in priors.tables.items()
-        if group not in FIXED_GROUPS
-        for name, value in _numbers(table, group)
-    }
+    found: dict[str, np.ndarray] = {}
+    for group, table in priors.tables.items():
+        if group not in FIXED_GROUPS:
+            _map_numbers(table, group, found.setdefault)
+    return found
 
 
 def _skeleton(table: Any, numbers: bool = False) -> Any:
@@ -81,20 +91,6 @@ def prior_structure(priors: PriorSet) -> tuple[Any, ...]:
         (group, _skeleton(table, numbers=group in FIXED_GROUPS))
         for group, table in sorted(priors.tables.items())
     )
-
-
-def _with_data(table: Mapping[str, Any], prefix: str) -> dict[str, Any]:
-    """Copy a prior table with its numbers replaced by ``pm.Data`` of the model in context."""
-    kwargs = {}
-    for key, value in table.get("kwargs", {}).items():
-        name = f"{prefix}{SEP}{key}"
-        if isinstance(value, Mapping):
-            kwargs[key] = _with_data(value, name)
-        elif _is_number(value):
-            kwargs[key] = pm.Data(name, np.asarray(value, dtype=float))
-        else:
-            kwargs[key] = value
-    return {**table, "kwargs": kwargs}
 
 
 class _Tables(Mapping[str, Any]):
@@ -140,7 +136,7 @@ class LivePriors:
             return dict(source)
         key = (id(pm.modelcontext(None)), group)
         if key not in self._made:
-            self._made[key] = _with_data(source, group)
+            self._made[key] = _map_numbers(source, group, pm.Data)
         return self._made[key]
 
     def __getitem__(self, group: str) -> Prior:
@@ -159,9 +155,9 @@ def set_priors(model: pm.Model, priors: PriorSet) -> None:
         with (its families, dimensions, shapes or fixed groups differ): such
         a set needs a model of its own.
     """
-    built = getattr(model, "prior_structure", None)
-    if built != prior_structure(priors):
-        theirs = dict(prior_structure(priors))
+    built, structure = getattr(model, "prior_structure", None), prior_structure(priors)
+    if built != structure:
+        theirs = dict(structure)
         ours = dict(built or ())
         differ = sorted(g for g in {*theirs, *ours} if theirs.get(g) != ours.get(g))
         raise ValueError(
