@@ -434,12 +434,7 @@ def make_jobs(
     baseline = Job(
         "baseline",
         "pm.sample() defaults, plain model",
-        lambda out: [
-            sys.executable,
-            str(Path(__file__).resolve()),
-            "--child-baseline",
-            json.dumps(options),
-        ],
+        _child("--child-baseline", options),
         read_baseline,
     )
     jobs: dict[str, tuple[Job, Job]] = {"baseline": (baseline, baseline)}
@@ -455,12 +450,7 @@ def make_jobs(
         refit = Job(
             "refit",
             "refit under no_theory, same process",
-            lambda out: [
-                sys.executable,
-                str(Path(__file__).resolve()),
-                "--child-refit",
-                json.dumps(QUICK_BASELINE if quick else {}),
-            ],
+            _child("--child-refit", QUICK_BASELINE if quick else {}),
             read_refit,
         )
         jobs["refit"] = (refit, refit)
@@ -475,6 +465,11 @@ def make_jobs(
     if "sbc" in only:
         jobs["sbc"] = _sbc(sims, quick, extra)
     return {n: jobs[n] for n in only}
+
+
+def _child(flag: str, options: dict[str, Any]) -> Callable[[Path], list[str]]:
+    """The command of a job this script runs in a child of its own (``--child-...``)."""
+    return lambda out: [sys.executable, str(Path(__file__).resolve()), flag, json.dumps(options)]
 
 
 #: Adds the flag groups a command names to a job (and notes the others): ``extra`` in make_jobs.
@@ -705,6 +700,20 @@ def stage_table(summary: dict[str, dict[str, Any]]) -> str | None:
 # -- the baseline child -----------------------------------------------------------------
 
 
+def shipped_inputs() -> Any:
+    """The shipped case as of :data:`AS_OF` with the default priors, as every job fits it."""
+    from datetime import date
+
+    from model.workflows.forecast.inputs import load_inputs
+
+    return load_inputs(
+        ROOT / "data" / "actors.toml",
+        ROOT / "data" / "observations.csv",
+        ROOT / "priors" / "default.toml",
+        as_of=date.fromisoformat(AS_OF),
+    )
+
+
 def baseline_child(options: dict[str, Any]) -> dict[str, Any]:
     """``pm.sample()`` with PyMC's defaults, 4 chains, on the plain model of the shipped case.
 
@@ -712,21 +721,14 @@ def baseline_child(options: dict[str, Any]) -> dict[str, Any]:
     is recorded. The end of ``pm.sample()`` is stamped (``sampled_at``) before
     the ESS is computed the way ``summary.json`` computes it.
     """
-    from datetime import date
 
     import pymc as pm
 
     from model.generative.build import build_model
     from model.generative.coordinates import PLAIN
     from model.inference.convergence import diagnostics
-    from model.workflows.forecast.inputs import load_inputs
 
-    inputs = load_inputs(
-        ROOT / "data" / "actors.toml",
-        ROOT / "data" / "observations.csv",
-        ROOT / "priors" / "default.toml",
-        as_of=date.fromisoformat(AS_OF),
-    )
+    inputs = shipped_inputs()
     model = build_model(inputs.evidence, inputs.priors, parametrisation=PLAIN)
     sized = {k: options[k] for k in ("draws", "tune") if k in options}
     t0 = time.perf_counter()
@@ -755,20 +757,14 @@ def refit_child(options: dict[str, Any]) -> dict[str, Any]:
     reported, and the first's wall for comparison.
     """
     from dataclasses import replace
-    from datetime import date
 
     from model.inference.config import SamplerConfig
     from model.inference.sampling import jax_devices
     from model.workflows.forecast.fit import run_forecast
-    from model.workflows.forecast.inputs import load_inputs, load_prior_set
+    from model.workflows.forecast.inputs import load_prior_set
 
     jax_devices()
-    inputs = load_inputs(
-        ROOT / "data" / "actors.toml",
-        ROOT / "data" / "observations.csv",
-        ROOT / "priors" / "default.toml",
-        as_of=date.fromisoformat(AS_OF),
-    )
+    inputs = shipped_inputs()
     config = SamplerConfig(seed=SEED, **options)
     t0 = time.perf_counter()
     run_forecast(inputs, config)

@@ -70,14 +70,14 @@ Refit = Annotated[
 ]
 
 
-def parse_date(text: str | None) -> date | None:
-    """Read an ISO date option; exit 2 (bad input) if it is not one."""
+def parse_date(text: str | None, option: str = "--as-of") -> date | None:
+    """Read an ISO date option; exit 2 (bad input), naming the option, if it is not one."""
     if text is None:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError:
-        err_console.print(f"[bold red]error:[/] --as-of {text!r} is not an ISO date (YYYY-MM-DD)")
+        err_console.print(f"[bold red]error:[/] {option} {text!r} is not an ISO date (YYYY-MM-DD)")
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 

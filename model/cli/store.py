@@ -282,11 +282,10 @@ QuestionsFile = Annotated[
 def _questions(questions: Path | None, actors: Path | None) -> list[Any]:
     """Read the case's questions (the file beside the actors file unless named)."""
     from model.evidence.data import load_actors
-    from model.evidence.questions import QUESTIONS_FILE, load_questions
+    from model.evidence.questions import load_questions, question_file
 
     found = default_files(None, actors, None)
-    path = questions or Path(found.actors).parent / QUESTIONS_FILE
-    return load_questions(path, load_actors(found.actors))
+    return load_questions(questions or question_file(found.actors), load_actors(found.actors))
 
 
 @app.command()
@@ -335,7 +334,9 @@ def resolve(
     """
     from model.workflows.updates.questions import settle_question
 
+    day = parse_date(when, "--date")
+    assert day is not None  # a required option
     with bad_input():
         asked = _questions(questions, actors)
-        day = settle_question(ledger or default_ledger(), asked, question, answer, when, citation)
+        settle_question(ledger or default_ledger(), asked, question, answer, day, citation)
     console.print(f"Settled {question}: {answer} ({day}; {citation}).")

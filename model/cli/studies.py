@@ -102,7 +102,7 @@ def backtest(
     from model.outputs.folders import write_backtest
     from model.workflows.updates.backtest import backtest_case
 
-    first, last = parse_date(start), parse_date(end)
+    first, last = parse_date(start, "--from"), parse_date(end, "--to")
     out = fresh_folder(out or timestamped("backtest-"))
     config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed)
     with bad_input(BadInputError), fit_progress("as-of fits", _as_of_fit) as progress:

@@ -27,10 +27,13 @@ from model.evidence.aggregate import dyad_name, pair_name
 from model.evidence.data import Actors, InputError, Problem
 from model.theory.tables import ALLIANCE_TYPES, OUTCOME_LEVELS, STRATEGIES
 
-__all__ = ["KINDS", "QUESTIONS_FILE", "Question", "load_questions", "parse_questions"]
+__all__ = ["KINDS", "Question", "load_questions", "parse_questions", "question_file"]
 
-#: A case's question file, beside its actors file.
-QUESTIONS_FILE = "questions.toml"
+
+def question_file(actors_file: str | Path) -> Path:
+    """Return where a case keeps its questions: ``questions.toml`` beside its actors file."""
+    return Path(actors_file).parent / "questions.toml"
+
 
 #: What a question may be about: the subject it names and the values it may take.
 KINDS: dict[str, str] = {

@@ -191,11 +191,10 @@ class Store:
         """Record a question's answer, once: the table refuses a second answer."""
         now = datetime.now(UTC).isoformat(timespec="seconds")
         with self._connect() as con:
-            con.execute(
+            con.execute(  # the connection commits each statement
                 "INSERT INTO resolutions VALUES (?,?,?,?,?)",
                 (question, answer, when, citation, now),
             )
-            con.commit()
 
     def last_summary(self) -> dict[str, Any] | None:
         """Return the summary of the most recent published forecast, if any."""

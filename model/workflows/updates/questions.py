@@ -239,12 +239,7 @@ def question_status(
 
 
 def settle_question(
-    ledger: Path, questions: list[Question], question: str, answer: str, when: str, citation: str
-) -> date:
-    """Settle a question in a ledger's store from the command line's text (:func:`settle`)."""
-    try:
-        day = date.fromisoformat(when)
-    except ValueError:
-        raise InputError([Problem("--date", None, "date", f"{when!r} is not YYYY-MM-DD")]) from None
-    settle(Store(ledger), questions, question, answer, day, citation)
-    return day
+    ledger: Path, questions: list[Question], question: str, answer: str, when: date, citation: str
+) -> None:
+    """Settle a question in the store of the ledger file ``ledger`` (:func:`settle`)."""
+    settle(Store(ledger), questions, question, answer, when, citation)

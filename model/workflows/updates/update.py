@@ -24,7 +24,7 @@ from model.evidence.data import (
     read_observations,
 )
 from model.evidence.priors import PriorSet, load_priors
-from model.evidence.questions import QUESTIONS_FILE, Question, load_questions
+from model.evidence.questions import Question, load_questions, question_file
 from model.evidence.store import (
     LOCK_TIMEOUT,
     Publication,
@@ -426,7 +426,7 @@ def read_new_files(files: list[Path], actors: Actors) -> list[tuple[pd.DataFrame
 
 def case_questions(files: CaseFiles, actors: Actors) -> list[Question]:
     """Read the case's questions: ``questions.toml`` beside its actors file, if any."""
-    path = Path(files.actors).parent / QUESTIONS_FILE
+    path = question_file(files.actors)
     return load_questions(path, actors) if path.is_file() else []
 
 
