@@ -52,6 +52,7 @@ from model.outputs.console import (
     show_history,
     show_question_record,
     show_questions,
+    show_track_record,
 )
 from model.workflows.common.inputs import CaseFiles
 
@@ -254,21 +255,33 @@ def history(
         bool,
         typer.Option("--csv", help="Print the ledger as CSV, for scripts (no summary column)"),
     ] = False,
+    scores: Annotated[
+        bool,
+        typer.Option(
+            "--scores",
+            help="Also score each published forecast on the rows dated after it, "
+            "beside climatology and persistence (the track record)",
+        ),
+    ] = False,
 ) -> None:
-    """Print the forecast ledger, oldest first.
+    """Print the forecast ledger, oldest first, and with --scores its track record.
 
     The default view fits an 80-column terminal: id, as-of date, P(axis) at
     the last period with evidence and its 94% HDI, P(axis) at the horizon,
-    and the start of the data hash. --wide shows the rest.
+    and the start of the data hash. --wide shows the rest. --scores scores
+    every publication on the conduct and outcome rows that arrived after it,
+    as `axis backtest` scores its as-of fits.
     """
-    from model.workflows.updates.ledger import read_ledger
+    from model.workflows.updates.record import read_history
 
     if sum((wide, as_json, as_csv)) > 1:
         fail_input(ValueError("choose one of --wide, --json and --csv"))
     view = "json" if as_json else "csv" if as_csv else "wide" if wide else "table"
     with bad_input():
-        led = read_ledger(ledger or default_ledger(), required=ledger is not None)
-    show_history(led, view, plot)
+        found = read_history(ledger or default_ledger(), required=ledger is not None, scores=scores)
+    show_history(found.ledger, view, plot)
+    if found.record is not None:
+        show_track_record(found.record)
 
 
 QuestionsFile = Annotated[

@@ -93,6 +93,14 @@ def backtest(
             "(approximate leave-future-out); --refit-all draws every fit by NUTS",
         ),
     ] = True,
+    questions: Annotated[
+        Path | None,
+        typer.Option(
+            "--questions",
+            help="Past questions to score on the as-of fits, each on the latest fit dated on "
+            "or before it opened (e.g. data/past_questions.toml with --every year)",
+        ),
+    ] = None,
     out: Annotated[
         Path | None, typer.Option(help="Output folder [default: runs/backtest-<time>]")
     ] = None,
@@ -115,6 +123,7 @@ def backtest(
             horizon=horizon,
             reuse=reuse,
             hooks=console_hooks(progress=progress),
+            questions=questions,
         )
     write_backtest(result, out)
     print_backtest(result)

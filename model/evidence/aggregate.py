@@ -8,8 +8,10 @@ here keeps the model's size independent of the number of rows.
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from itertools import combinations
 
@@ -131,6 +133,10 @@ class Evidence:
         ``(dyad, behaviour_period, outcome, outcome_level)``.
     n_rows
         Rows by kind, for reporting.
+    window_start
+        Index of the first reported period, where it is not the last with
+        evidence: as-of fits that share one grid (:func:`on_grid`) share one
+        window too, so that one compiled model serves all of them.
     """
 
     structure: Structure
@@ -144,6 +150,12 @@ class Evidence:
     n_rows: dict[str, int]
     threat_coders: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     coders: tuple[str, ...] = (DEFAULT_CODER,)
+    window_start: int | None = None
+
+    @property
+    def first_window(self) -> int:
+        """Index of the first reported period (the ``window`` dim starts there)."""
+        return self.report_index[0] if self.window_start is None else self.window_start
 
     @property
     def coords(self) -> dict[str, list[str]]:
@@ -156,7 +168,7 @@ class Evidence:
             "dyad": list(s.dyads),
             "period": list(self.periods),
             "step": list(self.periods[1:]),
-            "window": list(self.periods[self.report_index[0] :]),
+            "window": list(self.periods[self.first_window :]),
             "level": list(LEVELS),
             "ext_level": list(LEVELS),
             "int_level": list(LEVELS),
@@ -300,14 +312,92 @@ COUNT_FIELDS: tuple[str, ...] = ("threat_counts", "conduct_counts", "outcome_cou
 
 
 def same_structure(a: Evidence, b: Evidence) -> bool:
-    """Whether two evidence sets differ only in their counts (same cells, periods, grid)."""
+    """Whether two evidence sets differ only in their counts (same cells, periods, grid).
+
+    The reported periods ``now`` and ``horizon`` are labels, not shapes: two
+    as-of fits on one grid (:func:`on_grid`) have the same structure.
+    """
     return (
         a.periods == b.periods
-        and a.report_index == b.report_index
+        and a.first_window == b.first_window
         and a.structure == b.structure
         and np.array_equal(a.threat_cells, b.threat_cells)
         and a.coders == b.coders
         and np.array_equal(a.cell_coders(), b.cell_coders())
         and np.array_equal(a.behaviour_periods, b.behaviour_periods)
         and all(getattr(a, f).shape == getattr(b, f).shape for f in COUNT_FIELDS)
+    )
+
+
+def structure_key(evidence: Evidence) -> str:
+    """Digest what :func:`same_structure` compares: equal keys, one model structure."""
+    parts = (
+        evidence.periods,
+        evidence.first_window,
+        evidence.structure.actors,
+        evidence.coders,
+        *(
+            np.ascontiguousarray(x).tobytes()
+            for x in (evidence.threat_cells, evidence.cell_coders(), evidence.behaviour_periods)
+        ),
+        *(getattr(evidence, f).shape for f in COUNT_FIELDS),
+    )
+    return hashlib.sha256(pickle.dumps(parts)).hexdigest()
+
+
+def _cell_keys(evidence: Evidence) -> list[tuple[int, int, int, str]]:
+    """Each threat cell as (series, period, indicator, coder name)."""
+    coders = evidence.cell_coders()
+    return [
+        (int(a), int(b), int(c), evidence.coders[int(k)])
+        for (a, b, c), k in zip(evidence.threat_cells, coders, strict=True)
+    ]
+
+
+def on_grid(evidence: Evidence, template: Evidence) -> Evidence:
+    """``evidence``'s counts in ``template``'s cells, with zeros in the cells it has not seen.
+
+    A backtest's as-of fits all see a prefix of the last one's evidence on
+    the last one's period grid. Put in that grid's cells, each is the
+    template's structure with the later evidence masked: a cell with no
+    codes adds nothing to the likelihood, so the posterior is the one of the
+    evidence alone, and every as-of fit is a data set of one model
+    (:func:`same_structure`). The reported periods stay ``evidence``'s; the
+    window is the template's.
+
+    Raises
+    ------
+    ValueError
+        If ``evidence`` is on another grid or has a cell the template lacks.
+    """
+    if evidence.periods != template.periods or evidence.structure != template.structure:
+        raise ValueError("the evidence is not on the template's period grid")
+    where = {key: i for i, key in enumerate(_cell_keys(template))}
+    threat = np.zeros_like(template.threat_counts)
+    for j, key in enumerate(_cell_keys(evidence)):
+        if key not in where:
+            s, t, ind, coder = key
+            raise ValueError(
+                f"the template has no threat cell {evidence.structure.series[s]} "
+                f"{evidence.periods[t]} {THREAT_INDICATORS[ind]} ({coder})"
+            )
+        threat[where[key]] = evidence.threat_counts[j]
+    at = np.searchsorted(template.behaviour_periods, evidence.behaviour_periods)
+    known = at < len(template.behaviour_periods)
+    if not known.all() or not np.array_equal(
+        template.behaviour_periods[at], evidence.behaviour_periods
+    ):
+        raise ValueError("the template lacks a period with conduct or outcome codes")
+    conduct = np.zeros_like(template.conduct_counts)
+    conduct[:, at] = evidence.conduct_counts
+    outcome = np.zeros_like(template.outcome_counts)
+    outcome[:, at] = evidence.outcome_counts
+    return replace(
+        template,
+        report_index=evidence.report_index,
+        window_start=template.first_window,
+        threat_counts=threat,
+        conduct_counts=conduct,
+        outcome_counts=outcome,
+        n_rows=evidence.n_rows,
     )

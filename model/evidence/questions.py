@@ -25,9 +25,16 @@ import pandas as pd
 
 from model.evidence.aggregate import dyad_name, pair_name
 from model.evidence.data import Actors, InputError, Problem
-from model.theory.tables import ALLIANCE_TYPES, OUTCOME_LEVELS, STRATEGIES
+from model.theory.tables import ALLIANCE_TYPES, OUTCOME_LEVELS, STRATEGIES, type_name
 
-__all__ = ["KINDS", "Question", "load_questions", "parse_questions", "question_file"]
+__all__ = [
+    "KINDS",
+    "Question",
+    "answer_from_rows",
+    "load_questions",
+    "parse_questions",
+    "question_file",
+]
 
 
 def question_file(actors_file: str | Path) -> Path:
@@ -240,3 +247,65 @@ def load_questions(path: str | Path, actors: Actors) -> list[Question]:
     if not isinstance(tables, list):
         raise InputError([Problem(str(path), None, "question", "use [[question]] tables")])
     return parse_questions(tables, actors, source=str(path))
+
+
+def _modal(codes: pd.Series) -> str | None:
+    """Return the one most frequent code, or ``None`` (no code, or a tie)."""
+    counts = codes.value_counts()
+    if counts.empty or (len(counts) > 1 and counts.iloc[0] == counts.iloc[1]):
+        return None
+    return str(counts.index[0])
+
+
+def _state(question: Question, rows: pd.DataFrame, actors: Actors) -> str | None:
+    """Return the coded state of the subject among one period's rows (``None``: unsettled)."""
+    conduct = rows[rows["kind"] == "conduct"]
+    pairs = conduct["observer"] + "->" + conduct["target"]
+    if question.kind == "strategy":
+        return _modal(conduct["code"][pairs == question.subject])
+    if question.kind in ("commitment", "cohesion"):
+        out = rows[(rows["kind"] == "outcome") & (rows["indicator"] == question.kind)]
+        dyads = [dyad_name(a, b) for a, b in zip(out["observer"], out["target"], strict=True)]
+        return _modal(out["code"][[d == question.subject for d in dyads]])
+    if question.kind == "type":
+        a, b = question.subject.split("-")
+        one = _modal(conduct["code"][pairs == pair_name(a, b)])
+        two = _modal(conduct["code"][pairs == pair_name(b, a)])
+        return None if one is None or two is None else type_name(one, two)
+    states = [_modal(conduct["code"][pairs == p]) for p in _subjects("strategy", actors)]
+    if any(s is not None and s != "balancing" for s in states):
+        return "no"
+    return None if None in states else "yes"
+
+
+def answer_from_rows(question: Question, rows: pd.DataFrame, actors: Actors) -> str | None:
+    """Settle a question from coded rows, by the rule the question files state.
+
+    A period's state of the subject is the modal code of its rows there (a
+    tie, or no row, settles nothing for that period); a type is the pair of
+    its two pairs' states; the axis holds when all six pairs are coded
+    balancing, and fails as soon as one pair is coded otherwise. A
+    one-period question is "yes" when that state is one of its values; a
+    "by" question is "yes" when any of its periods is, "no" when every one
+    is settled and none is.
+
+    Parameters
+    ----------
+    question
+        The question.
+    rows
+        Coded observations (:func:`model.evidence.data.read_observations`).
+    actors
+        The case (its period frequency and pairs).
+
+    Returns
+    -------
+    str or None
+        ``"yes"``, ``"no"``, or ``None`` when the rows do not settle it.
+    """
+    freq = actors.pandas_freq
+    period = rows["date"].dt.to_period(freq).astype(str)
+    states = [_state(question, rows[period == p], actors) for p in question.periods(freq)]
+    if any(s is not None and s in question.values for s in states):
+        return "yes"
+    return "no" if states and None not in states else None

@@ -278,7 +278,7 @@ def case_graph(
     case's own, named under ``scope``.
     """
     s = evidence.structure
-    rep = np.arange(evidence.report_index[0], len(evidence.periods))  # last evidence onward
+    rep = np.arange(evidence.first_window, len(evidence.periods))  # last evidence onward
     n_partners = len(s.actors.partners)
     if shared_data:
         counts = {f: pm.Data(f, np.asarray(getattr(evidence, f), float)) for f in DATA_FIELDS}

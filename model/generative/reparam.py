@@ -103,7 +103,7 @@ def threat_knots(evidence: Evidence, centre: dict[str, np.ndarray]) -> list[list
     not the walk, sets the score, and the score is the better coordinate.
     """
     n_series, n_periods = len(evidence.structure.series), len(evidence.periods)
-    anchor = int(evidence.report_index[0])
+    anchor = int(evidence.first_window)
     knots = [{anchor} for _ in range(n_series)]
     if len(evidence.threat_cells):
         info = np.zeros((n_series, n_periods))
@@ -148,7 +148,7 @@ def choose(evidence: Evidence, priors: PriorSet) -> Parametrisation:
     centre = _prior_centre(evidence, priors)
     knots = threat_knots(evidence, centre)
     if normal_constants(priors, "threat_innovation") != (0.0, 1.0):
-        anchor = int(evidence.report_index[0])
+        anchor = int(evidence.first_window)
         knots = [[anchor] for _ in knots]  # no bridge without standard normal steps
     centred = centred_members(evidence, centre) & set(pooled)
     if any(len(k) > 1 for k in knots) and "threshold_shift" in pooled:

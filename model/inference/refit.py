@@ -16,52 +16,81 @@ counts as its arguments. So calibration checks the forecast's own sampler.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import pickle
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 import pymc as pm
 
-from model.evidence.aggregate import Evidence, same_structure
+from model.evidence.aggregate import Evidence, same_structure, structure_key
 from model.evidence.priors import PriorSet
 from model.generative.build import build_model
+from model.generative.coordinates import Parametrisation
 from model.generative.graph import DATA_FIELDS
 from model.generative.prior_data import prior_structure, set_priors
 from model.inference.config import SamplerConfig
 from model.inference.sampling import sample
 
-#: How many built models a process keeps (each holds its compiled programs).
-KEPT_MODELS = 2
+#: How many built models a process keeps (each holds its compiled programs): a
+#: fit's and the plain model its reweightings read, for two structures.
+KEPT_MODELS = 4
 
 _MODELS: OrderedDict[tuple[str, Any], pm.Model] = OrderedDict()
 
 
-def model_for(evidence: Evidence, priors: PriorSet) -> pm.Model:
-    """Return the model of ``(evidence, priors)``, built once per prior structure.
+def model_for(
+    evidence: Evidence, priors: PriorSet, parametrisation: Parametrisation | None = None
+) -> pm.Model:
+    """Return the model of ``(evidence, priors)``, built once per structure of both.
 
-    A model already built in this process for the same evidence and a prior
-    set of the same structure (:func:`model.generative.prior_data.prior_structure`)
-    gets ``priors``' numbers and is returned, so its compiled sampler serves
-    this fit too: a sensitivity analysis or a stacked forecast compiles once
-    per structure, not once per prior set. Its coordinates are the ones
-    chosen for the first set; every parametrisation has the same posterior.
-    Otherwise the model is built (:func:`model.generative.build.build_model`)
-    and kept, the least recently used of :data:`KEPT_MODELS` making way.
+    A model already built in this process for evidence of the same structure
+    (:func:`model.evidence.aggregate.same_structure`: other counts, such as an
+    as-of fit's masked evidence, :func:`model.evidence.aggregate.on_grid`) and
+    a prior set of the same structure
+    (:func:`model.generative.prior_data.prior_structure`) gets ``evidence``'s
+    counts and ``priors``' numbers and is returned, so its compiled programs
+    serve this fit too: a sensitivity analysis, a stacked forecast or a
+    backtest compiles once per structure, not once per fit. Its coordinates
+    are the ones chosen for the first data set; every parametrisation has
+    the same posterior. Otherwise the model is built with its counts as data
+    (:func:`model.generative.build.build_model`) and kept, the least recently
+    used of :data:`KEPT_MODELS` making way.
+
+    Parameters
+    ----------
+    evidence
+        The counts to fit.
+    priors
+        The prior set.
+    parametrisation
+        The coordinates (``None``: chosen from the data,
+        :data:`model.generative.coordinates.PLAIN`: the model's own).
+
+    Returns
+    -------
+    pm.Model
+        The model, holding ``evidence`` and ``priors``; it is shared, so use
+        it before the next call.
     """
-    key = (hashlib.sha256(pickle.dumps(evidence)).hexdigest(), prior_structure(priors))
+    key = (structure_key(evidence), prior_structure(priors), parametrisation)
     model = _MODELS.get(key)
     if model is None:
-        model = build_model(evidence, priors)
+        model = build_model(evidence, priors, parametrisation, shared_data=True)
         _MODELS[key] = model
         while len(_MODELS) > KEPT_MODELS:
             _MODELS.popitem(last=False)
     else:
         _MODELS.move_to_end(key)
+        set_counts(model, evidence)
         set_priors(model, priors)
     return model
+
+
+def set_counts(model: pm.Model, evidence: Evidence) -> None:
+    """Put ``evidence``'s counts into a model built with its counts as data."""
+    with model:
+        pm.set_data({f: np.asarray(getattr(evidence, f), dtype=float) for f in DATA_FIELDS})
 
 
 #: Settings of a refit: fixed draws (ranks need a known count) and fewer chains.
@@ -92,8 +121,7 @@ class Refitter:
         """Put a data set's counts into the model (same structure as the template)."""
         if not same_structure(self.template, evidence):
             raise ValueError("evidence does not have the template's structure")
-        with self.model:
-            pm.set_data({f: np.asarray(getattr(evidence, f), dtype=float) for f in DATA_FIELDS})
+        set_counts(self.model, evidence)
 
     def log_density(self, evidence: Evidence, point: dict[str, np.ndarray]) -> float:
         """Joint log density at a point of the unconstrained (value-variable) space."""

@@ -29,6 +29,7 @@ updates do not compound the resampling.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -112,17 +113,45 @@ def systematic_resample(weights: np.ndarray, rng: np.random.Generator) -> np.nda
     return np.minimum(idx, n - 1)
 
 
+#: Compiled programs by model and outputs, so reweightings of one model (other counts or
+#: prior numbers, ``pm.set_data``) reuse them.
+_BATCHED: weakref.WeakKeyDictionary[pm.Model, dict[tuple[bool, bool], Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _batched(
     model: pm.Model, *, density: bool, deterministics: bool
 ) -> tuple[list[str], list[str], Callable[..., Any]]:
     """One JAX program, vectorised over ``(chain, draw)``, of constrained draws.
 
     Returns the free variables it takes (in order), the deterministics it
-    gives after the density (if asked), and the compiled function.
+    gives after the density (if asked), and a function of the draws that
+    passes the model's current ``pm.Data`` values as arguments: they are not
+    constants of the program, so the program of a model is compiled once and
+    serves every data set later set into it.
     """
+    kept = _BATCHED.setdefault(model, {})
+    if (density, deterministics) not in kept:
+        kept[density, deterministics] = _compile_batched(
+            model, density=density, deterministics=deterministics
+        )
+    names, det_names, data, fn = kept[density, deterministics]
+
+    def call(*draws: Any) -> Any:
+        return fn(*draws, *(np.asarray(d.get_value()) for d in data))
+
+    return names, det_names, call
+
+
+def _compile_batched(
+    model: pm.Model, *, density: bool, deterministics: bool
+) -> tuple[list[str], list[str], list[Any], Callable[..., Any]]:
+    """Trace :func:`_batched`'s program: the draws vary by chain and draw, the data do not."""
     import jax
     from pymc.model.transform.conditioning import remove_value_transforms
     from pymc.sampling.jax import get_jaxified_graph
+    from pytensor.graph.replace import graph_replace
 
     from model.inference.sampling import jax_devices
 
@@ -133,8 +162,18 @@ def _batched(
     det_names = [d.name for d in plain.deterministics] if deterministics else []
     dets = plain.replace_rvs_by_values(plain.deterministics) if deterministics else []
     outputs = [plain.logp()] if density else []
-    fn = get_jaxified_graph(inputs=plain.value_vars, outputs=[*outputs, *dets])
-    return names, det_names, jax.jit(jax.vmap(jax.vmap(fn)))
+    data = list(plain.data_vars)
+    symbols = {d: pt.tensor(name=d.name, dtype=d.dtype, shape=d.get_value().shape) for d in data}
+    graph = graph_replace([*outputs, *dets], symbols, strict=False) if data else [*outputs, *dets]
+    fn = get_jaxified_graph(inputs=[*plain.value_vars, *symbols.values()], outputs=graph)
+    n = len(names)
+
+    def per_draw(*args: Any) -> Any:
+        return jax.vmap(jax.vmap(lambda *v: fn(*v, *args[n:])))(*args[:n])
+
+    # the transformed copy's containers are the model's own: read the model's at each call
+    originals = [model[d.name] for d in data]
+    return names, det_names, originals, jax.jit(per_draw)
 
 
 def log_joint(

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # printing a result needs none of the libraries that made it
     from model.workflows.studies.sensitivity import Sensitivity
     from model.workflows.updates.backtest import Backtest
     from model.workflows.updates.ingest import CodedFeed, IngestResult
+    from model.workflows.updates.record import TrackRecord
     from model.workflows.updates.update import UpdateResult
 
 console = Console()
@@ -288,6 +289,15 @@ def print_update(result: UpdateResult) -> None:
     console.print(f"Posterior: {result.method}")
     print_summary(result.summary)
     print_diff(diff_summaries(result.previous, result.summary))
+    line = (result.summary or {}).get("record", {})
+    if line.get("n"):
+        console.print(
+            f"Track record of the {line['publications']} earlier publication(s) on the "
+            f"{line['n']} rows dated after them: Brier {line['brier']:.3f} against persistence "
+            f"{line['brier_persistence']:.3f} (skill {line['skill_persistence']:+.2f}); "
+            "axis history --scores shows it in full",
+            soft_wrap=True,
+        )
 
 
 def print_coded(frame: pd.DataFrame) -> None:
@@ -507,6 +517,73 @@ def _skill(row: dict[str, Any], baseline: str) -> str:
     return f"{row[f'skill_{baseline}']:+.2f} ± {se:.2f}"
 
 
+def _print_scores(scores: pd.DataFrame) -> None:
+    """Print a score table's Brier and log scores with the skill against each baseline."""
+    from model.workflows.updates.baselines import BASELINES
+
+    shown = [b for b in BASELINES if f"brier_{b}" in scores]
+    s = Table(
+        title="Brier scores on later conduct and outcome evidence (lower is better); "
+        "skill = 1 - model / baseline"
+    )
+    for col in ("kind", "n", "model", *shown, *(f"skill vs {b}" for b in shown)):
+        s.add_column(col)
+    for r in scores.to_dict("records"):
+        s.add_row(
+            r["kind"],
+            str(r["n"]),
+            f"{r['brier']:.3f}",
+            *(f"{r[f'brier_{b}']:.3f}" for b in shown),
+            *(
+                f"{r[f'skill_{b}']:+.2f} ± {r[f'brier_diff_se_{b}'] / r[f'brier_{b}']:.2f}"
+                for b in shown
+            ),
+        )
+    console.print(s)
+    g = Table(title="Log scores (higher is better)")
+    for col in ("kind", "model", *shown):
+        g.add_column(col)
+    for r in scores.to_dict("records"):
+        g.add_row(
+            r["kind"], f"{r['log_score']:.3f}", *(f"{r[f'log_score_{b}']:.3f}" for b in shown)
+        )
+    console.print(g)
+
+
+def show_track_record(record: TrackRecord) -> None:
+    """Print the published forecasts' record (:class:`~model.workflows.updates.record.TrackRecord`).
+
+    Per publication, then pooled with the verdict against the baselines, as
+    a backtest is printed; says so when nothing can be scored yet.
+    """
+    from model.workflows.updates.backtest import verdict
+    from model.workflows.updates.baselines import BASELINES
+
+    if record.targets.empty:
+        console.print(
+            f"no published forecast can be scored yet: none of the {len(record.unscored)} "
+            "publications has a conduct or outcome row dated after it in its horizon"
+        )
+        return
+    t = Table(title="Track record: each published forecast on the rows dated after it (Brier)")
+    for col in ("ledger id", "as of", "n", "model", *BASELINES):
+        t.add_column(col)
+    for r in record.by_publication.to_dict("records"):
+        t.add_row(
+            str(r["ledger_id"]),
+            r["as_of"],
+            str(r["n"]),
+            f"{r['brier']:.3f}",
+            *(f"{r[f'brier_{b}']:.3f}" for b in BASELINES),
+        )
+    console.print(t)
+    if record.unscored:
+        console.print(f"not scored yet (nothing dated after them): {record.unscored}")
+    for line in verdict(record.pooled):
+        console.print(line, soft_wrap=True)
+    _print_scores(record.pooled)
+
+
 def print_backtest(result: Backtest) -> None:
     """Render a backtest (:class:`~model.workflows.updates.backtest.Backtest`)."""
     t = Table(title="Backtest: forecasts at each as-of date")
@@ -522,37 +599,11 @@ def print_backtest(result: Backtest) -> None:
             *(f"{r[f'{d} modal']} ({r[f'{d} P(modal)']:.2f})" for d in dyads),
         )
     console.print(t)
-    from model.workflows.updates.backtest import BASELINES, verdict
+    from model.workflows.updates.backtest import verdict
 
-    shown = [b for b in BASELINES if f"brier_{b}" in result.scores]
     for line in verdict(result.scores):
         console.print(line, soft_wrap=True)
-    s = Table(
-        title="Brier scores on later conduct and outcome evidence (lower is better); "
-        "skill = 1 - model / baseline"
-    )
-    for col in ("kind", "n", "model", *shown, *(f"skill vs {b}" for b in shown)):
-        s.add_column(col)
-    for r in result.scores.to_dict("records"):
-        s.add_row(
-            r["kind"],
-            str(r["n"]),
-            f"{r['brier']:.3f}",
-            *(f"{r[f'brier_{b}']:.3f}" for b in shown),
-            *(
-                f"{r[f'skill_{b}']:+.2f} ± {r[f'brier_diff_se_{b}'] / r[f'brier_{b}']:.2f}"
-                for b in shown
-            ),
-        )
-    console.print(s)
-    g = Table(title="Log scores (higher is better)")
-    for col in ("kind", "model", *shown):
-        g.add_column(col)
-    for r in result.scores.to_dict("records"):
-        g.add_row(
-            r["kind"], f"{r['log_score']:.3f}", *(f"{r[f'log_score_{b}']:.3f}" for b in shown)
-        )
-    console.print(g)
+    _print_scores(result.scores)
     if len(result.targets):
         d = Table(title="Brier decomposition, one-vs-rest events (all codes)")
         for col in (
@@ -571,6 +622,30 @@ def print_backtest(result: Backtest) -> None:
                     f"{r['uncertainty']:.4f}",
                 )
         console.print(d)
+    if len(result.questions):
+        print_past_questions(result.questions, result.question_scores)
+
+
+def print_past_questions(questions: pd.DataFrame, scores: pd.DataFrame) -> None:
+    """Print past questions scored on as-of fits: each one, then the scores and verdict."""
+    from model.workflows.updates.backtest import verdict
+    from model.workflows.updates.baselines import BASELINES
+
+    t = Table(title="Past questions: P(yes) when asked, and what the evidence settled")
+    for col in ("question", "asked", "model", *BASELINES, "answer"):
+        t.add_column(col)
+    for r in questions.to_dict("records"):
+        t.add_row(
+            r["id"],
+            r["opens"],
+            f"{r['model']:.2f}",
+            *(f"{r[b]:.2f}" for b in BASELINES),
+            r["answer"],
+        )
+    console.print(t)
+    for line in verdict(scores):
+        console.print(line.replace(" codes)", " questions)"), soft_wrap=True)
+    _print_scores(scores)
 
 
 #: Short strategy labels, so that a dyad type fits a narrow column (``bal-hed``).

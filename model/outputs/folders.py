@@ -31,7 +31,9 @@ def write_backtest(result: Any, out: Path) -> Path:
 
     ``backtest.csv`` (forecasts), ``scores.csv`` (model and baselines, skill),
     ``targets.csv``, ``decomposition.csv`` (Brier decomposition),
-    ``by_lead.csv``, ``backtest.png`` and ``reliability.png``.
+    ``by_lead.csv``, ``backtest.png`` and ``reliability.png``; with past
+    questions, ``questions.csv`` (each question's probabilities and answer)
+    and ``question_scores.csv``.
 
     ``result`` is a :class:`model.workflows.updates.backtest.Backtest`;
     ``targets.csv`` holds every scored target with each forecast's
@@ -49,6 +51,9 @@ def write_backtest(result: Any, out: Path) -> Path:
             result.by_lead.to_csv(tmp / "by_lead.csv", index=False)
             save_figure(plot_reliability(result.targets), tmp / "reliability.png")
         save_figure(plot_backtest(result.forecasts), tmp / "backtest.png")
+        if len(result.questions):
+            result.questions.to_csv(tmp / "questions.csv", index=False)
+            result.question_scores.to_csv(tmp / "question_scores.csv", index=False)
     return out
 
 

@@ -98,3 +98,64 @@ def test_aggregated_equals_row_level_log_likelihood(seed):
     )
     assert len(frame) > len(evidence.threat_cells)  # some cells really hold several rows
     assert observed == pytest.approx(want, rel=1e-9)
+
+
+def _as_of_and_template():
+    """The shipped case as of 2024Q4 on the grid of 2025Q3 plus four quarters, and that grid."""
+    from model.evidence.data import read_observations
+    from model.workflows.forecast.inputs import prepare_inputs
+    from tests.conftest import OBSERVATIONS
+
+    actors = load_actors(ACTORS)
+    frame = read_observations(OBSERVATIONS, actors)
+    priors = load_priors(DEFAULT_PRIORS)
+    early = prepare_inputs(actors, frame, priors, as_of=date(2024, 12, 31), horizon=4 + 3)
+    late = prepare_inputs(actors, frame, priors, as_of=date(2025, 9, 30), horizon=4)
+    return early.evidence, late.evidence
+
+
+def test_on_grid_masks_the_later_evidence_in_the_templates_cells():
+    """An as-of fit's counts land in the last fit's cells; every later cell holds zeros."""
+    from model.evidence.aggregate import on_grid, same_structure
+
+    early, late = _as_of_and_template()
+    masked = on_grid(early, late)
+    assert same_structure(masked, late) and not same_structure(early, late)
+    assert masked.report_index == early.report_index  # its own last evidence, now, horizon
+    for field in ("threat_counts", "conduct_counts", "outcome_counts"):
+        assert getattr(masked, field).sum() == getattr(early, field).sum()
+    later = masked.threat_cells[:, 1] > early.report_index[1]
+    assert later.any() and masked.threat_counts[later].sum() == 0
+    after = masked.behaviour_periods > early.report_index[1]
+    assert masked.conduct_counts[:, after].sum() == 0 and masked.outcome_counts[:, after].sum() == 0
+
+
+def test_on_grid_refuses_another_grid_and_a_cell_the_template_lacks():
+    from dataclasses import replace
+
+    from model.evidence.aggregate import on_grid
+
+    early, late = _as_of_and_template()
+    with pytest.raises(ValueError, match="period grid"):
+        on_grid(early, replace(late, periods=late.periods[:-1]))
+    with pytest.raises(ValueError, match="no threat cell"):
+        on_grid(late, early)  # the later evidence has cells the earlier lacks
+
+
+def test_masked_evidence_has_the_density_of_the_evidence_alone():
+    """Zero counts add nothing: the masked as-of model's log density is the truncated one's."""
+    from model.evidence.aggregate import on_grid
+    from model.generative.coordinates import PLAIN
+
+    early, late = _as_of_and_template()
+    priors = load_priors(DEFAULT_PRIORS)
+    alone = build_model(early, priors, PLAIN)
+    masked = build_model(on_grid(early, late), priors, PLAIN, shared_data=True)
+    assert set(alone.initial_point()) == set(masked.initial_point())
+    logp_alone, logp_masked = alone.compile_logp(), masked.compile_logp()
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        point = {k: v + rng.normal(0, 0.3, np.shape(v)) for k, v in alone.initial_point().items()}
+        assert logp_masked(point) == pytest.approx(logp_alone(point), rel=1e-10)
+    unmasked = build_model(late, priors, PLAIN).compile_logp()
+    assert unmasked(point) != pytest.approx(logp_alone(point), rel=1e-3)

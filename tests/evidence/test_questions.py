@@ -69,3 +69,41 @@ def test_every_problem_is_named_by_question_and_field(actors):
 def test_a_missing_question_file_is_named(actors, tmp_path):
     with pytest.raises(InputError, match="no such question file"):
         load_questions(tmp_path / "nope.toml", actors)
+
+
+def _rows(*rows):
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["date", "kind", "observer", "target", "indicator", "code"])
+    return frame.assign(date=pd.to_datetime(frame["date"]))
+
+
+def test_the_coded_rows_settle_a_question_by_the_stated_rule(actors):
+    """A period's state is its rows' modal code; a tie or no row settles nothing."""
+    from model.evidence.questions import answer_from_rows
+
+    (q,) = parse_questions([_q(period="2024Q2")], actors)
+    one = ("2024-05-01", "conduct", "PRK", "RUS", "conduct")
+    assert (
+        answer_from_rows(
+            q, _rows((*one, "balancing"), (*one, "balancing"), (*one, "hedging")), actors
+        )
+        == "yes"
+    )
+    assert answer_from_rows(q, _rows((*one, "hedging")), actors) == "no"
+    assert answer_from_rows(q, _rows((*one, "hedging"), (*one, "balancing")), actors) is None
+    other = ("2024-08-01", "conduct", "PRK", "RUS", "conduct", "balancing")  # another quarter
+    assert answer_from_rows(q, _rows(other), actors) is None
+    (by,) = parse_questions([_q(period=None, by=date(2024, 9, 30), opens=date(2024, 1, 1))], actors)
+    assert answer_from_rows(by, _rows(other), actors) == "yes"  # any quarter up to its date
+    assert answer_from_rows(by, _rows((*one, "hedging")), actors) is None  # two quarters unseen
+    (commit,) = parse_questions(
+        [_q(kind="commitment", subject="PRK-RUS", values=["high"], period="2024Q2")], actors
+    )
+    high = ("2024-06-01", "outcome", "RUS", "PRK", "commitment", "high")
+    assert answer_from_rows(commit, _rows(high), actors) == "yes"
+    (axis,) = parse_questions(
+        [_q(kind="axis", subject="axis", values=["yes"], period="2024Q2")], actors
+    )
+    assert answer_from_rows(axis, _rows((*one, "hedging")), actors) == "no"  # one pair is enough
+    assert answer_from_rows(axis, _rows((*one, "balancing")), actors) is None  # five pairs unseen

@@ -24,22 +24,26 @@ were, so each fit's posterior is the one it would have on its own grid.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from model.evidence.aggregate import dyad_name, pair_name
+from model.evidence.aggregate import Evidence, dyad_name, on_grid, pair_name
 from model.evidence.data import Actors, load_actors, read_observations
 from model.evidence.priors import PriorSet, load_priors
+from model.evidence.questions import Question, load_questions
 from model.inference.config import SamplerConfig
 from model.theory.tables import OUTCOME_LEVELS, STRATEGIES
 from model.workflows.common.hooks import Hooks
 from model.workflows.common.inputs import CaseFiles, check_prior_shapes, refusing
-from model.workflows.forecast.inputs import prepare_inputs
+from model.workflows.forecast.inputs import Inputs, prepare_inputs
 from model.workflows.forecast.summary import summarise
+from model.workflows.updates.baselines import BASELINES, baselines
+from model.workflows.updates.past_questions import question_targets
 
 STEPS: dict[str, str] = {"quarter": "Q", "month": "M", "year": "Y"}
 
@@ -77,48 +81,6 @@ def score(probs: np.ndarray, observed: np.ndarray) -> dict[str, float]:
     return {
         "brier": float(((probs - onehot) ** 2).sum(axis=1).mean()),
         "log": float(np.log(probs[np.arange(len(observed)), observed]).mean()),
-    }
-
-
-#: Pseudo-count per category of the baselines' frequencies (Laplace's rule of succession):
-#: a category never seen yet keeps a probability above zero, so its log score is finite.
-SMOOTHING = 1.0
-
-#: The forecaster's naive baselines, beside the model, in the order tables show them.
-BASELINES: tuple[str, ...] = ("uniform", "climatology", "persistence")
-
-
-def _frequencies(codes: pd.Series, categories: tuple[str, ...]) -> np.ndarray:
-    """Laplace-smoothed frequencies of ``codes`` over ``categories``."""
-    counts = codes.value_counts().reindex(list(categories), fill_value=0).to_numpy(float)
-    return (counts + SMOOTHING) / (counts.sum() + SMOOTHING * len(categories))
-
-
-def baselines(known: pd.DataFrame, kind: str, indicator: str, unit: str) -> dict[str, np.ndarray]:
-    """Uniform, climatology and persistence forecasts of one target, from what was known.
-
-    * climatology: the frequency of each code among every known row of the
-      same kind (conduct) or indicator (commitment, cohesion);
-    * persistence: the same over the target's own pair (conduct, directed)
-      or dyad (outcome); where it has no row yet, climatology.
-
-    Both are Laplace-smoothed (:data:`SMOOTHING`). ``known`` holds only rows
-    dated on or before the as-of date, so no baseline sees the future.
-    """
-    categories = STRATEGIES if kind == "conduct" else OUTCOME_LEVELS
-    same = known[known["kind"] == kind]
-    if kind == "conduct":
-        own = same[(same["observer"] + "->" + same["target"]) == unit]
-    else:
-        same = same[same["indicator"] == indicator]
-        first = same["observer"].where(same["observer"] < same["target"], same["target"])
-        second = same["target"].where(same["observer"] < same["target"], same["observer"])
-        own = same[(first + "-" + second) == unit]
-    climatology = _frequencies(same["code"], categories)
-    return {
-        "uniform": np.full(len(categories), 1.0 / len(categories)),
-        "climatology": climatology,
-        "persistence": _frequencies(own["code"], categories) if len(own) else climatology,
     }
 
 
@@ -181,6 +143,14 @@ class Backtest:
     scores: pd.DataFrame  # one row per (kind) with model and uniform scores
     targets: pd.DataFrame  # every scored observation
     freq: str = "Q"  # the case's period frequency (for the scores by lead)
+    questions: pd.DataFrame = field(default_factory=pd.DataFrame)  # past questions, scored
+
+    @property
+    def question_scores(self) -> pd.DataFrame:
+        """Scores on the past questions (:func:`~.past_questions.question_scores`)."""
+        from model.workflows.updates.past_questions import question_scores
+
+        return question_scores(self.questions)
 
     @property
     def decomposition(self) -> pd.DataFrame:
@@ -193,6 +163,43 @@ class Backtest:
         return lead_table(self.targets, self.freq)
 
 
+@dataclass(frozen=True)
+class Grid:
+    """The as-of fits of a backtest as data sets of one model.
+
+    Every fit is on the period grid of the last as-of date plus the horizon,
+    with the last fit's cells and a window from the first fit's last period
+    with evidence; a fit's later evidence is masked
+    (:func:`model.evidence.aggregate.on_grid`). So all of them are one model
+    structure, built and compiled once (:func:`model.inference.refit.model_for`),
+    and each has the posterior of its own evidence alone.
+    """
+
+    actors: Actors
+    frame: pd.DataFrame
+    priors: PriorSet
+    template: Evidence
+    horizon: int
+    last: date
+
+    def as_of(self, when: date) -> Inputs:
+        """Return the inputs of the fit as of ``when``: its own rows and hash, the grid's cells."""
+        freq = self.actors.pandas_freq
+        steps = self.horizon + (pd.Period(self.last, freq) - pd.Period(when, freq)).n
+        inputs = prepare_inputs(self.actors, self.frame, self.priors, as_of=when, horizon=steps)
+        return replace(inputs, evidence=on_grid(inputs.evidence, self.template))
+
+
+def one_grid(
+    actors: Actors, frame: pd.DataFrame, priors: PriorSet, dates: list[date], horizon: int
+) -> Grid:
+    """Return the :class:`Grid` of as-of fits at ``dates`` (sorted), ``horizon`` periods each."""
+    first = prepare_inputs(actors, frame, priors, as_of=dates[0], horizon=horizon)
+    last = prepare_inputs(actors, frame, priors, as_of=dates[-1], horizon=horizon)
+    template = replace(last.evidence, window_start=first.evidence.report_index[0])
+    return Grid(actors, frame, priors, template, horizon, dates[-1])
+
+
 def run_backtest(
     actors: Actors,
     frame: pd.DataFrame,
@@ -203,24 +210,30 @@ def run_backtest(
     horizon: int = 4,
     progress: Callable[[int, date], None] | None = None,
     reuse: bool = True,
+    questions: list[Question] | None = None,
 ) -> Backtest:
     """Fit as of each date and score each fit on the evidence that came after it.
 
     With ``reuse`` (the default) later fits reweight the last NUTS fit where
     the weights allow (:mod:`model.workflows.updates.reuse`); without, every fit is NUTS.
+    Each of ``questions`` (past ones, :mod:`model.workflows.updates.past_questions`)
+    is scored on the latest as-of fit dated on or before it opened.
     """
     from model.workflows.updates import reuse as reuse_mod
 
     forecasts, targets = [], []
     freq = actors.pandas_freq
     dates = sorted(dates)
-    end = pd.Period(dates[-1], freq) if dates else None
+    if not dates:
+        return Backtest(pd.DataFrame(), score_table(pd.DataFrame()), pd.DataFrame(), freq)
+    grid = one_grid(actors, frame, priors, dates, horizon)
+    asked = asked_at(questions or [], dates)
+    answered = []
     anchor = None
     for n, when in enumerate(dates):
         if progress:
             progress(n, when)
-        gap = (end - pd.Period(when, freq)).n
-        inputs = prepare_inputs(actors, frame, priors, as_of=when, horizon=horizon + gap)
+        inputs = grid.as_of(when)
         done, anchor = reuse_mod.fit(
             inputs, config, anchor if reuse else None, label=f"as of {when.isoformat()}"
         )
@@ -249,8 +262,25 @@ def run_backtest(
         t = forecast_targets(idata, later, freq, last, known)
         t.insert(0, "as_of", when.isoformat())
         targets.append(t)
+        if asked.get(when):
+            q = question_targets(idata, asked[when], known, frame, actors)
+            answered.append(q.assign(as_of=when.isoformat()))
     all_targets = pd.concat(targets, ignore_index=True) if targets else pd.DataFrame()
-    return Backtest(pd.DataFrame(forecasts), score_table(all_targets), all_targets, freq)
+    scored = pd.concat(answered, ignore_index=True) if answered else pd.DataFrame()
+    return Backtest(pd.DataFrame(forecasts), score_table(all_targets), all_targets, freq, scored)
+
+
+def asked_at(questions: list[Question], dates: list[date]) -> dict[date, list[Question]]:
+    """Give the questions each as-of fit answers: each on the latest date before it opened.
+
+    A question opened before the first as-of date has no fit and is left out.
+    """
+    out: dict[date, list[Question]] = {}
+    for q in questions:
+        before = [d for d in dates if d <= q.opens]
+        if before:
+            out.setdefault(before[-1], []).append(q)
+    return out
 
 
 def backtest_case(
@@ -263,11 +293,14 @@ def backtest_case(
     horizon: int = 4,
     reuse: bool = True,
     hooks: Hooks | None = None,
+    questions: Path | None = None,
 ) -> Backtest:
     """Read a case and backtest it from ``start`` to ``end``: ``axis backtest`` without its output.
 
     ``end`` defaults to the date of the newest observation. ``hooks.progress``
     hears ``(fits done, fits in all, as-of date)`` before each fit.
+    ``questions`` is a file of past questions
+    (:mod:`model.workflows.updates.past_questions`) to score on the as-of fits.
 
     Raises
     ------
@@ -281,6 +314,7 @@ def backtest_case(
         priors = load_priors(files.priors)
         check_prior_shapes(priors, actors)
         dates = as_of_dates(start, end or frame["date"].max().date(), every)
+        asked = load_questions(questions, actors) if questions is not None else None
     told = (hooks or Hooks()).progress
     return run_backtest(
         actors,
@@ -291,6 +325,7 @@ def backtest_case(
         horizon=horizon,
         progress=None if told is None else lambda n, when: told(n, len(dates), str(when)),
         reuse=reuse,
+        questions=asked,
     )
 
 

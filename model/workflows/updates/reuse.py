@@ -26,10 +26,10 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from model.generative.build import build_model
 from model.generative.coordinates import PLAIN
 from model.inference.config import SamplerConfig
 from model.inference.convergence import ESS_BULK_MIN, PARETO_K_MAX
+from model.inference.refit import model_for
 from model.inference.reweight import anchor_record, differs, importance_weights, reweight
 from model.workflows.forecast.fit import annotate, run_forecast
 from model.workflows.forecast.inputs import Inputs
@@ -79,7 +79,7 @@ class Fit:
 
 def anchor_of(idata: xr.DataTree, inputs: Inputs, label: str) -> Anchor:
     """Make a NUTS fit an anchor: its plain model's joint density at each draw."""
-    model = build_model(inputs.evidence, inputs.priors, PLAIN)
+    model = model_for(inputs.evidence, inputs.priors, PLAIN)
     record = anchor_record(model, idata)
     return Anchor(idata=idata, log_joint=record["log_joint"].values, label=label)
 
@@ -89,9 +89,12 @@ def try_reweight(
 ) -> Fit:
     """Reweight ``anchor`` to the posterior of ``inputs``; ``method`` is ``""`` if not sound.
 
-    ``model`` is the plain model of ``inputs``, if the caller has built it.
+    ``model`` is the plain model of ``inputs``, if the caller has built it; by
+    default the process's model of their structure
+    (:func:`model.inference.refit.model_for`), so reweightings to data sets of
+    one structure (a backtest's as-of fits) compile their densities once.
     """
-    model = build_model(inputs.evidence, inputs.priors, PLAIN) if model is None else model
+    model = model_for(inputs.evidence, inputs.priors, PLAIN) if model is None else model
     why = differs(model, anchor.idata.posterior.to_dataset())
     if why is not None:
         return Fit(anchor.idata, "", why)

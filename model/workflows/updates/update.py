@@ -45,9 +45,15 @@ from model.workflows.common.run_folder import (
     write_run,
 )
 from model.workflows.forecast.fit import run_forecast
-from model.workflows.forecast.inputs import prepare_inputs
+from model.workflows.forecast.inputs import Inputs, prepare_inputs
 from model.workflows.forecast.questions import question_probabilities
 from model.workflows.forecast.summary import summarise
+from model.workflows.updates.record import (
+    TrackRecord,
+    forecast_record,
+    record_line,
+    track_record,
+)
 
 
 class DiagnosticsFailedError(RuntimeError):
@@ -73,14 +79,25 @@ class UpdateResult:
     previous: dict[str, Any] | None = None
     summary: dict[str, Any] | None = None
     method: str = ""
+    record: TrackRecord | None = None
 
 
-def _with_questions(
-    summary: dict[str, Any], idata: Any, questions: list[Question] | None
+def _published(
+    summary: dict[str, Any],
+    idata: Any,
+    questions: list[Question] | None,
+    inputs: Inputs,
 ) -> dict[str, Any]:
-    """Add each open question's probability to a publication's summary (the ledger keeps it)."""
+    """Add what the ledger keeps of a publication besides its summary.
+
+    Each open question's probability, and the forecast of every later
+    period with the baselines of the rows it saw
+    (:func:`model.workflows.updates.record.forecast_record`), which the track
+    record scores once later rows arrive.
+    """
     if questions:
         summary["questions"] = question_probabilities(idata, questions)
+    summary["forecasts"] = forecast_record(idata, inputs.observations, inputs.actors.pandas_freq)
     return summary
 
 
@@ -103,7 +120,7 @@ def _fit_and_write(
 
     inputs = prepare_inputs(actors, frame, priors, as_of=as_of, horizon=horizon)
     idata = run_forecast(inputs, config)
-    summary = _with_questions(summarise(idata), idata, questions)
+    summary = _published(summarise(idata), idata, questions, inputs)
     if not summary["diagnostics"]["passed"] and not allow_bad:
         raise DiagnosticsFailedError(summary["diagnostics"])
     if summary["diagnostics"]["passed"]:  # a later update may reweight these draws
@@ -178,7 +195,7 @@ def _reweight_and_write(
     )
     if not tried.method:
         return None, tried.why
-    summary = _with_questions(summarise(tried.idata), tried.idata, questions)
+    summary = _published(summarise(tried.idata), tried.idata, questions, inputs)
     write_run(tried.idata, out, figures(tried.idata) if figures else None)
     return summary, f"reweighted the draws of {anchor_folder.name} ({tried.why})"
 
@@ -312,6 +329,9 @@ def publish_update(
             result.method = f"NUTS (not reweighted: {result.method})"
     if summary is None:
         summary = _fit_and_write(actors, known, priors, config, out, **fit)
+    # the record of the forecasts published before this one, on every row known now
+    result.record = track_record(ledger, known)
+    summary["record"] = record_line(result.record)
     result.summary = summary
     publications.append(Publication(batches, result.summary, out))
     result.ledger_ids = store.publish(publications)

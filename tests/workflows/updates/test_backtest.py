@@ -54,7 +54,7 @@ def _known():
 
 
 def test_baselines_are_smoothed_frequencies_of_what_was_known():
-    from model.workflows.updates.backtest import baselines
+    from model.workflows.updates.baselines import baselines
 
     b = baselines(_known(), "conduct", "diplomatic", "A->B")
     np.testing.assert_allclose(b["uniform"], 0.25)

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -245,3 +246,33 @@ def test_a_settled_question_is_scored_once_and_refusals_write_nothing(published)
     p = json.loads(led["summary"].iloc[-1])["questions"]["prk-rus-balancing-2026q4"]["mean"]
     row = next(line for line in record.output.splitlines() if "prk-rus-balancing" in line)
     assert f"{p:.3f}" in row and f"{(p - 1.0) ** 2:.3f}" in row  # Brier of a yes
+
+
+def test_every_publication_keeps_its_forecast_and_history_scores_them(published):
+    """The ledger keeps each publication's forecast of later periods; rows dated after it
+    score it (here two rows after the last as-of date), and `axis history --scores` prints
+    the record, or says nothing can be scored yet."""
+    from model.workflows.updates.record import track_record
+
+    tmp = published[0]
+    led = Store(tmp / "axis.sqlite").ledger()
+    summaries = led["summary"].map(json.loads)
+    assert all(s["forecasts"]["model"] and s["forecasts"]["baselines"] for s in summaries)
+    assert summaries.iloc[-1]["record"]["publications"] >= 0
+    last = summaries.iloc[-1]["forecasts"]
+    after = pd.Period(last["as_of"], "Q") + 1
+    later = pd.DataFrame(
+        [
+            ("L1", after.start_time + pd.Timedelta(days=3), "conduct", "PRK", "RUS", "conduct"),
+            ("L2", after.start_time + pd.Timedelta(days=9), "outcome", "RUS", "PRK", "cohesion"),
+        ],
+        columns=["id", "date", "kind", "observer", "target", "indicator"],
+    ).assign(code=["balancing", "high"])
+    record = track_record(led, later)
+    assert len(record.targets) >= 2 and int(led["id"].iloc[-1]) in set(record.targets["ledger_id"])
+    got = record.targets[record.targets["ledger_id"] == int(led["id"].iloc[-1])]
+    conduct = got[got["kind"] == "conduct"].iloc[0]
+    assert np.allclose(conduct["probs"], last["model"][str(after)]["conduct"]["PRK->RUS"])
+    shown = CliRunner().invoke(app, ["history", "--scores", "--ledger", str(tmp / "axis.sqlite")])
+    assert shown.exit_code == 0, shown.output
+    assert "Track record" in shown.output or "can be scored yet" in shown.output
