@@ -127,7 +127,8 @@ def backtest(
         )
     write_backtest(result, out)
     print_backtest(result)
-    console.print(f"Written: {out}/backtest.csv, scores.csv, backtest.png")
+    more = ", questions.csv, question_scores.csv" if len(result.questions) else ""
+    console.print(f"Written: {out}/backtest.csv, scores.csv, targets.csv, backtest.png{more}")
 
 
 @app.command()
