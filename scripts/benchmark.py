@@ -28,6 +28,11 @@ Jobs (``--only``):
   one under the flat mapping (``no_theory``, the same structure): the
   second fit's wall and stages are the job's, what every further prior set
   of a sensitivity analysis or a stacked forecast pays.
+* ``routes``: the two stock NUTS routes side by side in one process, on one
+  built model of the shipped case, 1,000 draws each: numpyro's kernel under
+  one ``jax.pmap`` (the forecast's) and nutpie through ``pm.sample`` (its
+  JAX backend); each fits twice, so the first fit's compile stage ``C`` and
+  the second's sampling ``S`` read apart.
 * ``stacked``: ``axis forecast --theory stacked``.
 * ``sensitivity``: ``axis sensitivity``.
 * ``backtest``: ``axis backtest --from 2022-04-01 --to 2025-06-30 --every
@@ -42,10 +47,10 @@ Targets (ESS is the smallest bulk ESS over the free variables and reported
 quantities, as ``summary.json`` reports it):
 
 * ``forecast1000`` ESS per second >= 5x the baseline's;
-* ``forecast`` wall time <= 0.2x the baseline's;
+* ``forecast`` wall time <= 0.3x the baseline's;
 * ``forecast`` wall time <= 1.4x its own ``sampling`` stage (``timings.json``);
 * ``refit`` wall <= 0.5x ``cold``'s, with its compile stage under 1 s;
-* ``sensitivity`` <= 4 forecasts; ``backtest`` <= 4 forecasts; ``stacked`` <= 2 forecasts;
+* ``sensitivity`` <= 5 forecasts; ``backtest`` <= 3 forecasts; ``stacked`` <= 2 forecasts;
 * ``sbc`` wall time per simulation <= 0.4 forecasts.
 
 Usage::
@@ -93,6 +98,7 @@ JOBS: tuple[str, ...] = (
     "forecast1000",
     "cold",
     "refit",
+    "routes",
     "stacked",
     "sensitivity",
     "backtest",
@@ -106,6 +112,7 @@ DEFAULT_REPEATS: dict[str, int] = {
     "forecast1000": 3,
     "cold": 1,
     "refit": 3,
+    "routes": 1,
     "stacked": 1,
     "sensitivity": 1,
     "backtest": 1,
@@ -153,13 +160,13 @@ class Target:
 
 TARGETS: tuple[Target, ...] = (
     Target("ess_per_s", "forecast --draws 1000 ESS/s vs pm.sample() ESS/s", ">=", 5.0),
-    Target("forecast_vs_baseline", "default forecast wall / pm.sample() wall", "<=", 0.2),
+    Target("forecast_vs_baseline", "default forecast wall / pm.sample() wall", "<=", 0.3),
     Target("forecast_vs_sampling", "default forecast wall / its sampling stage", "<=", 1.4),
     Target("refit_vs_cold", "refit under other priors wall / cold forecast wall", "<=", 0.5),
     Target("refit_compile", "refit under other priors: compile stage, s", "<=", 1.0),
     Target("stacked", "axis forecast --theory stacked wall / default forecast wall", "<=", 2.0),
-    Target("sensitivity", "axis sensitivity wall / default forecast wall", "<=", 4.0),
-    Target("backtest", "axis backtest (13 quarters) wall / default forecast wall", "<=", 4.0),
+    Target("sensitivity", "axis sensitivity wall / default forecast wall", "<=", 5.0),
+    Target("backtest", "axis backtest (13 quarters) wall / default forecast wall", "<=", 3.0),
     Target("sbc_per_sim", "SBC wall per simulation / default forecast wall", "<=", 0.4),
 )
 
@@ -454,6 +461,14 @@ def make_jobs(
             read_refit,
         )
         jobs["refit"] = (refit, refit)
+    if "routes" in only:
+        routes = Job(
+            "routes",
+            "numpyro and nutpie, same model and process",
+            _child("--child-routes", QUICK_BASELINE if quick else {}),
+            read_refit,
+        )
+        jobs["routes"] = (routes, routes)
     if "stacked" in only:
         jobs["stacked"] = forecast(
             "stacked", "axis forecast --theory stacked", ["--theory", "stacked"]
@@ -783,6 +798,58 @@ def refit_child(options: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def routes_child(options: dict[str, Any]) -> dict[str, Any]:
+    """Fit one built model of the shipped case twice by each stock route, in one process.
+
+    numpyro's NUTS kernel under one ``jax.pmap`` (the forecast's route:
+    programs compiled once per model, the data their arguments) and nutpie
+    through ``pm.sample`` on PyMC's JAX backend, 1,000 draws each by
+    default. Each route's first fit pays its compiling, the second does not
+    where the route keeps its programs; the numpyro route also records its
+    compile stage apart. The job's wall is the numpyro route's second fit.
+    """
+    import arviz as az
+
+    from model.inference.config import SamplerConfig
+    from model.inference.refit import model_for
+    from model.inference.sampling import jax_devices, sample
+
+    jax_devices()
+    inputs = shipped_inputs()
+    model = model_for(inputs.evidence, inputs.priors)
+    out: dict[str, Any] = {}
+    for route in ("numpyro", "nutpie"):
+        for n, name in enumerate(("first", "again")):
+            config = SamplerConfig(
+                sampler=route,
+                draws=options.get("draws", 1000),
+                tune=options.get("tune", 1000),
+                seed=SEED + n,
+                retry_target_accept=None,
+            )
+            t0 = time.perf_counter()
+            idata = sample(model, config)
+            wall = time.perf_counter() - t0
+            attempts = json.loads(idata.posterior.attrs["sampling_attempts"])
+            ess = az.ess(idata.posterior.to_dataset()[["p_axis", "type_prob"]])
+            out[f"{route}_{name}_s"] = round(wall, 1)
+            out[f"{route}_{name}_compile_s"] = round(
+                sum(a.get("compile_seconds") or 0.0 for a in attempts), 1
+            )
+            out[f"{route}_{name}_ess"] = round(float(min(v.min() for v in ess.values())), 0)
+    return {
+        **out,
+        "wall": out["numpyro_again_s"],
+        "ess": out["numpyro_again_ess"],
+        "stages": {
+            "numpyro compile": out["numpyro_first_compile_s"],
+            "numpyro sampling": out["numpyro_again_s"],
+            "nutpie first fit": out["nutpie_first_s"],
+            "nutpie second fit": out["nutpie_again_s"],
+        },
+    }
+
+
 # -- the benchmark ----------------------------------------------------------------------
 
 
@@ -926,6 +993,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--child-baseline", metavar="JSON", help=argparse.SUPPRESS)
     p.add_argument("--child-refit", metavar="JSON", help=argparse.SUPPRESS)
+    p.add_argument("--child-routes", metavar="JSON", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.repeats is not None and args.repeats < 1:
         p.error("--repeats must be at least 1")
@@ -942,6 +1010,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.child_refit is not None:
         print(json.dumps(refit_child(json.loads(args.child_refit))), flush=True)
+        return 0
+    if args.child_routes is not None:
+        print(json.dumps(routes_child(json.loads(args.child_routes))), flush=True)
         return 0
     selected = [j for j in JOBS if j in args.only]
     if args.quick:
