@@ -297,10 +297,35 @@ def backtest_case(
 ) -> Backtest:
     """Read a case and backtest it from ``start`` to ``end``: ``axis backtest`` without its output.
 
-    ``end`` defaults to the date of the newest observation. ``hooks.progress``
-    hears ``(fits done, fits in all, as-of date)`` before each fit.
-    ``questions`` is a file of past questions
-    (:mod:`model.workflows.updates.past_questions`) to score on the as-of fits.
+    Parameters
+    ----------
+    files
+        The case's observations, actors and prior set.
+    config
+        Sampler settings of every NUTS fit.
+    start, end
+        The range of as-of dates; ``end`` defaults to the date of the newest
+        observation.
+    every
+        ``quarter``, ``month`` or ``year``: an as-of date at each such period's end.
+    horizon
+        Periods after each as-of date whose evidence scores its fit.
+    reuse
+        Reweight the last NUTS fit where the weights allow
+        (:mod:`model.workflows.updates.reuse`); ``False`` draws every fit by NUTS.
+    hooks
+        ``hooks.progress`` hears ``(fits done, fits in all, as-of date)``
+        before each fit.
+    questions
+        A file of past questions (:mod:`model.workflows.updates.past_questions`)
+        to score on the as-of fits, each on the latest dated on or before it opened.
+
+    Returns
+    -------
+    Backtest
+        The forecasts, the scored targets and their scores beside the
+        baselines, and the past questions scored (``questions``,
+        ``question_scores``).
 
     Raises
     ------
