@@ -22,8 +22,8 @@ def test_axis_backtest_writes_its_folder_once(tmp_path, monkeypatch):
 
     seen = {}
 
-    def run(actors, frame, priors, config, dates, *, horizon, progress, reuse):
-        seen.update(dates=dates, horizon=horizon, reuse=reuse)
+    def run(actors, frame, priors, config, dates, *, horizon, progress, reuse, questions):
+        seen.update(dates=dates, horizon=horizon, reuse=reuse, questions=questions)
         progress(0, dates[0])
         return fake_backtest()
 
@@ -33,13 +33,19 @@ def test_axis_backtest_writes_its_folder_once(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, [*args, "--refit-all"])
     assert result.exit_code == 0, result.output
     assert [d.isoformat() for d in seen["dates"]] == ["2025-06-30", "2025-09-30"]
-    assert seen["reuse"] is False and seen["horizon"] == 4
+    assert seen["reuse"] is False and seen["horizon"] == 4 and seen["questions"] is None
     assert "Backtest: forecasts at each as-of date" in result.output
     assert f"Written: {out}/backtest.csv" in " ".join(result.output.split())
     assert listing(tmp_path) == ["bt", *(f"bt/{name}" for name in BACKTEST_FILES)]
     seen.clear()
     again = CliRunner().invoke(app, args)  # refused before any fit: the folder is never merged
     assert again.exit_code == 2 and "already exists" in again.output and seen == {}
+    past = ["--questions", str(ROOT / "data" / "past_questions.toml"), "--out", str(out) + "q"]
+    asked = CliRunner().invoke(app, [*args[:-2], *past])
+    assert asked.exit_code == 0, asked.output
+    assert len(seen["questions"]) >= 20 and seen["questions"][0].period.startswith("2018")
+    bad = CliRunner().invoke(app, [*args[:-2], "--questions", str(tmp_path / "none.toml")])
+    assert bad.exit_code == 2 and "no such question file" in bad.output
 
 
 def test_axis_sensitivity_writes_its_folder(tmp_path, monkeypatch):
