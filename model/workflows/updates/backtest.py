@@ -42,7 +42,7 @@ from model.workflows.common.hooks import Hooks
 from model.workflows.common.inputs import CaseFiles, check_prior_shapes, refusing
 from model.workflows.forecast.inputs import Inputs, prepare_inputs
 from model.workflows.forecast.summary import summarise
-from model.workflows.updates.baselines import BASELINES, baselines
+from model.workflows.updates.baselines import BASELINES, baselines, versus
 from model.workflows.updates.past_questions import question_targets
 
 STEPS: dict[str, str] = {"quarter": "Q", "month": "M", "year": "Y"}
@@ -393,17 +393,7 @@ def score_table(targets: pd.DataFrame) -> pd.DataFrame:
                 b_probs = np.full_like(probs, 1.0 / probs.shape[1])
             else:
                 continue
-            b_brier, b_log = per_target(b_probs, obs)
-            diff = b_brier - model_brier
-            row |= {
-                f"brier_{b}": float(b_brier.mean()),
-                f"log_score_{b}": float(b_log.mean()),
-                f"skill_{b}": float(1 - model_brier.mean() / b_brier.mean()),
-                f"brier_diff_{b}": float(diff.mean()),
-                f"brier_diff_se_{b}": float(diff.std(ddof=1) / np.sqrt(len(diff)))
-                if len(diff) > 1
-                else float("nan"),
-            }
+            row |= versus(b, model_brier, *per_target(b_probs, obs))
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -55,3 +55,24 @@ def baselines(known: pd.DataFrame, kind: str, indicator: str, unit: str) -> dict
         "climatology": climatology,
         "persistence": _frequencies(own["code"], categories) if len(own) else climatology,
     }
+
+
+def versus(
+    name: str, model_brier: np.ndarray, base_brier: np.ndarray, base_log: np.ndarray
+) -> dict[str, float]:
+    """Give the score-table columns of one baseline against the model, target by target.
+
+    ``brier_<name>`` and ``log_score_<name>`` (means), the skill
+    ``1 - brier / brier_<name>``, and the paired mean Brier difference with
+    its standard error (sd of the differences over sqrt(n); ``nan`` for one
+    target).
+    """
+    diff = base_brier - model_brier
+    se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
+    return {
+        f"brier_{name}": float(base_brier.mean()),
+        f"log_score_{name}": float(base_log.mean()),
+        f"skill_{name}": float(1 - model_brier.mean() / base_brier.mean()),
+        f"brier_diff_{name}": float(diff.mean()),
+        f"brier_diff_se_{name}": se,
+    }

@@ -24,9 +24,9 @@ import pandas as pd
 
 from model.evidence.aggregate import dyad_name, pair_name
 from model.evidence.data import Actors
-from model.evidence.questions import Question, answer_from_rows
+from model.evidence.questions import Question, answer_from_rows, parse_questions
 from model.theory.tables import OUTCOME_LEVELS, STRATEGIES
-from model.workflows.updates.baselines import BASELINES, SMOOTHING
+from model.workflows.updates.baselines import BASELINES, SMOOTHING, versus
 
 #: What each past question asks, by kind: the state an analyst of an anti-US axis
 #: watches (a pair balancing, a dyad's high commitment or cohesion). Fixed by kind,
@@ -126,18 +126,7 @@ def settleable_questions(
             "source": f"the {kind if kind != 'strategy' else 'conduct'} rows of {subject} "
             f"dated {p.start_time.date()} to {p.end_time.date()}",
         }
-        question = Question(
-            id=table["id"],
-            text=table["text"],
-            kind=kind,
-            subject=subject,
-            values=values,
-            period=period,
-            by=None,
-            opens=opens,
-            closes=table["closes"],
-            source=table["source"],
-        )
+        (question,) = parse_questions([table], actors, source="past questions")
         if answer_from_rows(question, frame, actors) is not None:
             tables.append(table)
     return tables
@@ -205,16 +194,6 @@ def question_scores(targets: pd.DataFrame) -> pd.DataFrame:
             "log_score": float(log.mean()),
         }
         for b in BASELINES:
-            b_brier, b_log = scores(g[b].to_numpy())
-            diff = b_brier - brier
-            row |= {
-                f"brier_{b}": float(b_brier.mean()),
-                f"log_score_{b}": float(b_log.mean()),
-                f"skill_{b}": float(1 - brier.mean() / b_brier.mean()),
-                f"brier_diff_{b}": float(diff.mean()),
-                f"brier_diff_se_{b}": float(diff.std(ddof=1) / np.sqrt(len(diff)))
-                if len(diff) > 1
-                else float("nan"),
-            }
+            row |= versus(b, brier, *scores(g[b].to_numpy()))
         out.append(row)
     return pd.DataFrame(out)
