@@ -71,7 +71,9 @@ def pytest_configure(config: pytest.Config) -> None:
     folder, so no analyst's cache is read or written. The first process to
     configure (the controller of parallel workers, or a plain run) chooses it;
     workers and subprocesses inherit it through the environment. The shared fits'
-    folder (:func:`_once_per_run`) is made and inherited the same way.
+    folder (:func:`_once_per_run`) is made and inherited the same way, and
+    every fit leaves its seconds there for the run's account
+    (:mod:`tests.accounting`).
 
     Error messages name the files they are about; at the default 80 columns Rich
     would break a long temporary path inside its name, and a test that looks for
@@ -86,6 +88,9 @@ def pytest_configure(config: pytest.Config) -> None:
             os.environ[name] = str(made[name])
     config.stash[_MADE] = made
     os.environ["COLUMNS"] = "200"
+    from tests.accounting import Plugin
+
+    config.pluginmanager.register(Plugin(Path(os.environ[_FITS])), "fit-accounting")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

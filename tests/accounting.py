@@ -1,0 +1,173 @@
+"""Where the suite's time goes: every fit's compile and sampling seconds, summed per run.
+
+The suite's wall time is mostly fits. This plugin records, in every test
+process, each NUTS run (its compile and sampling seconds), each new sampling
+program (PyTensor's JAX translation of a model), each reweighting program and
+each model build, with the test that asked for it. At the end of the run the
+controller sums them against the tests' own time and prints one table: how
+much is compiling, how much is drawing, how much is everything else, and the
+tests that cost most. ``docs/performance.md`` quotes it.
+
+The records go to the run's shared-fits folder (one file per worker), so a
+run over parallel workers is summed once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+#: The kinds of record, in the table's order.
+KINDS = ("nuts", "nutpie", "program", "reweight program", "model build")
+
+#: Where this process writes its records (:func:`install`).
+FOLDER: Path | None = None
+
+
+def _record(kind: str, seconds: float, **extra: Any) -> None:
+    if FOLDER is None:
+        return
+    test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    row = {"kind": kind, "seconds": round(seconds, 3), "test": test, **extra}
+    with (FOLDER / f"account-{worker}.jsonl").open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(row) + "\n")
+
+
+def _timed(kind: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if kind == "program":  # a model's program is built once, then looked up
+            from model.inference.sampling import _PROGRAMS
+
+            if args[0] in _PROGRAMS:
+                return fn(*args, **kwargs)
+        t0 = time.perf_counter()
+        out = fn(*args, **kwargs)
+        seconds = time.perf_counter() - t0
+        extra = {}
+        if kind == "nuts":  # the run's own compile stage: a new program and its chains
+            extra["compile"] = float(out.posterior.attrs.get("compile_time", 0.0))
+        _record(kind, seconds, **extra)
+        return out
+
+    return wrapper
+
+
+def install(folder: Path) -> None:
+    """Wrap the fitting functions of this process so each call leaves a record in ``folder``."""
+    from model.inference import refit, reweight, sampling
+
+    global FOLDER
+    FOLDER = folder
+    for module, name, kind in (
+        (sampling, "_numpyro", "nuts"),
+        (sampling, "_nutpie", "nutpie"),
+        (sampling, "_program", "program"),
+        (reweight, "_compile_batched", "reweight program"),
+        (refit, "build_model", "model build"),
+    ):
+        fn = getattr(module, name)
+        if not getattr(fn, "_accounted", False):
+            wrapped = _timed(kind, fn)
+            wrapped._accounted = True  # type: ignore[attr-defined]
+            setattr(module, name, wrapped)
+
+
+@dataclass
+class Account:
+    """The run's fits, summed: seconds and counts by kind, and per test."""
+
+    test_seconds: float
+    seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    compile_seconds: float = 0.0
+    by_test: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def fitting(self) -> float:
+        """Seconds in NUTS runs (their programs included), reweighting programs and builds."""
+        return sum(self.seconds.get(k, 0.0) for k in KINDS if k != "program")
+
+    def lines(self, top: int = 10) -> list[str]:
+        """The table the run prints."""
+        sampling = self.seconds.get("nuts", 0.0) - self.compile_seconds
+        out = [
+            f"test time (all workers): {self.test_seconds:,.0f} s",
+            f"  NUTS runs: {self.counts.get('nuts', 0)}, {self.seconds.get('nuts', 0.0):,.0f} s"
+            f" = compile {self.compile_seconds:,.0f} s (of which {self.counts.get('program', 0)}"
+            f" new programs, {self.seconds.get('program', 0.0):,.0f} s)"
+            f" + drawing {sampling:,.0f} s",
+        ]
+        for kind, label in (
+            ("nutpie", "nutpie runs"),
+            ("reweight program", "reweighting programs"),
+            ("model build", "model builds"),
+        ):
+            out.append(
+                f"  {label}: {self.counts.get(kind, 0)}, {self.seconds.get(kind, 0.0):,.0f} s"
+            )
+        out.append(f"  everything else: {self.test_seconds - self.fitting:,.0f} s")
+        out.append(f"tests that fit most (seconds in fits), top {top}:")
+        ranked = sorted(self.by_test.items(), key=lambda kv: -kv[1])[:top]
+        out += [f"  {s:7.1f}  {t}" for t, s in ranked]
+        return out
+
+
+def account(records: Iterable[dict[str, Any]], test_seconds: float) -> Account:
+    """Sum a run's records (:func:`install`'s rows) against the tests' own seconds.
+
+    A program's seconds are part of the NUTS run that built it, so they count
+    once, in ``nuts``; ``by_test`` sums the top-level kinds the same way.
+    """
+    seconds: dict[str, float] = defaultdict(float)
+    counts: dict[str, int] = defaultdict(int)
+    by_test: dict[str, float] = defaultdict(float)
+    compiled = 0.0
+    for row in records:
+        seconds[row["kind"]] += row["seconds"]
+        counts[row["kind"]] += 1
+        compiled += row.get("compile", 0.0)
+        if row["kind"] != "program":
+            by_test[row["test"]] += row["seconds"]
+    return Account(test_seconds, dict(seconds), dict(counts), compiled, dict(by_test))
+
+
+def read(folder: Path) -> list[dict[str, Any]]:
+    """Every worker's records in ``folder``."""
+    rows = []
+    for path in sorted(folder.glob("account-*.jsonl")):
+        rows += [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    return rows
+
+
+class Plugin:
+    """The hooks: install in every test process, sum and print in the controller."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.durations: dict[str, float] = defaultdict(float)
+
+    @pytest.hookimpl
+    def pytest_sessionstart(self, session: pytest.Session) -> None:
+        install(self.folder)
+
+    @pytest.hookimpl
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.durations[report.nodeid] += report.duration
+
+    @pytest.hookimpl
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        rows = read(self.folder)
+        if not rows or os.environ.get("PYTEST_XDIST_WORKER"):
+            return
+        terminalreporter.section("where the time went")
+        for line in account(rows, sum(self.durations.values())).lines():
+            terminalreporter.write_line(line)
