@@ -52,13 +52,30 @@ def _timed(kind: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         t0 = time.perf_counter()
         out = fn(*args, **kwargs)
         seconds = time.perf_counter() - t0
-        extra = {}
+        extra: dict[str, Any] = {}
+        if kind in ("nuts", "program"):
+            extra["structure"] = structure(args[0])
         if kind == "nuts":  # the run's own compile stage: a new program and its chains
             extra["compile"] = float(out.posterior.attrs.get("compile_time", 0.0))
         _record(kind, seconds, **extra)
         return out
 
     return wrapper
+
+
+def structure(model: Any) -> str:
+    """A short name of a model's structure: its variables' and data's names and shapes.
+
+    Two models with the same name share a program's shape, so the account can
+    tell programs built again for a structure already built in the run.
+    """
+    import hashlib
+
+    import numpy as np
+
+    parts = [(v.name, str(v.type.shape)) for v in model.value_vars]
+    parts += [(d.name, str(np.shape(d.get_value()))) for d in model.data_vars]
+    return hashlib.sha256(repr(sorted(parts)).encode()).hexdigest()[:12]
 
 
 def install(folder: Path) -> None:
@@ -90,6 +107,7 @@ class Account:
     counts: dict[str, int] = field(default_factory=dict)
     compile_seconds: float = 0.0
     by_test: dict[str, float] = field(default_factory=dict)
+    structures: int = 0
 
     @property
     def fitting(self) -> float:
@@ -103,7 +121,8 @@ class Account:
             f"test time (all workers): {self.test_seconds:,.0f} s",
             f"  NUTS runs: {self.counts.get('nuts', 0)}, {self.seconds.get('nuts', 0.0):,.0f} s"
             f" = compile {self.compile_seconds:,.0f} s (of which {self.counts.get('program', 0)}"
-            f" new programs, {self.seconds.get('program', 0.0):,.0f} s)"
+            f" new programs of {self.structures} structures,"
+            f" {self.seconds.get('program', 0.0):,.0f} s)"
             f" + drawing {sampling:,.0f} s",
         ]
         for kind, label in (
@@ -131,13 +150,18 @@ def account(records: Iterable[dict[str, Any]], test_seconds: float) -> Account:
     counts: dict[str, int] = defaultdict(int)
     by_test: dict[str, float] = defaultdict(float)
     compiled = 0.0
+    structures = set()
     for row in records:
+        if row["kind"] == "program":
+            structures.add(row.get("structure"))
         seconds[row["kind"]] += row["seconds"]
         counts[row["kind"]] += 1
         compiled += row.get("compile", 0.0)
         if row["kind"] != "program":
             by_test[row["test"]] += row["seconds"]
-    return Account(test_seconds, dict(seconds), dict(counts), compiled, dict(by_test))
+    return Account(
+        test_seconds, dict(seconds), dict(counts), compiled, dict(by_test), len(structures)
+    )
 
 
 def read(folder: Path) -> list[dict[str, Any]]:

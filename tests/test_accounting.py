@@ -9,7 +9,8 @@ from tests.accounting import account, install, read
 def test_the_account_counts_each_second_once(tmp_path):
     rows = [
         {"kind": "nuts", "seconds": 30.0, "compile": 18.0, "test": "a"},
-        {"kind": "program", "seconds": 7.0, "test": "a"},  # inside the first NUTS run
+        {"kind": "program", "seconds": 7.0, "test": "a", "structure": "s"},  # inside the run
+        {"kind": "program", "seconds": 2.0, "test": "b", "structure": "s"},  # built again
         {"kind": "nuts", "seconds": 10.0, "compile": 0.0, "test": "b"},
         {"kind": "model build", "seconds": 1.0, "test": "b"},
         {"kind": "reweight program", "seconds": 4.0, "test": "c"},
@@ -19,7 +20,8 @@ def test_the_account_counts_each_second_once(tmp_path):
     assert result.compile_seconds == 18.0
     assert result.by_test == {"a": 30.0, "b": 11.0, "c": 4.0}
     text = "\n".join(result.lines())
-    assert "NUTS runs: 2, 40 s = compile 18 s (of which 1 new programs, 7 s) + drawing 22 s" in text
+    assert result.structures == 1
+    assert "compile 18 s (of which 2 new programs of 1 structures, 9 s) + drawing 22 s" in text
     assert "everything else: 55 s" in text
 
 
