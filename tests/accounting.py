@@ -26,13 +26,14 @@ from typing import Any
 import pytest
 
 #: The kinds of record, in the table's order.
-KINDS = ("nuts", "nutpie", "program", "reweight program", "model build")
+KINDS = ("nuts", "nutpie", "program", "reweight program", "model build", "wait")
 
 #: Where this process writes its records (:func:`install`).
 FOLDER: Path | None = None
 
 
-def _record(kind: str, seconds: float, **extra: Any) -> None:
+def record(kind: str, seconds: float, **extra: Any) -> None:
+    """Append one row to this process's records, naming the test that is running."""
     if FOLDER is None:
         return
     test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
@@ -57,7 +58,7 @@ def _timed(kind: str, fn: Callable[..., Any]) -> Callable[..., Any]:
             extra["structure"] = structure(args[0])
         if kind == "nuts":  # the run's own compile stage: a new program and its chains
             extra["compile"] = float(out.posterior.attrs.get("compile_time", 0.0))
-        _record(kind, seconds, **extra)
+        record(kind, seconds, **extra)
         return out
 
     return wrapper
@@ -111,7 +112,8 @@ class Account:
 
     @property
     def fitting(self) -> float:
-        """Seconds in NUTS runs (their programs included), reweighting programs and builds."""
+        """Seconds in NUTS runs (their programs included), reweighting programs, builds and
+        waits for another worker's fit."""
         return sum(self.seconds.get(k, 0.0) for k in KINDS if k != "program")
 
     def lines(self, top: int = 10) -> list[str]:
@@ -129,6 +131,7 @@ class Account:
             ("nutpie", "nutpie runs"),
             ("reweight program", "reweighting programs"),
             ("model build", "model builds"),
+            ("wait", "waits for a shared fit another worker drew"),
         ):
             out.append(
                 f"  {label}: {self.counts.get(kind, 0)}, {self.seconds.get(kind, 0.0):,.0f} s"

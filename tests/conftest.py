@@ -11,6 +11,7 @@ is marked ``slow``; ``pytest -m "not slow"`` is the quick loop.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -113,10 +114,15 @@ def _once_per_run(name: str, make: Callable[[], xr.DataTree]) -> xr.DataTree:
     import xarray as xr
     from filelock import FileLock
 
+    from tests.accounting import record
+
     folder = Path(os.environ[_FITS])
     path = folder / f"{name}.nc"
+    asked = time.perf_counter()
     with FileLock(folder / f"{name}.lock"):
-        if not path.exists():
+        if path.exists():  # the time this worker stood idle while another drew it
+            record("wait", time.perf_counter() - asked)
+        else:
             partial = folder / f"{name}.partial.nc"
             make().to_netcdf(partial)
             partial.replace(path)  # a fit that failed half-written is never read

@@ -14,15 +14,16 @@ def test_the_account_counts_each_second_once(tmp_path):
         {"kind": "nuts", "seconds": 10.0, "compile": 0.0, "test": "b"},
         {"kind": "model build", "seconds": 1.0, "test": "b"},
         {"kind": "reweight program", "seconds": 4.0, "test": "c"},
+        {"kind": "wait", "seconds": 5.0, "test": "c"},
     ]
     result = account(rows, test_seconds=100.0)
-    assert result.fitting == 45.0
+    assert result.fitting == 50.0
     assert result.compile_seconds == 18.0
-    assert result.by_test == {"a": 30.0, "b": 11.0, "c": 4.0}
+    assert result.by_test == {"a": 30.0, "b": 11.0, "c": 9.0}
     text = "\n".join(result.lines())
     assert result.structures == 1
     assert "compile 18 s (of which 2 new programs of 1 structures, 9 s) + drawing 22 s" in text
-    assert "everything else: 55 s" in text
+    assert "everything else: 50 s" in text
 
 
 def test_a_fit_leaves_its_record(tmp_path, shipped_inputs, monkeypatch):
