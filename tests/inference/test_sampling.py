@@ -65,6 +65,24 @@ def test_the_posterior_is_right_and_reproducible(toy):
     assert set(a.sample_stats.data_vars) >= {"diverging", "n_steps", "step_size", "lp"}
 
 
+def test_other_draw_counts_share_the_program_and_keep_the_draws():
+    """Fits of one model with other draws or chunks, same warm-up, run one compiled block
+    program; how a run is cut into blocks never changes its draws."""
+    from model.inference.sampling import _PROGRAMS
+
+    model = _toy(np.random.default_rng(5).normal(size=30))
+    fixed = sample(model, SamplerConfig(draws=300, tune=200, chains=2, seed=6))
+    chunked = sample(
+        model, SamplerConfig(tune=200, chains=2, chunk=150, ess_target=1, max_draws=300, seed=6)
+    )
+    assert len(_PROGRAMS[model].chains) == 1  # one program, of 50-transition blocks
+    assert next(iter(_PROGRAMS[model].chains.values())).block == 50
+    n = chunked.posterior.sizes["draw"]  # one chunk of 150 draws, or two
+    np.testing.assert_array_equal(
+        fixed.posterior["mu"].values[:, :n], chunked.posterior["mu"].values
+    )
+
+
 def test_new_data_reuse_the_model(toy):
     """After pm.set_data the same model's sampler fits the new data."""
     model = _toy(np.zeros(50))
