@@ -103,12 +103,17 @@ def install(folder: Path) -> None:
 class Account:
     """The run's fits, summed: seconds and counts by kind, and per test."""
 
-    test_seconds: float
+    durations: dict[str, float]
     seconds: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
     compile_seconds: float = 0.0
     by_test: dict[str, float] = field(default_factory=dict)
     structures: int = 0
+
+    @property
+    def test_seconds(self) -> float:
+        """Every test's setup, call and teardown, on every worker."""
+        return sum(self.durations.values())
 
     @property
     def fitting(self) -> float:
@@ -140,11 +145,15 @@ class Account:
         out.append(f"tests that fit most (seconds in fits), top {top}:")
         ranked = sorted(self.by_test.items(), key=lambda kv: -kv[1])[:top]
         out += [f"  {s:7.1f}  {t}" for t, s in ranked]
+        out.append(f"tests with most other work (seconds outside fits), top {top}:")
+        other = {t: d - self.by_test.get(t, 0.0) for t, d in self.durations.items()}
+        ranked = sorted(other.items(), key=lambda kv: -kv[1])[:top]
+        out += [f"  {s:7.1f}  {t}" for t, s in ranked]
         return out
 
 
-def account(records: Iterable[dict[str, Any]], test_seconds: float) -> Account:
-    """Sum a run's records (:func:`install`'s rows) against the tests' own seconds.
+def account(records: Iterable[dict[str, Any]], durations: dict[str, float]) -> Account:
+    """Sum a run's records (:func:`install`'s rows) against the tests' own seconds by test.
 
     A program's seconds are part of the NUTS run that built it, so they count
     once, in ``nuts``; ``by_test`` sums the top-level kinds the same way.
@@ -163,7 +172,7 @@ def account(records: Iterable[dict[str, Any]], test_seconds: float) -> Account:
         if row["kind"] != "program":
             by_test[row["test"]] += row["seconds"]
     return Account(
-        test_seconds, dict(seconds), dict(counts), compiled, dict(by_test), len(structures)
+        dict(durations), dict(seconds), dict(counts), compiled, dict(by_test), len(structures)
     )
 
 
@@ -196,5 +205,5 @@ class Plugin:
         if not rows or os.environ.get("PYTEST_XDIST_WORKER"):
             return
         terminalreporter.section("where the time went")
-        for line in account(rows, sum(self.durations.values())).lines():
+        for line in account(rows, self.durations).lines():
             terminalreporter.write_line(line)

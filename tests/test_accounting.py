@@ -16,7 +16,8 @@ def test_the_account_counts_each_second_once(tmp_path):
         {"kind": "reweight program", "seconds": 4.0, "test": "c"},
         {"kind": "wait", "seconds": 5.0, "test": "c"},
     ]
-    result = account(rows, test_seconds=100.0)
+    result = account(rows, {"a": 40.0, "b": 11.0, "c": 9.0, "d": 40.0})
+    assert result.test_seconds == 100.0
     assert result.fitting == 50.0
     assert result.compile_seconds == 18.0
     assert result.by_test == {"a": 30.0, "b": 11.0, "c": 9.0}
@@ -24,6 +25,8 @@ def test_the_account_counts_each_second_once(tmp_path):
     assert result.structures == 1
     assert "compile 18 s (of which 2 new programs of 1 structures, 9 s) + drawing 22 s" in text
     assert "everything else: 50 s" in text
+    other = text.split("outside fits")[1].splitlines()[1:]  # d did no fitting at all
+    assert other[0].split() == ["40.0", "d"] and other[1].split() == ["10.0", "a"]
 
 
 def test_a_fit_leaves_its_record(tmp_path, shipped_inputs, monkeypatch):
