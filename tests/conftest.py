@@ -118,10 +118,11 @@ def _once_per_run(name: str, make: Callable[[], xr.DataTree]) -> xr.DataTree:
 
     folder = Path(os.environ[_FITS])
     path = folder / f"{name}.nc"
-    asked = time.perf_counter()
+    asked, drawn = time.perf_counter(), path.exists()
     with FileLock(folder / f"{name}.lock"):
-        if path.exists():  # the time this worker stood idle while another drew it
-            record("wait", time.perf_counter() - asked)
+        if path.exists():
+            if not drawn:  # another worker drew it while this one stood idle
+                record("wait", time.perf_counter() - asked)
         else:
             partial = folder / f"{name}.partial.nc"
             make().to_netcdf(partial)

@@ -56,7 +56,7 @@ from model.inference.convergence import (
 #: divides 1,000 tuning steps, chunks of 250 and 750 and fixed draws of 300 to 1,000): fits
 #: of one model that draw different numbers then share one program, in this process and,
 #: through JAX's persistent cache, in the next. The blocks do not change the draws (the
-#: chains continue where a block stopped), and a call costs a millisecond's dispatch.
+#: chains continue where a block stopped).
 BLOCK = 50
 
 #: Progress callback: ``(draws per chain so far, smallest reported bulk ESS)``.
